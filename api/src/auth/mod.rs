@@ -1,0 +1,73 @@
+//! Authentication (the `AuthUser` extractor) and authorization (roles, scopes).
+
+pub mod jwt;
+pub mod password;
+pub mod scope;
+
+use crate::{error::AppError, state::AppState};
+use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use entity::enums::Role;
+use std::future::{Ready, ready};
+use uuid::Uuid;
+
+/// The authenticated caller: who, in which role, for which organization.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthUser {
+    pub id: Uuid,
+    pub role: Role,
+    pub organization_id: Option<Uuid>,
+}
+
+impl AuthUser {
+    /// 403 unless the caller has one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<(), AppError> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(AppError::forbidden(format!(
+                "role {} may not do this",
+                self.role.code()
+            )))
+        }
+    }
+
+    /// Whether the caller is an administrator.
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    /// Whether the caller belongs to organization `org`.
+    pub fn belongs_to(&self, org: Uuid) -> bool {
+        self.organization_id == Some(org)
+    }
+}
+
+impl FromRequest for AuthUser {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(authenticate(req))
+    }
+}
+
+fn authenticate(req: &HttpRequest) -> Result<AuthUser, AppError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("app state missing")))?;
+    let header = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .ok_or_else(|| AppError::Unauthorized("missing bearer token".into()))?;
+    let token = header
+        .to_str()
+        .ok()
+        .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+        .map(str::trim)
+        .ok_or_else(|| AppError::Unauthorized("malformed Authorization header".into()))?;
+    let claims = state
+        .jwt
+        .verify(token, state.clock.now())
+        .map_err(|m| AppError::Unauthorized(m.into()))?;
+    Ok(AuthUser { id: claims.sub, role: claims.role, organization_id: claims.org })
+}

@@ -1,0 +1,106 @@
+//! Who sees what: the one place where visibility of each resource is decided. Every list and
+//! every single-object read goes through these conditions, so a new endpoint cannot forget them.
+//! An object outside the caller's scope answers 404, exactly like one that does not exist.
+
+use super::AuthUser;
+use entity::{chain, chain_bank, chain_member, enums::OrgKind, enums::Role, organization};
+use sea_orm::{
+    ColumnTrait, Condition,
+    sea_query::{Expr, ExprTrait, Query, SelectStatement},
+};
+use uuid::Uuid;
+
+/// Chains run by the caller's organization (as chain office).
+fn chains_of_office(org: Uuid) -> SelectStatement {
+    Query::select()
+        .column(chain::Column::Id)
+        .from(chain::Entity)
+        .and_where(chain::Column::OfficeOrganizationId.eq(org))
+        .to_owned()
+}
+
+/// Chains the caller's organization serves as lead or partner bank.
+fn chains_of_bank(org: Uuid) -> SelectStatement {
+    Query::select()
+        .column(chain_bank::Column::ChainId)
+        .from(chain_bank::Entity)
+        .and_where(chain_bank::Column::OrganizationId.eq(org))
+        .to_owned()
+}
+
+/// Enterprises that are members of any chain in `chains`.
+fn members_of(chains: SelectStatement) -> SelectStatement {
+    Query::select()
+        .column(chain_member::Column::OrganizationId)
+        .from(chain_member::Entity)
+        .and_where(chain_member::Column::ChainId.in_subquery(chains))
+        .to_owned()
+}
+
+fn nothing() -> Condition {
+    Condition::all().add(Expr::val(1).eq(0))
+}
+
+/// Organizations the caller may see. Public bodies (banks, departments, offices) are visible to
+/// every signed-in user; an enterprise's record only to itself, to the offices and banks of its
+/// chains, and to the platform-wide roles.
+pub fn organizations(user: &AuthUser) -> Condition {
+    match user.role {
+        Role::Admin | Role::ServiceCenter | Role::FundOffice => Condition::all(),
+        _ => {
+            let mut any = Condition::any()
+                .add(organization::Column::Kind.ne(OrgKind::Enterprise));
+            if let Some(org) = user.organization_id {
+                any = any.add(organization::Column::Id.eq(org));
+                match user.role {
+                    Role::ChainOffice => {
+                        any = any.add(
+                            organization::Column::Id.in_subquery(members_of(chains_of_office(org))),
+                        )
+                    }
+                    Role::Bank => {
+                        any = any.add(
+                            organization::Column::Id.in_subquery(members_of(chains_of_bank(org))),
+                        )
+                    }
+                    _ => {}
+                }
+            }
+            any
+        }
+    }
+}
+
+/// Chains the caller may see: a chain office only its own chains, everyone else all of them
+/// (the chain roster is the platform's public directory).
+pub fn chains(user: &AuthUser) -> Condition {
+    match (user.role, user.organization_id) {
+        (Role::ChainOffice, Some(org)) => {
+            Condition::all().add(chain::Column::OfficeOrganizationId.eq(org))
+        }
+        (Role::ChainOffice, None) => nothing(),
+        _ => Condition::all(),
+    }
+}
+
+/// Whether the caller may change the membership of a chain (admin, or that chain's office).
+pub fn may_manage_chain_members(user: &AuthUser, chain: &chain::Model) -> bool {
+    user.is_admin()
+        || (user.role == Role::ChainOffice && user.belongs_to(chain.office_organization_id))
+}
+
+/// Whether enterprise `org` is a member of one of the chains the calling chain office runs.
+pub async fn chain_office_has_member(
+    conn: &impl sea_orm::ConnectionTrait,
+    user: &AuthUser,
+    org: Uuid,
+) -> Result<bool, sea_orm::DbErr> {
+    use sea_orm::{EntityTrait, PaginatorTrait, QueryFilter};
+    let Some(office) = user.organization_id else { return Ok(false) };
+    let n = chain_member::Entity::find()
+        .filter(chain_member::Column::OrganizationId.eq(org))
+        .filter(chain_member::Column::ChainId.in_subquery(chains_of_office(office)))
+        .count(conn)
+        .await?;
+    Ok(n > 0)
+}

@@ -1,0 +1,149 @@
+//! Layered settings: defaults → optional file (`LIANTONG_CONFIG` or `./liantong.toml`) →
+//! `LIANTONG__*` environment variables → the common variables (`DATABASE_URL`, `PORT`, ...).
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use std::path::PathBuf;
+
+/// Where the process runs; production refuses unsafe defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    #[default]
+    Development,
+    Production,
+}
+
+/// Every setting of the api process.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub env: Environment,
+    pub host: String,
+    pub port: u16,
+    pub data_dir: PathBuf,
+    /// `None`: SQLite under `data_dir`.
+    pub database_url: Option<SecretString>,
+    pub db_max_connections: u32,
+    /// `None`: generated once and kept under `data_dir` (refused in production).
+    pub jwt_secret: Option<SecretString>,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub access_token_ttl_secs: i64,
+    pub refresh_token_ttl_secs: i64,
+    pub bootstrap_admin_password: Option<SecretString>,
+    pub smtp_url: Option<SecretString>,
+    pub mail_dir: Option<PathBuf>,
+    pub jobs_embedded: bool,
+    pub login_max_failures: u64,
+    pub login_window_secs: i64,
+    pub max_body_bytes: usize,
+    /// Argon2id memory cost in KiB and iterations; lower only in tests.
+    pub argon2_m_cost_kib: u32,
+    pub argon2_t_cost: u32,
+    pub idempotency_ttl_secs: i64,
+}
+
+/// Settings could not be read or are unsafe.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("cannot read settings: {0}")]
+    Read(#[from] config::ConfigError),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Settings {
+    /// Reads the layered settings from the process environment.
+    pub fn load() -> Result<Self, SettingsError> {
+        let file = std::env::var("LIANTONG_CONFIG").unwrap_or_else(|_| "liantong.toml".into());
+        let mut b = defaults()?
+            .add_source(config::File::with_name(&file).required(false))
+            .add_source(config::Environment::with_prefix("LIANTONG").separator("__"));
+        for (var, key) in [
+            ("PORT", "port"),
+            ("HOST", "host"),
+            ("DATABASE_URL", "database_url"),
+            ("DATA_DIR", "data_dir"),
+            ("JWT_SECRET", "jwt_secret"),
+            ("BOOTSTRAP_ADMIN_PASSWORD", "bootstrap_admin_password"),
+            ("SMTP_URL", "smtp_url"),
+            ("MAIL_DIR", "mail_dir"),
+            ("JOBS_EMBEDDED", "jobs_embedded"),
+        ] {
+            if let Ok(v) = std::env::var(var)
+                && !v.is_empty()
+            {
+                b = b.set_override(key, v)?;
+            }
+        }
+        let s: Settings = b.build()?.try_deserialize()?;
+        s.validate()?;
+        Ok(s)
+    }
+
+    /// Defaults only, for tests and tools that set fields themselves.
+    pub fn defaults() -> Result<Self, SettingsError> {
+        Ok(defaults()?.build()?.try_deserialize()?)
+    }
+
+    /// Refuses combinations that are unsafe or meaningless.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        if self.env == Environment::Production {
+            match &self.jwt_secret {
+                Some(s) if s.expose_secret().len() >= 32 => {}
+                _ => {
+                    return Err(SettingsError::Invalid(
+                        "production needs JWT_SECRET of at least 32 bytes".into(),
+                    ));
+                }
+            }
+        }
+        if let Some(s) = &self.jwt_secret
+            && s.expose_secret().len() < 32
+        {
+            return Err(SettingsError::Invalid("JWT_SECRET must be at least 32 bytes".into()));
+        }
+        if self.access_token_ttl_secs <= 0 || self.refresh_token_ttl_secs <= 0 {
+            return Err(SettingsError::Invalid("token lifetimes must be positive".into()));
+        }
+        Ok(())
+    }
+
+    /// The database URL in effect (SQLite under `data_dir` by default).
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.expose_secret().to_string(),
+            None => format!("sqlite://{}/liantong.db?mode=rwc", self.data_dir.display()),
+        }
+    }
+
+    /// Whether the database in effect is SQLite.
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url().starts_with("sqlite:")
+    }
+
+    /// The directory of the file mail transport.
+    pub fn mail_dir(&self) -> PathBuf {
+        self.mail_dir.clone().unwrap_or_else(|| self.data_dir.join("mail"))
+    }
+}
+
+fn defaults() -> Result<config::ConfigBuilder<config::builder::DefaultState>, config::ConfigError> {
+    config::Config::builder()
+        .set_default("env", "development")?
+        .set_default("host", "127.0.0.1")?
+        .set_default("port", 8080)?
+        .set_default("data_dir", "./data")?
+        .set_default("db_max_connections", 10)?
+        .set_default("jwt_issuer", "liantong")?
+        .set_default("jwt_audience", "liantong-api")?
+        .set_default("access_token_ttl_secs", 900)?
+        .set_default("refresh_token_ttl_secs", 30 * 24 * 3600)?
+        .set_default("jobs_embedded", true)?
+        .set_default("login_max_failures", 5)?
+        .set_default("login_window_secs", 900)?
+        .set_default("max_body_bytes", 1024 * 1024)?
+        .set_default("argon2_m_cost_kib", 19 * 1024)?
+        .set_default("argon2_t_cost", 2)?
+        .set_default("idempotency_ttl_secs", 24 * 3600)
+}

@@ -1,0 +1,17 @@
+//! Liantong's HTTP API: actix-web routes over the use-cases in `services`.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod docs;
+pub mod error;
+pub mod idempotency;
+pub mod metrics;
+pub mod openapi;
+pub mod pagination;
+pub mod routes;
+pub mod services;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

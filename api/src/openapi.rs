@@ -1,0 +1,67 @@
+//! The OpenAPI 3.1 document served at `/api/v1/openapi.json`.
+
+use crate::{error, routes, services};
+use actix_web::{HttpResponse, get};
+use utoipa::{
+    Modify, OpenApi, ToSchema,
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+};
+
+/// A page of organizations.
+#[derive(ToSchema)]
+pub struct OrganizationPage {
+    pub items: Vec<services::organizations::OrganizationView>,
+    pub next_cursor: Option<String>,
+}
+
+/// A page of chains.
+#[derive(ToSchema)]
+pub struct ChainPage {
+    pub items: Vec<services::chains::ChainView>,
+    pub next_cursor: Option<String>,
+}
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+/// The whole API description.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Liantong 链通 API", description = "Industrial-chain service platform: appeals with 1/3/5 working-day SLAs, supply-chain finance, funds."),
+    paths(
+        routes::health::live, routes::health::ready,
+        routes::auth::login, routes::auth::refresh, routes::auth::logout, routes::auth::me,
+        routes::organizations::create, routes::organizations::list, routes::organizations::get,
+        routes::organizations::register, routes::organizations::verify,
+        routes::organizations::put_qualification, routes::organizations::delete_qualification,
+        routes::users::create,
+        routes::chains::create, routes::chains::list, routes::chains::get,
+        routes::chains::put_member, routes::chains::delete_member, routes::chains::put_bank, routes::chains::delete_bank,
+        routes::calendar::days, routes::calendar::put_day, routes::calendar::delete_day,
+        routes::calendar::get_settings, routes::calendar::put_settings, routes::calendar::deadline,
+        openapi_json,
+    ),
+    components(schemas(error::Problem, error::FieldError, OrganizationPage, ChainPage)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "health"), (name = "auth"), (name = "organizations"), (name = "users"),
+        (name = "chains"), (name = "calendar"), (name = "docs"),
+    )
+)]
+pub struct ApiDoc;
+
+/// This document.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "docs", responses((status = 200, description = "OpenAPI 3.1 document")))]
+#[get("/openapi.json")]
+pub async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}

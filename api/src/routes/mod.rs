@@ -1,0 +1,34 @@
+//! HTTP routes, one module per resource. Handlers extract, call one service, map the answer.
+
+pub mod auth;
+pub mod calendar;
+pub mod chains;
+pub mod health;
+pub mod organizations;
+pub mod users;
+
+use crate::{error::AppResult, state::AppState};
+use actix_web::web;
+use sea_orm::{DatabaseTransaction, TransactionTrait};
+use std::future::Future;
+
+/// Runs `f` in one transaction and commits when it succeeds.
+pub async fn write<T, F, Fut>(state: &AppState, f: F) -> AppResult<T>
+where
+    F: FnOnce(DatabaseTransaction) -> Fut,
+    Fut: Future<Output = AppResult<(T, DatabaseTransaction)>>,
+{
+    let txn = state.db.begin().await?;
+    let (value, txn) = f(txn).await?;
+    txn.commit().await?;
+    Ok(value)
+}
+
+/// Registers every `/api/v1` route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    auth::configure(cfg);
+    organizations::configure(cfg);
+    users::configure(cfg);
+    chains::configure(cfg);
+    calendar::configure(cfg);
+}

@@ -1,0 +1,223 @@
+//! Login with throttling, refresh-token rotation with reuse detection, logout, and `/me`.
+
+use crate::{
+    error::{AppError, AppResult},
+    state::AppState,
+};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::{DateTime, TimeDelta, Utc};
+use entity::{enums::Role, login_attempt, refresh_token, user};
+use rand::RngCore;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, TransactionTrait,
+};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+/// A user as the API shows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct UserView {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub organization_id: Option<Uuid>,
+    pub email: Option<String>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<user::Model> for UserView {
+    fn from(u: user::Model) -> Self {
+        Self {
+            id: u.id,
+            username: u.username,
+            display_name: u.display_name,
+            role: u.role,
+            organization_id: u.organization_id,
+            email: u.email,
+            active: u.active,
+            created_at: u.created_at,
+        }
+    }
+}
+
+/// The answer of login and refresh.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TokenPair {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    pub refresh_token: String,
+    pub user: UserView,
+}
+
+fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn invalid_credentials() -> AppError {
+    AppError::Unauthorized("invalid username or password".into())
+}
+
+/// Issues an access token and a new refresh token in `family`.
+async fn issue(
+    state: &AppState,
+    conn: &impl ConnectionTrait,
+    u: user::Model,
+    family: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<TokenPair> {
+    let mut raw = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut raw);
+    let refresh = URL_SAFE_NO_PAD.encode(raw);
+    refresh_token::Entity::insert(refresh_token::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(u.id),
+        family_id: Set(family),
+        token_hash: Set(hash_token(&refresh)),
+        expires_at: Set(now + TimeDelta::seconds(state.settings.refresh_token_ttl_secs)),
+        used_at: Set(None),
+        revoked_at: Set(None),
+        created_at: Set(now),
+    })
+    .exec_without_returning(conn)
+    .await?;
+    let access = state.jwt.issue(u.id, u.role, u.organization_id, now)?;
+    Ok(TokenPair {
+        access_token: access,
+        token_type: "Bearer",
+        expires_in: state.jwt.ttl_secs(),
+        refresh_token: refresh,
+        user: u.into(),
+    })
+}
+
+/// Checks a password; throttles a username after too many failures in the window.
+#[tracing::instrument(skip_all, fields(username = %username))]
+pub async fn login(state: &AppState, username: &str, password: String) -> AppResult<TokenPair> {
+    let now = state.clock.now();
+    let key = username.trim().to_lowercase();
+    let window = TimeDelta::seconds(state.settings.login_window_secs);
+    let recent = login_attempt::Entity::find()
+        .filter(login_attempt::Column::Username.eq(key.as_str()))
+        .filter(login_attempt::Column::At.gt(now - window))
+        .order_by_asc(login_attempt::Column::At);
+    let failures = recent.clone().count(&state.db).await?;
+    if failures >= state.settings.login_max_failures {
+        let oldest = recent.one(&state.db).await?.map(|a| a.at).unwrap_or(now);
+        let retry = (oldest + window - now).num_seconds().max(1);
+        return Err(AppError::TooManyRequests { retry_after_secs: retry });
+    }
+
+    let found = user::Entity::find()
+        .filter(user::Column::Username.eq(username.trim()))
+        .one(&state.db)
+        .await?;
+    let stored = found.as_ref().filter(|u| u.active).map(|u| u.password_hash.clone());
+    let ok = state.passwords.verify(password, stored).await?;
+    let txn = state.db.begin().await?;
+    let pair = match found {
+        Some(u) if ok => {
+            login_attempt::Entity::delete_many()
+                .filter(login_attempt::Column::Username.eq(key.as_str()))
+                .exec(&txn)
+                .await?;
+            issue(state, &txn, u, Uuid::now_v7(), now).await?
+        }
+        _ => {
+            login_attempt::Entity::insert(login_attempt::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                username: Set(key),
+                at: Set(now),
+            })
+            .exec_without_returning(&txn)
+            .await?;
+            txn.commit().await?;
+            return Err(invalid_credentials());
+        }
+    };
+    txn.commit().await?;
+    Ok(pair)
+}
+
+/// Rotates a refresh token. A token presented twice revokes its whole login (theft detection).
+#[tracing::instrument(skip_all)]
+pub async fn refresh(state: &AppState, token: &str) -> AppResult<TokenPair> {
+    let now = state.clock.now();
+    let unauthorized = || AppError::Unauthorized("invalid refresh token".into());
+    let Some(row) = refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.eq(hash_token(token)))
+        .one(&state.db)
+        .await?
+    else {
+        return Err(unauthorized());
+    };
+    if row.revoked_at.is_some() || row.expires_at <= now {
+        return Err(unauthorized());
+    }
+    let txn = state.db.begin().await?;
+    // Only one presenter can flip `used_at`; a second one is a replay.
+    let claimed = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::UsedAt, Some(now).into())
+        .filter(refresh_token::Column::Id.eq(row.id))
+        .filter(refresh_token::Column::UsedAt.is_null())
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if claimed.rows_affected != 1 {
+        revoke_family(&txn, row.family_id, now).await?;
+        txn.commit().await?;
+        tracing::warn!(family = %row.family_id, "refresh token reused: login revoked");
+        return Err(unauthorized());
+    }
+    let Some(u) = user::Entity::find_by_id(row.user_id).one(&txn).await?.filter(|u| u.active)
+    else {
+        return Err(unauthorized());
+    };
+    let pair = issue(state, &txn, u, row.family_id, now).await?;
+    txn.commit().await?;
+    Ok(pair)
+}
+
+async fn revoke_family(
+    conn: &impl ConnectionTrait,
+    family: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Some(now).into())
+        .filter(refresh_token::Column::FamilyId.eq(family))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Ends the login that `token` belongs to, if it is the caller's.
+pub async fn logout(state: &AppState, caller: Uuid, token: &str) -> AppResult<()> {
+    let now = state.clock.now();
+    if let Some(row) = refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.eq(hash_token(token)))
+        .filter(refresh_token::Column::UserId.eq(caller))
+        .one(&state.db)
+        .await?
+    {
+        revoke_family(&state.db, row.family_id, now).await?;
+    }
+    Ok(())
+}
+
+/// The caller's user record.
+pub async fn me(conn: &impl ConnectionTrait, caller: Uuid) -> AppResult<UserView> {
+    user::Entity::find_by_id(caller)
+        .one(conn)
+        .await?
+        .filter(|u| u.active)
+        .map(UserView::from)
+        .ok_or_else(|| AppError::Unauthorized("the user no longer exists".into()))
+}

@@ -1,0 +1,322 @@
+//! The working calendar: exceptions, settings, the deadline engine, and a per-process cache
+//! that reloads whenever the stored revision moves (so every api instance sees a change).
+
+use super::audit::Change;
+use crate::{
+    auth::AuthUser,
+    error::{AppError, AppResult, FieldError},
+};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{
+    calendar::{Calendar, CalendarSettings, DayKind, Interval, TimeOfDay, WorkingHours},
+    calendar_day, calendar_setting,
+    enums::{ExceptionKind, Role},
+    working_days::WorkingDays,
+};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder,
+    sea_query::{Expr, ExprTrait},
+};
+use serde::{Deserialize, Serialize};
+use std::sync::{Arc, RwLock};
+
+/// The longest range `GET /calendar/days` answers in one call.
+pub const MAX_RANGE_DAYS: i64 = 1100;
+
+/// Cached calendar, keyed by the stored revision.
+#[derive(Clone, Default)]
+pub struct CalendarCache(Arc<RwLock<Option<(i64, Arc<Calendar>)>>>);
+
+/// One day of the calendar.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DayView {
+    pub date: NaiveDate,
+    pub working: bool,
+    /// `normal`, `holiday` or `workday`.
+    #[schema(value_type = String, example = "holiday")]
+    pub kind: DayKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name_en: Option<String>,
+}
+
+/// A working-hours interval, `"HH:MM"` (end may be `"24:00"`).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IntervalDto {
+    pub start: String,
+    pub end: String,
+}
+
+/// `GET/PUT /calendar/settings`.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsDto {
+    pub time_zone: String,
+    pub working_hours: Vec<IntervalDto>,
+}
+
+/// `PUT /calendar/days/{date}`.
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DayInput {
+    pub kind: ExceptionKind,
+    pub name: Option<String>,
+}
+
+/// `POST /calendar/deadline`.
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeadlineInput {
+    pub start: DateTime<Utc>,
+    /// Non-negative, up to 3 decimal places, as a number or a string.
+    #[schema(value_type = String, example = "1.5")]
+    pub working_days: WorkingDays,
+}
+
+/// The answer of `POST /calendar/deadline`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DeadlineView {
+    pub due_at: DateTime<Utc>,
+    /// The working time counted, in minutes.
+    pub working_minutes: i64,
+}
+
+/// Parses stored or submitted settings into the domain type.
+pub fn parse_settings(dto: &SettingsDto) -> Result<CalendarSettings, Vec<FieldError>> {
+    let mut errs = vec![];
+    let tz = dto.time_zone.parse::<chrono_tz::Tz>().map_err(|_| {
+        errs.push(FieldError::new("time_zone", "is not an IANA time zone (e.g. Asia/Shanghai)"))
+    });
+    let mut intervals = vec![];
+    for (i, iv) in dto.working_hours.iter().enumerate() {
+        match (TimeOfDay::parse(&iv.start), TimeOfDay::parse(&iv.end)) {
+            (Ok(start), Ok(end)) => intervals.push(Interval { start, end }),
+            (s, e) => {
+                if let Err(x) = s {
+                    errs.push(FieldError::new(format!("working_hours[{i}].start"), x.to_string()));
+                }
+                if let Err(x) = e {
+                    errs.push(FieldError::new(format!("working_hours[{i}].end"), x.to_string()));
+                }
+            }
+        }
+    }
+    let hours = if errs.is_empty() {
+        WorkingHours::new(intervals).map_err(|e| errs.push(FieldError::new("working_hours", e.to_string()))).ok()
+    } else {
+        None
+    };
+    match (tz, hours) {
+        (Ok(time_zone), Some(working_hours)) if errs.is_empty() => {
+            Ok(CalendarSettings { time_zone, working_hours })
+        }
+        _ => Err(errs),
+    }
+}
+
+fn to_dto(s: &CalendarSettings) -> SettingsDto {
+    SettingsDto {
+        time_zone: s.time_zone.name().to_string(),
+        working_hours: s
+            .working_hours
+            .intervals()
+            .iter()
+            .map(|i| IntervalDto { start: i.start.to_string(), end: i.end.to_string() })
+            .collect(),
+    }
+}
+
+async fn settings_row(conn: &impl ConnectionTrait) -> AppResult<calendar_setting::Model> {
+    calendar_setting::Entity::find_by_id(1)
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("calendar settings row missing")))
+}
+
+impl CalendarCache {
+    /// The calendar in effect, reloaded when another writer moved the revision.
+    pub async fn current(&self, conn: &impl ConnectionTrait) -> AppResult<Arc<Calendar>> {
+        let row = settings_row(conn).await?;
+        if let Ok(guard) = self.0.read()
+            && let Some((rev, cal)) = guard.as_ref()
+            && *rev == row.revision
+        {
+            return Ok(cal.clone());
+        }
+        let dto: SettingsDto = serde_json::from_str(&format!(
+            r#"{{"time_zone":{},"working_hours":{}}}"#,
+            serde_json::Value::String(row.time_zone.clone()),
+            row.working_hours
+        ))
+        .map_err(anyhow::Error::from)?;
+        let settings = parse_settings(&dto)
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("stored calendar settings are invalid")))?;
+        let days = calendar_day::Entity::find().all(conn).await?;
+        let cal = Arc::new(Calendar::new(settings, days.into_iter().map(|d| (d.date, d.kind.into()))));
+        if let Ok(mut guard) = self.0.write() {
+            *guard = Some((row.revision, cal.clone()));
+        }
+        Ok(cal)
+    }
+}
+
+/// Moves the calendar revision; callers recompute what depends on the calendar.
+async fn bump_revision(conn: &impl ConnectionTrait, now: DateTime<Utc>) -> AppResult<()> {
+    calendar_setting::Entity::update_many()
+        .col_expr(calendar_setting::Column::Revision, Expr::col(calendar_setting::Column::Revision).add(Expr::val(1)))
+        .col_expr(calendar_setting::Column::UpdatedAt, now.into())
+        .filter(calendar_setting::Column::Id.eq(1))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Every date in `[from, to]` with its kind.
+pub async fn days(
+    conn: &impl ConnectionTrait,
+    cache: &CalendarCache,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> AppResult<Vec<DayView>> {
+    if to < from {
+        return Err(AppError::invalid("to", "must not be before from"));
+    }
+    if (to - from).num_days() >= MAX_RANGE_DAYS {
+        return Err(AppError::invalid("to", format!("the range may span at most {MAX_RANGE_DAYS} days")));
+    }
+    let cal = cache.current(conn).await?;
+    let rows = calendar_day::Entity::find()
+        .filter(calendar_day::Column::Date.between(from, to))
+        .order_by_asc(calendar_day::Column::Date)
+        .all(conn)
+        .await?;
+    let mut rows = rows.into_iter().peekable();
+    let mut out = Vec::with_capacity((to - from).num_days() as usize + 1);
+    for date in from.iter_days().take_while(|d| *d <= to) {
+        let row = rows.next_if(|r| r.date == date);
+        out.push(DayView {
+            date,
+            working: cal.is_working_day(date),
+            kind: row.as_ref().map(|r| r.kind.into()).unwrap_or(DayKind::Normal),
+            name: row.as_ref().and_then(|r| r.name.clone()),
+            name_en: row.and_then(|r| r.name_en),
+        });
+    }
+    Ok(out)
+}
+
+/// Marks a date as a holiday or a make-up workday (admin).
+pub async fn put_day(
+    conn: &impl ConnectionTrait,
+    actor: &AuthUser,
+    now: DateTime<Utc>,
+    date: NaiveDate,
+    input: DayInput,
+) -> AppResult<DayView> {
+    actor.require(&[Role::Admin])?;
+    let name = input.name.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+    if name.as_ref().is_some_and(|n| n.chars().count() > 100) {
+        return Err(AppError::invalid("name", "must be at most 100 characters"));
+    }
+    let existing = calendar_day::Entity::find_by_id(date).one(conn).await?;
+    let before = existing.as_ref().map(|d| serde_json::json!({"kind": d.kind, "name": d.name}));
+    let model = match existing {
+        Some(d) => {
+            let mut am: calendar_day::ActiveModel = d.into();
+            am.kind = Set(input.kind);
+            am.name = Set(name);
+            am.name_en = Set(None);
+            am.updated_at = Set(now);
+            am.update(conn).await?
+        }
+        None => {
+            calendar_day::ActiveModel {
+                date: Set(date),
+                kind: Set(input.kind),
+                name: Set(name),
+                name_en: Set(None),
+                updated_at: Set(now),
+            }
+            .insert(conn)
+            .await?
+        }
+    };
+    bump_revision(conn, now).await?;
+    let after = serde_json::json!({"kind": model.kind, "name": model.name});
+    Change { at: now, actor: Some(actor.id), action: "calendar.day.put", object_type: "calendar_day", object_id: date.to_string() }
+        .record(conn, before.as_ref(), Some(&after))
+        .await?;
+    let cal = Calendar::new(CalendarSettings::default(), [(date, model.kind.into())]);
+    Ok(DayView {
+        date,
+        working: cal.is_working_day(date),
+        kind: model.kind.into(),
+        name: model.name,
+        name_en: None,
+    })
+}
+
+/// Reverts a date to normal (admin). Reverting a normal date changes nothing.
+pub async fn delete_day(
+    conn: &impl ConnectionTrait,
+    actor: &AuthUser,
+    now: DateTime<Utc>,
+    date: NaiveDate,
+) -> AppResult<()> {
+    actor.require(&[Role::Admin])?;
+    let Some(existing) = calendar_day::Entity::find_by_id(date).one(conn).await? else {
+        return Ok(());
+    };
+    calendar_day::Entity::delete_by_id(date).exec(conn).await?;
+    bump_revision(conn, now).await?;
+    Change { at: now, actor: Some(actor.id), action: "calendar.day.delete", object_type: "calendar_day", object_id: date.to_string() }
+        .record(conn, Some(&serde_json::json!({"kind": existing.kind, "name": existing.name})), None::<&()>)
+        .await?;
+    Ok(())
+}
+
+/// The settings in effect.
+pub async fn get_settings(conn: &impl ConnectionTrait, cache: &CalendarCache) -> AppResult<SettingsDto> {
+    Ok(to_dto(cache.current(conn).await?.settings()))
+}
+
+/// Replaces time zone and working hours (admin).
+pub async fn put_settings(
+    conn: &impl ConnectionTrait,
+    cache: &CalendarCache,
+    actor: &AuthUser,
+    now: DateTime<Utc>,
+    input: SettingsDto,
+) -> AppResult<SettingsDto> {
+    actor.require(&[Role::Admin])?;
+    let parsed = parse_settings(&input).map_err(AppError::Validation)?;
+    let before = get_settings(conn, cache).await?;
+    let dto = to_dto(&parsed);
+    let row = settings_row(conn).await?;
+    let mut am: calendar_setting::ActiveModel = row.into();
+    am.time_zone = Set(dto.time_zone.clone());
+    am.working_hours = Set(serde_json::to_string(&dto.working_hours).map_err(anyhow::Error::from)?);
+    am.update(conn).await?;
+    bump_revision(conn, now).await?;
+    Change { at: now, actor: Some(actor.id), action: "calendar.settings.put", object_type: "calendar_settings", object_id: "1".into() }
+        .record(conn, Some(&before), Some(&dto))
+        .await?;
+    Ok(dto)
+}
+
+/// The due time `working_days` after `start`.
+pub async fn deadline(
+    conn: &impl ConnectionTrait,
+    cache: &CalendarCache,
+    input: DeadlineInput,
+) -> AppResult<DeadlineView> {
+    let cal = cache.current(conn).await?;
+    let duration = input.working_days.to_duration(cal.day_length());
+    Ok(DeadlineView {
+        due_at: cal.add_working_time(input.start, duration),
+        working_minutes: duration.num_minutes(),
+    })
+}

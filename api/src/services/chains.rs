@@ -1,0 +1,365 @@
+//! Industrial chains, their member enterprises and their banks.
+
+use super::{audit::Change, validate::Checks};
+use crate::{
+    auth::{AuthUser, scope},
+    error::{AppError, AppResult},
+    pagination::{self, Page, PageQuery},
+};
+use chrono::{DateTime, Utc};
+use entity::{
+    chain, chain_bank, chain_member,
+    enums::{BankRole, MemberRole, OrgKind, Role},
+    organization,
+};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// A chain as the API shows it; single reads include members and banks.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ChainView {
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub office_organization_id: Uuid,
+    pub created_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub members: Option<Vec<MemberView>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub banks: Option<Vec<BankView>>,
+}
+
+impl From<chain::Model> for ChainView {
+    fn from(c: chain::Model) -> Self {
+        Self {
+            id: c.id,
+            code: c.code,
+            name: c.name,
+            description: c.description,
+            office_organization_id: c.office_organization_id,
+            created_at: c.created_at,
+            members: None,
+            banks: None,
+        }
+    }
+}
+
+/// An enterprise in a chain.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MemberView {
+    pub chain_id: Uuid,
+    pub organization_id: Uuid,
+    pub organization_name: String,
+    pub role: MemberRole,
+    pub role_label: &'static str,
+}
+
+/// A bank of a chain.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct BankView {
+    pub chain_id: Uuid,
+    pub organization_id: Uuid,
+    pub organization_name: String,
+    pub role: BankRole,
+    pub role_label: &'static str,
+}
+
+/// `POST /chains`.
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewChain {
+    pub code: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub office_organization_id: Uuid,
+}
+
+/// `PUT /chains/{id}/members/{organization_id}`.
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberInput {
+    pub role: MemberRole,
+}
+
+/// `PUT /chains/{id}/banks/{organization_id}`.
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BankInput {
+    pub role: BankRole,
+}
+
+async fn org_of_kind(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+    kind: OrgKind,
+    field: &str,
+) -> AppResult<organization::Model> {
+    match organization::Entity::find_by_id(id).one(conn).await? {
+        Some(o) if o.kind == kind => Ok(o),
+        Some(_) => Err(AppError::invalid(field, format!("must be an organization of kind {}", kind.code()))),
+        None => Err(AppError::invalid(field, "no such organization")),
+    }
+}
+
+/// Creates a chain (admin).
+pub async fn create(
+    conn: &impl ConnectionTrait,
+    actor: &AuthUser,
+    now: DateTime<Utc>,
+    input: NewChain,
+) -> AppResult<ChainView> {
+    actor.require(&[Role::Admin])?;
+    let mut c = Checks::new();
+    let code = c.text("code", &input.code, 64);
+    if !code.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_') {
+        c.add("code", "must use letters, digits, - and _ only");
+    }
+    let name = c.text("name", &input.name, 200);
+    let description = c.opt_text("description", input.description.as_deref(), 4000);
+    c.finish()?;
+    org_of_kind(conn, input.office_organization_id, OrgKind::ChainOffice, "office_organization_id").await?;
+    if chain::Entity::find().filter(chain::Column::Code.eq(code.as_str())).one(conn).await?.is_some() {
+        return Err(AppError::conflict("duplicate_chain_code", "a chain with this code already exists"));
+    }
+    let model = chain::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        code: Set(code),
+        name: Set(name),
+        description: Set(description),
+        office_organization_id: Set(input.office_organization_id),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(conn)
+    .await?;
+    let mut view = ChainView::from(model);
+    view.members = Some(vec![]);
+    view.banks = Some(vec![]);
+    Change { at: now, actor: Some(actor.id), action: "chain.create", object_type: "chain", object_id: view.id.to_string() }
+        .record(conn, None::<&()>, Some(&view))
+        .await?;
+    Ok(view)
+}
+
+/// Loads a chain the caller may see, else 404.
+pub async fn find_visible(conn: &impl ConnectionTrait, actor: &AuthUser, id: Uuid) -> AppResult<chain::Model> {
+    chain::Entity::find_by_id(id)
+        .filter(scope::chains(actor))
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// The chains the caller may see.
+pub async fn list(conn: &impl ConnectionTrait, actor: &AuthUser, page: &PageQuery) -> AppResult<Page<ChainView>> {
+    let q = chain::Entity::find().filter(scope::chains(actor));
+    let page = pagination::fetch(conn, q, chain::Column::Id, page, |c: &chain::Model| c.id).await?;
+    Ok(page.map(ChainView::from))
+}
+
+/// One chain with its members and banks.
+pub async fn get(conn: &impl ConnectionTrait, actor: &AuthUser, id: Uuid) -> AppResult<ChainView> {
+    let chain = find_visible(conn, actor, id).await?;
+    let members = chain_member::Entity::find()
+        .filter(chain_member::Column::ChainId.eq(id))
+        .order_by_asc(chain_member::Column::CreatedAt)
+        .all(conn)
+        .await?;
+    let banks = chain_bank::Entity::find()
+        .filter(chain_bank::Column::ChainId.eq(id))
+        .order_by_asc(chain_bank::Column::CreatedAt)
+        .all(conn)
+        .await?;
+    let ids = members.iter().map(|m| m.organization_id).chain(banks.iter().map(|b| b.organization_id));
+    let names: HashMap<Uuid, String> = organization::Entity::find()
+        .filter(organization::Column::Id.is_in(ids.collect::<Vec<_>>()))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
+    let name = |id: &Uuid| names.get(id).cloned().unwrap_or_default();
+    let mut view = ChainView::from(chain);
+    view.members = Some(
+        members
+            .into_iter()
+            .map(|m| MemberView {
+                organization_name: name(&m.organization_id),
+                chain_id: m.chain_id,
+                organization_id: m.organization_id,
+                role: m.role,
+                role_label: m.role.label_zh(),
+            })
+            .collect(),
+    );
+    view.banks = Some(
+        banks
+            .into_iter()
+            .map(|b| BankView {
+                organization_name: name(&b.organization_id),
+                chain_id: b.chain_id,
+                organization_id: b.organization_id,
+                role: b.role,
+                role_label: b.role.label_zh(),
+            })
+            .collect(),
+    );
+    Ok(view)
+}
+
+async fn manageable(conn: &impl ConnectionTrait, actor: &AuthUser, id: Uuid) -> AppResult<chain::Model> {
+    actor.require(&[Role::Admin, Role::ChainOffice])?;
+    let chain = find_visible(conn, actor, id).await?;
+    if !scope::may_manage_chain_members(actor, &chain) {
+        return Err(AppError::forbidden("only the admin or the chain's office may change its members"));
+    }
+    Ok(chain)
+}
+
+/// Adds an enterprise to a chain or changes its role.
+pub async fn put_member(
+    conn: &impl ConnectionTrait,
+    actor: &AuthUser,
+    now: DateTime<Utc>,
+    chain_id: Uuid,
+    org_id: Uuid,
+    input: MemberInput,
+) -> AppResult<MemberView> {
+    manageable(conn, actor, chain_id).await?;
+    let org = org_of_kind(conn, org_id, OrgKind::Enterprise, "organization_id").await?;
+    let existing = chain_member::Entity::find_by_id((chain_id, org_id)).one(conn).await?;
+    let before = existing.as_ref().map(|m| m.role);
+    match existing {
+        Some(m) => {
+            let mut am: chain_member::ActiveModel = m.into();
+            am.role = Set(input.role);
+            am.update(conn).await?;
+        }
+        None => {
+            chain_member::ActiveModel {
+                chain_id: Set(chain_id),
+                organization_id: Set(org_id),
+                role: Set(input.role),
+                created_at: Set(now),
+            }
+            .insert(conn)
+            .await?;
+        }
+    }
+    let view = MemberView {
+        chain_id,
+        organization_id: org_id,
+        organization_name: org.name,
+        role: input.role,
+        role_label: input.role.label_zh(),
+    };
+    Change { at: now, actor: Some(actor.id), action: "chain.member.put", object_type: "chain", object_id: chain_id.to_string() }
+        .record(conn, before.as_ref().map(|r| serde_json::json!({"organization_id": org_id, "role": r})).as_ref(), Some(&view))
+        .await?;
+    Ok(view)
+}
+
+/// Removes an enterprise from a chain; 404 when it is not a member.
+pub async fn delete_member(
+    conn: &impl ConnectionTrait,
+    actor: &AuthUser,
+    now: DateTime<Utc>,
+    chain_id: Uuid,
+    org_id: Uuid,
+) -> AppResult<()> {
+    manageable(conn, actor, chain_id).await?;
+    let m = chain_member::Entity::find_by_id((chain_id, org_id)).one(conn).await?.ok_or(AppError::NotFound)?;
+    chain_member::Entity::delete_by_id((chain_id, org_id)).exec(conn).await?;
+    Change { at: now, actor: Some(actor.id), action: "chain.member.delete", object_type: "chain", object_id: chain_id.to_string() }
+        .record(conn, Some(&serde_json::json!({"organization_id": org_id, "role": m.role})), None::<&()>)
+        .await?;
+    Ok(())
+}
+
+/// Sets a bank's role in a chain (admin); a second lead bank is 409.
+pub async fn put_bank(
+    conn: &impl ConnectionTrait,
+    actor: &AuthUser,
+    now: DateTime<Utc>,
+    chain_id: Uuid,
+    org_id: Uuid,
+    input: BankInput,
+) -> AppResult<BankView> {
+    actor.require(&[Role::Admin])?;
+    find_visible(conn, actor, chain_id).await?;
+    let org = org_of_kind(conn, org_id, OrgKind::Bank, "organization_id").await?;
+    if input.role == BankRole::Lead
+        && let Some(lead) = chain_bank::Entity::find()
+            .filter(chain_bank::Column::ChainId.eq(chain_id))
+            .filter(chain_bank::Column::Role.eq(BankRole::Lead))
+            .one(conn)
+            .await?
+        && lead.organization_id != org_id
+    {
+        return Err(AppError::conflict(
+            "lead_bank_exists",
+            "the chain already has a lead bank; remove it first",
+        ));
+    }
+    let existing = chain_bank::Entity::find_by_id((chain_id, org_id)).one(conn).await?;
+    let before = existing.as_ref().map(|b| b.role);
+    let result = match existing {
+        Some(b) => {
+            let mut am: chain_bank::ActiveModel = b.into();
+            am.role = Set(input.role);
+            am.update(conn).await.map(|_| ())
+        }
+        None => chain_bank::ActiveModel {
+            chain_id: Set(chain_id),
+            organization_id: Set(org_id),
+            role: Set(input.role),
+            created_at: Set(now),
+        }
+        .insert(conn)
+        .await
+        .map(|_| ()),
+    };
+    // The partial unique index settles two concurrent "lead" requests.
+    result.map_err(|e| match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => AppError::conflict(
+            "lead_bank_exists",
+            "the chain already has a lead bank; remove it first",
+        ),
+        _ => e.into(),
+    })?;
+    let view = BankView {
+        chain_id,
+        organization_id: org_id,
+        organization_name: org.name,
+        role: input.role,
+        role_label: input.role.label_zh(),
+    };
+    Change { at: now, actor: Some(actor.id), action: "chain.bank.put", object_type: "chain", object_id: chain_id.to_string() }
+        .record(conn, before.as_ref().map(|r| serde_json::json!({"organization_id": org_id, "role": r})).as_ref(), Some(&view))
+        .await?;
+    Ok(view)
+}
+
+/// Removes a bank from a chain (admin); 404 when it does not serve the chain.
+pub async fn delete_bank(
+    conn: &impl ConnectionTrait,
+    actor: &AuthUser,
+    now: DateTime<Utc>,
+    chain_id: Uuid,
+    org_id: Uuid,
+) -> AppResult<()> {
+    actor.require(&[Role::Admin])?;
+    find_visible(conn, actor, chain_id).await?;
+    let b = chain_bank::Entity::find_by_id((chain_id, org_id)).one(conn).await?.ok_or(AppError::NotFound)?;
+    chain_bank::Entity::delete_by_id((chain_id, org_id)).exec(conn).await?;
+    Change { at: now, actor: Some(actor.id), action: "chain.bank.delete", object_type: "chain", object_id: chain_id.to_string() }
+        .record(conn, Some(&serde_json::json!({"organization_id": org_id, "role": b.role})), None::<&()>)
+        .await?;
+    Ok(())
+}

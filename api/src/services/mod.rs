@@ -1,0 +1,10 @@
+//! Use-cases: each public function is one transaction's worth of work across aggregates.
+
+pub mod audit;
+pub mod auth;
+pub mod bootstrap;
+pub mod calendar;
+pub mod chains;
+pub mod organizations;
+pub mod users;
+pub mod validate;

@@ -1,0 +1,394 @@
+//! Organizations, enterprise self-registration and verification, qualifications.
+
+use super::{audit::Change, users, validate::Checks};
+use crate::{
+    auth::{AuthUser, scope},
+    error::{AppError, AppResult},
+    pagination::{self, Page, PageQuery},
+    state::AppState,
+};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{
+    enums::{OrgKind, QualificationKind, Role},
+    organization, qualification,
+    uscc::Uscc,
+};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// An organization as the API shows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OrganizationView {
+    pub id: Uuid,
+    pub kind: OrgKind,
+    /// Display label of `kind` in Chinese.
+    pub kind_label: &'static str,
+    pub name: String,
+    pub uscc: Option<String>,
+    pub region: Option<String>,
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+    pub verified: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Only on single-organization reads.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qualifications: Option<Vec<QualificationView>>,
+}
+
+impl From<organization::Model> for OrganizationView {
+    fn from(o: organization::Model) -> Self {
+        Self {
+            id: o.id,
+            kind: o.kind,
+            kind_label: o.kind.label_zh(),
+            name: o.name,
+            uscc: o.uscc,
+            region: o.region,
+            contact_name: o.contact_name,
+            contact_email: o.contact_email,
+            verified: o.verified,
+            created_at: o.created_at,
+            updated_at: o.updated_at,
+            qualifications: None,
+        }
+    }
+}
+
+/// A qualification as the API shows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct QualificationView {
+    pub organization_id: Uuid,
+    pub kind: QualificationKind,
+    pub kind_label: &'static str,
+    pub valid_from: NaiveDate,
+    pub valid_until: Option<NaiveDate>,
+}
+
+impl From<qualification::Model> for QualificationView {
+    fn from(q: qualification::Model) -> Self {
+        Self {
+            organization_id: q.organization_id,
+            kind: q.kind,
+            kind_label: q.kind.label_zh(),
+            valid_from: q.valid_from,
+            valid_until: q.valid_until,
+        }
+    }
+}
+
+/// `POST /organizations`.
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrganization {
+    pub kind: OrgKind,
+    pub name: String,
+    /// 统一社会信用代码; required for enterprises and banks.
+    pub uscc: Option<String>,
+    pub region: Option<String>,
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+}
+
+/// `POST /enterprises/register`.
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Registration {
+    pub name: String,
+    pub uscc: String,
+    pub contact_name: String,
+    pub contact_email: String,
+    pub username: String,
+    pub password: String,
+    pub region: Option<String>,
+}
+
+/// The answer of a registration.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Registered {
+    pub organization: OrganizationView,
+    pub user: super::auth::UserView,
+}
+
+/// `PUT /organizations/{id}/qualifications/{kind}`.
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QualificationInput {
+    pub valid_from: NaiveDate,
+    pub valid_until: Option<NaiveDate>,
+}
+
+/// Filters of `GET /organizations`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct OrganizationFilter {
+    pub kind: Option<OrgKind>,
+}
+
+fn check_uscc(c: &mut Checks, kind: OrgKind, uscc: Option<&str>) -> Option<String> {
+    match uscc.map(str::trim).filter(|s| !s.is_empty()) {
+        None => {
+            if kind.requires_uscc() {
+                c.add("uscc", "is required for enterprises and banks");
+            }
+            None
+        }
+        Some(s) => c.check("uscc", Uscc::parse(s)).map(|u| u.as_str().to_string()),
+    }
+}
+
+async fn ensure_uscc_free(conn: &impl ConnectionTrait, uscc: Option<&str>) -> AppResult<()> {
+    if let Some(u) = uscc
+        && organization::Entity::find()
+            .filter(organization::Column::Uscc.eq(u))
+            .one(conn)
+            .await?
+            .is_some()
+    {
+        return Err(AppError::conflict(
+            "duplicate_uscc",
+            "an organization with this USCC already exists",
+        ));
+    }
+    Ok(())
+}
+
+fn new_org(
+    kind: OrgKind,
+    name: String,
+    uscc: Option<String>,
+    region: Option<String>,
+    contact_name: Option<String>,
+    contact_email: Option<String>,
+    verified: bool,
+    now: DateTime<Utc>,
+) -> organization::ActiveModel {
+    organization::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        kind: Set(kind),
+        name: Set(name),
+        uscc: Set(uscc),
+        region: Set(region),
+        contact_name: Set(contact_name),
+        contact_email: Set(contact_email),
+        verified: Set(verified),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+}
+
+/// Creates an organization (admin); organizations the admin creates are verified.
+pub async fn create(
+    conn: &impl ConnectionTrait,
+    actor: &AuthUser,
+    now: DateTime<Utc>,
+    input: NewOrganization,
+) -> AppResult<OrganizationView> {
+    actor.require(&[Role::Admin])?;
+    let mut c = Checks::new();
+    let name = c.text("name", &input.name, 200);
+    let uscc = check_uscc(&mut c, input.kind, input.uscc.as_deref());
+    let region = c.opt_text("region", input.region.as_deref(), 100);
+    let contact_name = c.opt_text("contact_name", input.contact_name.as_deref(), 100);
+    let contact_email = c.opt_email("contact_email", input.contact_email.as_deref());
+    c.finish()?;
+    ensure_uscc_free(conn, uscc.as_deref()).await?;
+    let org = new_org(input.kind, name, uscc, region, contact_name, contact_email, true, now)
+        .insert(conn)
+        .await?;
+    let view = OrganizationView::from(org);
+    Change { at: now, actor: Some(actor.id), action: "organization.create", object_type: "organization", object_id: view.id.to_string() }
+        .record(conn, None::<&()>, Some(&view))
+        .await?;
+    Ok(view)
+}
+
+/// Registers an enterprise and its first user; the enterprise starts unverified.
+pub async fn register(
+    state: &AppState,
+    conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    input: Registration,
+) -> AppResult<Registered> {
+    let mut c = Checks::new();
+    let name = c.text("name", &input.name, 200);
+    let uscc = check_uscc(&mut c, OrgKind::Enterprise, Some(&input.uscc));
+    let contact_name = c.text("contact_name", &input.contact_name, 100);
+    let contact_email = c.opt_email("contact_email", Some(&input.contact_email));
+    if contact_email.is_none() && input.contact_email.trim().is_empty() {
+        c.add("contact_email", "must not be empty");
+    }
+    let region = c.opt_text("region", input.region.as_deref(), 100);
+    let username = users::check_username(&mut c, &input.username);
+    c.check("password", crate::auth::password::check_password_rules(&input.password));
+    c.finish()?;
+    ensure_uscc_free(conn, uscc.as_deref()).await?;
+    users::ensure_username_free(conn, &username).await?;
+    let org = new_org(
+        OrgKind::Enterprise,
+        name,
+        uscc,
+        region,
+        Some(contact_name.clone()),
+        contact_email.clone(),
+        false,
+        now,
+    )
+    .insert(conn)
+    .await?;
+    let hash = state.passwords.hash(input.password).await?;
+    let user = users::insert(conn, now, username, hash, contact_name, contact_email, Role::Enterprise, Some(org.id))
+        .await?;
+    let out = Registered { organization: org.into(), user: user.into() };
+    Change { at: now, actor: Some(out.user.id), action: "enterprise.register", object_type: "organization", object_id: out.organization.id.to_string() }
+        .record(conn, None::<&()>, Some(&out.organization))
+        .await?;
+    Ok(out)
+}
+
+/// Loads an organization the caller may see, else 404.
+pub async fn find_visible(
+    conn: &impl ConnectionTrait,
+    actor: &AuthUser,
+    id: Uuid,
+) -> AppResult<organization::Model> {
+    organization::Entity::find_by_id(id)
+        .filter(scope::organizations(actor))
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// One organization with its qualifications.
+pub async fn get(conn: &impl ConnectionTrait, actor: &AuthUser, id: Uuid) -> AppResult<OrganizationView> {
+    let org = find_visible(conn, actor, id).await?;
+    let quals = qualification::Entity::find()
+        .filter(qualification::Column::OrganizationId.eq(id))
+        .order_by_asc(qualification::Column::Kind)
+        .all(conn)
+        .await?;
+    let mut view = OrganizationView::from(org);
+    view.qualifications = Some(quals.into_iter().map(Into::into).collect());
+    Ok(view)
+}
+
+/// The organizations the caller may see.
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    actor: &AuthUser,
+    filter: OrganizationFilter,
+    page: &PageQuery,
+) -> AppResult<Page<OrganizationView>> {
+    let mut q = organization::Entity::find().filter(scope::organizations(actor));
+    if let Some(kind) = filter.kind {
+        q = q.filter(organization::Column::Kind.eq(kind));
+    }
+    let page = pagination::fetch(conn, q, organization::Column::Id, page, |o: &organization::Model| o.id).await?;
+    Ok(page.map(OrganizationView::from))
+}
+
+/// Marks an organization verified (admin, service centre). Verifying twice changes nothing.
+pub async fn verify(
+    conn: &impl ConnectionTrait,
+    actor: &AuthUser,
+    now: DateTime<Utc>,
+    id: Uuid,
+) -> AppResult<(OrganizationView, bool)> {
+    actor.require(&[Role::Admin, Role::ServiceCenter])?;
+    let org = find_visible(conn, actor, id).await?;
+    if org.verified {
+        return Ok((org.into(), false));
+    }
+    let before = OrganizationView::from(org.clone());
+    let mut am: organization::ActiveModel = org.into();
+    am.verified = Set(true);
+    am.updated_at = Set(now);
+    let view = OrganizationView::from(am.update(conn).await?);
+    Change { at: now, actor: Some(actor.id), action: "organization.verify", object_type: "organization", object_id: id.to_string() }
+        .record(conn, Some(&before), Some(&view))
+        .await?;
+    Ok((view, true))
+}
+
+async fn qualification_target(
+    conn: &impl ConnectionTrait,
+    actor: &AuthUser,
+    id: Uuid,
+) -> AppResult<organization::Model> {
+    actor.require(&[Role::Admin, Role::ChainOffice])?;
+    let org = find_visible(conn, actor, id).await?;
+    if org.kind != OrgKind::Enterprise {
+        return Err(AppError::invalid("organization_id", "qualifications apply to enterprises only"));
+    }
+    if actor.role == Role::ChainOffice && !scope::chain_office_has_member(conn, actor, id).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(org)
+}
+
+/// Sets (creates or replaces) a qualification of an enterprise.
+pub async fn put_qualification(
+    conn: &impl ConnectionTrait,
+    actor: &AuthUser,
+    now: DateTime<Utc>,
+    id: Uuid,
+    kind: QualificationKind,
+    input: QualificationInput,
+) -> AppResult<QualificationView> {
+    qualification_target(conn, actor, id).await?;
+    if let Some(until) = input.valid_until
+        && until < input.valid_from
+    {
+        return Err(AppError::invalid("valid_until", "must not be before valid_from"));
+    }
+    let existing = qualification::Entity::find_by_id((id, kind)).one(conn).await?;
+    let before = existing.clone().map(QualificationView::from);
+    let model = match existing {
+        Some(q) => {
+            let mut am: qualification::ActiveModel = q.into();
+            am.valid_from = Set(input.valid_from);
+            am.valid_until = Set(input.valid_until);
+            am.updated_at = Set(now);
+            am.update(conn).await?
+        }
+        None => {
+            qualification::ActiveModel {
+                organization_id: Set(id),
+                kind: Set(kind),
+                valid_from: Set(input.valid_from),
+                valid_until: Set(input.valid_until),
+                updated_at: Set(now),
+            }
+            .insert(conn)
+            .await?
+        }
+    };
+    let view = QualificationView::from(model);
+    Change { at: now, actor: Some(actor.id), action: "qualification.put", object_type: "organization", object_id: id.to_string() }
+        .record(conn, before.as_ref(), Some(&view))
+        .await?;
+    Ok(view)
+}
+
+/// Removes a qualification; 404 when the enterprise does not hold it.
+pub async fn delete_qualification(
+    conn: &impl ConnectionTrait,
+    actor: &AuthUser,
+    now: DateTime<Utc>,
+    id: Uuid,
+    kind: QualificationKind,
+) -> AppResult<()> {
+    qualification_target(conn, actor, id).await?;
+    let existing = qualification::Entity::find_by_id((id, kind))
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    qualification::Entity::delete_by_id((id, kind)).exec(conn).await?;
+    Change { at: now, actor: Some(actor.id), action: "qualification.delete", object_type: "organization", object_id: id.to_string() }
+        .record(conn, Some(&QualificationView::from(existing)), None::<&()>)
+        .await?;
+    Ok(())
+}

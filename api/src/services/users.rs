@@ -1,0 +1,123 @@
+//! User accounts created by the admin (enterprise users also come from self-registration).
+
+use super::{audit::Change, auth::UserView, validate::Checks};
+use crate::{
+    auth::AuthUser,
+    error::{AppError, AppResult},
+    state::AppState,
+};
+use chrono::{DateTime, Utc};
+use entity::{enums::Role, organization, user};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// `POST /users`.
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    pub username: String,
+    pub password: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub role: Role,
+    pub organization_id: Option<Uuid>,
+}
+
+/// Usernames: 3–64 characters of letters, digits, `_`, `-`, `.`, `@`.
+pub fn check_username(c: &mut Checks, raw: &str) -> String {
+    let v = raw.trim();
+    let ok_chars = v.chars().all(|ch| ch.is_ascii_alphanumeric() || "_-.@".contains(ch));
+    if !(3..=64).contains(&v.len()) || !ok_chars {
+        c.add("username", "must be 3 to 64 characters of letters, digits, _ - . @");
+    }
+    v.to_string()
+}
+
+/// 409 when the username is taken.
+pub async fn ensure_username_free(conn: &impl ConnectionTrait, username: &str) -> AppResult<()> {
+    if user::Entity::find()
+        .filter(user::Column::Username.eq(username))
+        .one(conn)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::conflict("duplicate_username", "this username is already taken"));
+    }
+    Ok(())
+}
+
+/// Inserts a user row.
+#[allow(clippy::too_many_arguments)]
+pub async fn insert(
+    conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    username: String,
+    password_hash: String,
+    display_name: String,
+    email: Option<String>,
+    role: Role,
+    organization_id: Option<Uuid>,
+) -> AppResult<user::Model> {
+    Ok(user::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        username: Set(username),
+        password_hash: Set(password_hash),
+        display_name: Set(display_name),
+        email: Set(email),
+        role: Set(role),
+        organization_id: Set(organization_id),
+        active: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(conn)
+    .await?)
+}
+
+/// Creates a user (admin). The role must fit the organization's kind.
+pub async fn create(
+    state: &AppState,
+    conn: &impl ConnectionTrait,
+    actor: &AuthUser,
+    now: DateTime<Utc>,
+    input: NewUser,
+) -> AppResult<UserView> {
+    actor.require(&[Role::Admin])?;
+    let mut c = Checks::new();
+    let username = check_username(&mut c, &input.username);
+    c.check("password", crate::auth::password::check_password_rules(&input.password));
+    let display_name = c.text("display_name", &input.display_name, 100);
+    let email = c.opt_email("email", input.email.as_deref());
+    let org = match input.organization_id {
+        Some(id) => {
+            let org = organization::Entity::find_by_id(id).one(conn).await?;
+            if org.is_none() {
+                c.add("organization_id", "no such organization");
+            }
+            org
+        }
+        None => None,
+    };
+    if input.organization_id.is_none() || org.is_some() {
+        let kind = org.as_ref().map(|o| o.kind);
+        if !input.role.fits(kind) {
+            c.add(
+                "role",
+                match input.role.org_kind() {
+                    Some(k) => format!("role {} needs an organization of kind {}", input.role.code(), k.code()),
+                    None => "invalid role".into(),
+                },
+            );
+        }
+    }
+    c.finish()?;
+    ensure_username_free(conn, &username).await?;
+    let hash = state.passwords.hash(input.password).await?;
+    let u = insert(conn, now, username, hash, display_name, email, input.role, input.organization_id).await?;
+    let view = UserView::from(u);
+    Change { at: now, actor: Some(actor.id), action: "user.create", object_type: "user", object_id: view.id.to_string() }
+        .record(conn, None::<&()>, Some(&view))
+        .await?;
+    Ok(view)
+}

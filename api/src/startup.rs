@@ -1,0 +1,175 @@
+//! Builds the application: database, migrations, first admin, keys, routes, middleware.
+
+use crate::{
+    auth::{jwt::JwtKeys, password::PasswordPolicy},
+    config::Settings,
+    db, docs,
+    error::AppError,
+    metrics::{self, Metrics},
+    openapi, routes,
+    services::{bootstrap, calendar::CalendarCache},
+    state::AppState,
+    telemetry::{self, RequestIdRootSpan},
+};
+use actix_web::{
+    App, HttpRequest, HttpResponse, HttpServer, ResponseError,
+    body::{BoxBody, EitherBody, MessageBody},
+    dev::{Server, ServiceResponse},
+    error::{JsonPayloadError, PathError, QueryPayloadError},
+    http::header::{CONTENT_TYPE, HeaderValue},
+    middleware::{ErrorHandlerResponse, ErrorHandlers, from_fn},
+    web,
+};
+use entity::clock::Clock;
+use migration::{Migrator, MigratorTrait};
+use std::{net::TcpListener, sync::Arc};
+use tracing_actix_web::TracingLogger;
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects, migrates, bootstraps and binds (port 0 picks a free port).
+    pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&settings.data_dir)?;
+        let db = db::connect(&settings).await?;
+        Migrator::up(&db, None).await?;
+        let secret = bootstrap::jwt_secret(&settings)?;
+        let state = AppState {
+            db,
+            clock,
+            jwt: JwtKeys::new(&secret, &settings.jwt_issuer, &settings.jwt_audience, settings.access_token_ttl_secs),
+            passwords: PasswordPolicy::new(settings.argon2_m_cost_kib, settings.argon2_t_cost),
+            settings: Arc::new(settings),
+            calendar: CalendarCache::default(),
+        };
+        if let Some(password) = bootstrap::ensure_admin(&state).await? {
+            tracing::warn!(
+                username = "admin",
+                password = %password,
+                "created the first admin with a random password; it is shown only this once"
+            );
+        }
+        let listener = TcpListener::bind((state.settings.host.as_str(), state.settings.port))?;
+        let port = listener.local_addr()?.port();
+        let server = server(listener, state.clone())?;
+        tracing::info!(port, database = if state.settings.is_sqlite() { "sqlite" } else { "postgres" }, "listening");
+        Ok(Self { port, server, state })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The shared state (database, clock, settings).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGTERM/Ctrl-C (graceful: in-flight requests finish).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn server(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+    let max_body = state.settings.max_body_bytes;
+    let metrics = web::Data::new(Metrics::new());
+    let state = web::Data::new(state);
+    Ok(HttpServer::new(move || {
+        App::new()
+            .wrap(ErrorHandlers::new().default_handler(problem_body))
+            .wrap(from_fn(metrics::record))
+            .wrap(TracingLogger::<RequestIdRootSpan>::new())
+            .wrap(from_fn(telemetry::request_id))
+            .app_data(state.clone())
+            .app_data(metrics.clone())
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(max_body)
+                    .content_type_required(false)
+                    .error_handler(json_error),
+            )
+            .app_data(web::PayloadConfig::new(max_body))
+            .app_data(web::QueryConfig::default().error_handler(query_error))
+            .app_data(web::PathConfig::default().error_handler(path_error))
+            .service(routes::health::live)
+            .service(routes::health::ready)
+            .route("/metrics", web::get().to(metrics::handler))
+            .configure(docs::configure)
+            .service(web::scope("/api/v1").service(openapi::openapi_json).configure(routes::configure))
+            .default_service(web::to(not_found))
+    })
+    .listen(listener)?
+    .shutdown_timeout(30)
+    .run())
+}
+
+async fn not_found() -> Result<HttpResponse, AppError> {
+    Err(AppError::NotFound)
+}
+
+fn json_error(err: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
+    let e = match &err {
+        JsonPayloadError::Overflow { limit } | JsonPayloadError::OverflowKnownLength { limit, .. } => {
+            AppError::PayloadTooLarge(format!("the body exceeds {limit} bytes"))
+        }
+        JsonPayloadError::Deserialize(de) if de.is_data() => {
+            let msg = de.to_string();
+            let field = msg
+                .split_once("field `")
+                .and_then(|(_, rest)| rest.split_once('`'))
+                .map(|(f, _)| f.to_string())
+                .unwrap_or_else(|| "body".into());
+            AppError::invalid(field, msg)
+        }
+        JsonPayloadError::Deserialize(de) => AppError::BadRequest(format!("malformed JSON: {de}")),
+        other => AppError::BadRequest(format!("unreadable body: {other}")),
+    };
+    e.into()
+}
+
+fn query_error(err: QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+    AppError::BadRequest(format!("bad query string: {err}")).into()
+}
+
+fn path_error(_: PathError, _: &HttpRequest) -> actix_web::Error {
+    AppError::NotFound.into()
+}
+
+/// Turns any error answer that is not already problem+json (405 from the router, 413 from the
+/// payload limit, ...) into one, so clients always get the same error shape.
+fn problem_body<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let err = match status.as_u16() {
+        404 => AppError::NotFound,
+        405 => AppError::MethodNotAllowed,
+        413 => AppError::PayloadTooLarge("the body is too large".into()),
+        401 => AppError::Unauthorized("authentication required".into()),
+        403 => AppError::forbidden("forbidden"),
+        s if s >= 500 => AppError::Internal(anyhow::anyhow!("unhandled error response {s}")),
+        _ => AppError::BadRequest(status.canonical_reason().unwrap_or("bad request").to_lowercase()),
+    };
+    let mut problem = err.problem();
+    problem.status = status.as_u16();
+    let (req, _) = res.into_parts();
+    let mut resp: HttpResponse<BoxBody> = HttpResponse::build(status).json(problem);
+    resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    let _ = err.status_code();
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, resp).map_into_right_body::<B>().map_body(|_, b| match b {
+        EitherBody::Left { body } => EitherBody::Left { body },
+        EitherBody::Right { body } => EitherBody::Right { body },
+    })))
+}

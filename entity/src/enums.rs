@@ -1,0 +1,168 @@
+//! Database-backed enums shared by entities and the API. Stored as short snake_case strings.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+macro_rules! label_impl {
+    ($t:ty { $($v:ident => $zh:expr),* $(,)? }) => {
+        impl $t {
+            /// Display label in Simplified Chinese.
+            pub fn label_zh(self) -> &'static str {
+                match self { $(Self::$v => $zh),* }
+            }
+            /// Every variant, in declaration order.
+            pub fn all() -> &'static [Self] {
+                &[$(Self::$v),*]
+            }
+            /// The code used in the API and the database.
+            pub fn code(self) -> String {
+                use sea_orm::ActiveEnum;
+                self.to_value()
+            }
+        }
+    };
+}
+
+/// What an organization is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum OrgKind {
+    Enterprise,
+    Bank,
+    Department,
+    ServiceCenter,
+    ChainOffice,
+    FundOffice,
+}
+label_impl!(OrgKind {
+    Enterprise => "企业",
+    Bank => "银行",
+    Department => "职能部门",
+    ServiceCenter => "服务中心",
+    ChainOffice => "产业链办公室",
+    FundOffice => "基金办",
+});
+
+impl OrgKind {
+    /// Enterprises and banks carry a USCC by rule.
+    pub fn requires_uscc(self) -> bool {
+        matches!(self, Self::Enterprise | Self::Bank)
+    }
+}
+
+/// A user's role; it must fit the organization's kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    ServiceCenter,
+    Department,
+    ChainOffice,
+    Bank,
+    Enterprise,
+    FundOffice,
+}
+label_impl!(Role {
+    Admin => "系统管理员",
+    ServiceCenter => "服务中心",
+    Department => "职能部门",
+    ChainOffice => "产业链办公室",
+    Bank => "银行",
+    Enterprise => "企业",
+    FundOffice => "基金办",
+});
+
+impl Role {
+    /// The organization kind this role belongs to; `None` for admin (any or none).
+    pub fn org_kind(self) -> Option<OrgKind> {
+        match self {
+            Self::Admin => None,
+            Self::ServiceCenter => Some(OrgKind::ServiceCenter),
+            Self::Department => Some(OrgKind::Department),
+            Self::ChainOffice => Some(OrgKind::ChainOffice),
+            Self::Bank => Some(OrgKind::Bank),
+            Self::Enterprise => Some(OrgKind::Enterprise),
+            Self::FundOffice => Some(OrgKind::FundOffice),
+        }
+    }
+
+    /// Whether a user of this role may belong to `org` (`None`: no organization).
+    pub fn fits(self, org: Option<OrgKind>) -> bool {
+        match (self.org_kind(), org) {
+            (None, _) => true,
+            (Some(want), Some(have)) => want == have,
+            (Some(_), None) => false,
+        }
+    }
+}
+
+/// Enterprise qualifications (资质).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum QualificationKind {
+    SpecializedSme,
+    LittleGiant,
+    SingleChampion,
+    HighTech,
+    AboveScale,
+}
+label_impl!(QualificationKind {
+    SpecializedSme => "专精特新企业",
+    LittleGiant => "专精特新“小巨人”企业",
+    SingleChampion => "制造业单项冠军企业",
+    HighTech => "高新技术企业",
+    AboveScale => "规模以上工业企业",
+});
+
+/// An enterprise's role in a chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum MemberRole {
+    ChainLeaderEnterprise,
+    Core,
+    Supporting,
+}
+label_impl!(MemberRole {
+    ChainLeaderEnterprise => "链主企业",
+    Core => "核心企业",
+    Supporting => "配套企业",
+});
+
+/// A bank's role in a chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum BankRole {
+    Lead,
+    Partner,
+}
+label_impl!(BankRole {
+    Lead => "主办行",
+    Partner => "协办行",
+});
+
+/// A calendar exception as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum ExceptionKind {
+    Holiday,
+    Workday,
+}
+label_impl!(ExceptionKind {
+    Holiday => "节假日",
+    Workday => "调休工作日",
+});
+
+impl From<ExceptionKind> for crate::calendar::DayKind {
+    fn from(k: ExceptionKind) -> Self {
+        match k {
+            ExceptionKind::Holiday => Self::Holiday,
+            ExceptionKind::Workday => Self::Workday,
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! Liantong's domain: sea-orm entities (2.0 format) and pure domain code.
+
+pub mod calendar;
+pub mod clock;
+pub mod enums;
+pub mod uscc;
+pub mod working_days;
+
+pub mod audit_log;
+pub mod calendar_day;
+pub mod calendar_setting;
+pub mod chain;
+pub mod chain_bank;
+pub mod chain_member;
+pub mod idempotency_key;
+pub mod login_attempt;
+pub mod organization;
+pub mod qualification;
+pub mod refresh_token;
+pub mod user;
