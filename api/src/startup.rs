@@ -110,8 +110,13 @@ fn server(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     .run())
 }
 
-async fn not_found() -> Result<HttpResponse, AppError> {
-    Err(AppError::NotFound)
+/// No route matched: 405 when the path exists under another method, else 404.
+async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    if req.resource_map().has_resource(req.path()) {
+        Err(AppError::MethodNotAllowed)
+    } else {
+        Err(AppError::NotFound)
+    }
 }
 
 fn json_error(err: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {

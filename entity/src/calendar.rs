@@ -13,7 +13,9 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Offset, TimeDelta, TimeZone, Utc, Weekday};
+use chrono::{
+    DateTime, Datelike, NaiveDate, NaiveDateTime, Offset, TimeDelta, TimeZone, Utc, Weekday,
+};
 use chrono_tz::Tz;
 
 use crate::working_days::WorkingDays;
@@ -93,7 +95,9 @@ impl TimeOfDay {
     /// Builds a time from hour and minute; 24:00 is the only time with hour 24.
     pub fn from_hm(hour: u16, minute: u16) -> Result<Self, CalendarError> {
         if minute >= 60 || hour > 24 || (hour == 24 && minute != 0) {
-            return Err(CalendarError::InvalidTimeOfDay(format!("{hour:02}:{minute:02}")));
+            return Err(CalendarError::InvalidTimeOfDay(format!(
+                "{hour:02}:{minute:02}"
+            )));
         }
         Ok(TimeOfDay(hour * 60 + minute))
     }
@@ -342,7 +346,11 @@ impl Calendar {
         let mut remaining = duration.max(TimeDelta::zero());
         let mut date = self.local_date(start);
         let intervals = self.settings.working_hours.intervals();
-        if remaining.is_zero() && intervals.last().is_some_and(|iv| iv.end == TimeOfDay::END_OF_DAY) {
+        if remaining.is_zero()
+            && intervals
+                .last()
+                .is_some_and(|iv| iv.end == TimeOfDay::END_OF_DAY)
+        {
             // `start` may be the previous day's 24:00 closing, where a zero duration stays.
             date = date.pred_opt().unwrap_or(date);
         }
@@ -470,8 +478,10 @@ impl Calendar {
         let as_utc = local.and_utc();
         let offset_at = |t: DateTime<Utc>| tz.offset_from_utc_datetime(&t.naive_utc()).fix();
         let day = TimeDelta::days(1);
-        let (Some(before), Some(after)) = (as_utc.checked_sub_signed(day), as_utc.checked_add_signed(day))
-        else {
+        let (Some(before), Some(after)) = (
+            as_utc.checked_sub_signed(day),
+            as_utc.checked_add_signed(day),
+        ) else {
             return as_utc;
         };
         let (before, after) = (offset_at(before), offset_at(after));
@@ -526,10 +536,30 @@ pub const CN_2024_2026: &[(&str, DayKind, &str, &str)] = &[
     ("2024-02-16", DayKind::Holiday, "Spring Festival", "春节"),
     ("2024-02-17", DayKind::Holiday, "Spring Festival", "春节"),
     ("2024-02-18", DayKind::Workday, "Spring Festival", "春节"),
-    ("2024-04-04", DayKind::Holiday, "Tomb-sweeping Day", "清明节"),
-    ("2024-04-05", DayKind::Holiday, "Tomb-sweeping Day", "清明节"),
-    ("2024-04-06", DayKind::Holiday, "Tomb-sweeping Day", "清明节"),
-    ("2024-04-07", DayKind::Workday, "Tomb-sweeping Day", "清明节"),
+    (
+        "2024-04-04",
+        DayKind::Holiday,
+        "Tomb-sweeping Day",
+        "清明节",
+    ),
+    (
+        "2024-04-05",
+        DayKind::Holiday,
+        "Tomb-sweeping Day",
+        "清明节",
+    ),
+    (
+        "2024-04-06",
+        DayKind::Holiday,
+        "Tomb-sweeping Day",
+        "清明节",
+    ),
+    (
+        "2024-04-07",
+        DayKind::Workday,
+        "Tomb-sweeping Day",
+        "清明节",
+    ),
     ("2024-04-28", DayKind::Workday, "Labour Day", "劳动节"),
     ("2024-05-01", DayKind::Holiday, "Labour Day", "劳动节"),
     ("2024-05-02", DayKind::Holiday, "Labour Day", "劳动节"),
@@ -537,11 +567,36 @@ pub const CN_2024_2026: &[(&str, DayKind, &str, &str)] = &[
     ("2024-05-04", DayKind::Holiday, "Labour Day", "劳动节"),
     ("2024-05-05", DayKind::Holiday, "Labour Day", "劳动节"),
     ("2024-05-11", DayKind::Workday, "Labour Day", "劳动节"),
-    ("2024-06-10", DayKind::Holiday, "Dragon Boat Festival", "端午节"),
-    ("2024-09-14", DayKind::Workday, "Mid-autumn Festival", "中秋节"),
-    ("2024-09-15", DayKind::Holiday, "Mid-autumn Festival", "中秋节"),
-    ("2024-09-16", DayKind::Holiday, "Mid-autumn Festival", "中秋节"),
-    ("2024-09-17", DayKind::Holiday, "Mid-autumn Festival", "中秋节"),
+    (
+        "2024-06-10",
+        DayKind::Holiday,
+        "Dragon Boat Festival",
+        "端午节",
+    ),
+    (
+        "2024-09-14",
+        DayKind::Workday,
+        "Mid-autumn Festival",
+        "中秋节",
+    ),
+    (
+        "2024-09-15",
+        DayKind::Holiday,
+        "Mid-autumn Festival",
+        "中秋节",
+    ),
+    (
+        "2024-09-16",
+        DayKind::Holiday,
+        "Mid-autumn Festival",
+        "中秋节",
+    ),
+    (
+        "2024-09-17",
+        DayKind::Holiday,
+        "Mid-autumn Festival",
+        "中秋节",
+    ),
     ("2024-09-29", DayKind::Workday, "National Day", "国庆节"),
     ("2024-10-01", DayKind::Holiday, "National Day", "国庆节"),
     ("2024-10-02", DayKind::Holiday, "National Day", "国庆节"),
@@ -562,25 +617,60 @@ pub const CN_2024_2026: &[(&str, DayKind, &str, &str)] = &[
     ("2025-02-03", DayKind::Holiday, "Spring Festival", "春节"),
     ("2025-02-04", DayKind::Holiday, "Spring Festival", "春节"),
     ("2025-02-08", DayKind::Workday, "Spring Festival", "春节"),
-    ("2025-04-04", DayKind::Holiday, "Tomb-sweeping Day", "清明节"),
-    ("2025-04-05", DayKind::Holiday, "Tomb-sweeping Day", "清明节"),
-    ("2025-04-06", DayKind::Holiday, "Tomb-sweeping Day", "清明节"),
+    (
+        "2025-04-04",
+        DayKind::Holiday,
+        "Tomb-sweeping Day",
+        "清明节",
+    ),
+    (
+        "2025-04-05",
+        DayKind::Holiday,
+        "Tomb-sweeping Day",
+        "清明节",
+    ),
+    (
+        "2025-04-06",
+        DayKind::Holiday,
+        "Tomb-sweeping Day",
+        "清明节",
+    ),
     ("2025-04-27", DayKind::Workday, "Labour Day", "劳动节"),
     ("2025-05-01", DayKind::Holiday, "Labour Day", "劳动节"),
     ("2025-05-02", DayKind::Holiday, "Labour Day", "劳动节"),
     ("2025-05-03", DayKind::Holiday, "Labour Day", "劳动节"),
     ("2025-05-04", DayKind::Holiday, "Labour Day", "劳动节"),
     ("2025-05-05", DayKind::Holiday, "Labour Day", "劳动节"),
-    ("2025-05-31", DayKind::Holiday, "Dragon Boat Festival", "端午节"),
-    ("2025-06-01", DayKind::Holiday, "Dragon Boat Festival", "端午节"),
-    ("2025-06-02", DayKind::Holiday, "Dragon Boat Festival", "端午节"),
+    (
+        "2025-05-31",
+        DayKind::Holiday,
+        "Dragon Boat Festival",
+        "端午节",
+    ),
+    (
+        "2025-06-01",
+        DayKind::Holiday,
+        "Dragon Boat Festival",
+        "端午节",
+    ),
+    (
+        "2025-06-02",
+        DayKind::Holiday,
+        "Dragon Boat Festival",
+        "端午节",
+    ),
     ("2025-09-28", DayKind::Workday, "National Day", "国庆节"),
     ("2025-10-01", DayKind::Holiday, "National Day", "国庆节"),
     ("2025-10-02", DayKind::Holiday, "National Day", "国庆节"),
     ("2025-10-03", DayKind::Holiday, "National Day", "国庆节"),
     ("2025-10-04", DayKind::Holiday, "National Day", "国庆节"),
     ("2025-10-05", DayKind::Holiday, "National Day", "国庆节"),
-    ("2025-10-06", DayKind::Holiday, "Mid-autumn Festival", "中秋节"),
+    (
+        "2025-10-06",
+        DayKind::Holiday,
+        "Mid-autumn Festival",
+        "中秋节",
+    ),
     ("2025-10-07", DayKind::Holiday, "National Day", "国庆节"),
     ("2025-10-08", DayKind::Holiday, "National Day", "国庆节"),
     ("2025-10-11", DayKind::Workday, "National Day", "国庆节"),
@@ -599,22 +689,67 @@ pub const CN_2024_2026: &[(&str, DayKind, &str, &str)] = &[
     ("2026-02-22", DayKind::Holiday, "Spring Festival", "春节"),
     ("2026-02-23", DayKind::Holiday, "Spring Festival", "春节"),
     ("2026-02-28", DayKind::Workday, "Spring Festival", "春节"),
-    ("2026-04-04", DayKind::Holiday, "Tomb-sweeping Day", "清明节"),
-    ("2026-04-05", DayKind::Holiday, "Tomb-sweeping Day", "清明节"),
-    ("2026-04-06", DayKind::Holiday, "Tomb-sweeping Day", "清明节"),
+    (
+        "2026-04-04",
+        DayKind::Holiday,
+        "Tomb-sweeping Day",
+        "清明节",
+    ),
+    (
+        "2026-04-05",
+        DayKind::Holiday,
+        "Tomb-sweeping Day",
+        "清明节",
+    ),
+    (
+        "2026-04-06",
+        DayKind::Holiday,
+        "Tomb-sweeping Day",
+        "清明节",
+    ),
     ("2026-05-01", DayKind::Holiday, "Labour Day", "劳动节"),
     ("2026-05-02", DayKind::Holiday, "Labour Day", "劳动节"),
     ("2026-05-03", DayKind::Holiday, "Labour Day", "劳动节"),
     ("2026-05-04", DayKind::Holiday, "Labour Day", "劳动节"),
     ("2026-05-05", DayKind::Holiday, "Labour Day", "劳动节"),
     ("2026-05-09", DayKind::Workday, "Labour Day", "劳动节"),
-    ("2026-06-19", DayKind::Holiday, "Dragon Boat Festival", "端午节"),
-    ("2026-06-20", DayKind::Holiday, "Dragon Boat Festival", "端午节"),
-    ("2026-06-21", DayKind::Holiday, "Dragon Boat Festival", "端午节"),
+    (
+        "2026-06-19",
+        DayKind::Holiday,
+        "Dragon Boat Festival",
+        "端午节",
+    ),
+    (
+        "2026-06-20",
+        DayKind::Holiday,
+        "Dragon Boat Festival",
+        "端午节",
+    ),
+    (
+        "2026-06-21",
+        DayKind::Holiday,
+        "Dragon Boat Festival",
+        "端午节",
+    ),
     ("2026-09-20", DayKind::Workday, "National Day", "国庆节"),
-    ("2026-09-25", DayKind::Holiday, "Mid-autumn Festival", "中秋节"),
-    ("2026-09-26", DayKind::Holiday, "Mid-autumn Festival", "中秋节"),
-    ("2026-09-27", DayKind::Holiday, "Mid-autumn Festival", "中秋节"),
+    (
+        "2026-09-25",
+        DayKind::Holiday,
+        "Mid-autumn Festival",
+        "中秋节",
+    ),
+    (
+        "2026-09-26",
+        DayKind::Holiday,
+        "Mid-autumn Festival",
+        "中秋节",
+    ),
+    (
+        "2026-09-27",
+        DayKind::Holiday,
+        "Mid-autumn Festival",
+        "中秋节",
+    ),
     ("2026-10-01", DayKind::Holiday, "National Day", "国庆节"),
     ("2026-10-02", DayKind::Holiday, "National Day", "国庆节"),
     ("2026-10-03", DayKind::Holiday, "National Day", "国庆节"),
@@ -696,7 +831,9 @@ mod tests {
         assert_eq!(TimeOfDay::parse("00:00").unwrap().to_string(), "00:00");
         assert_eq!(TimeOfDay::parse("24:00").unwrap().to_string(), "24:00");
         assert_eq!(TimeOfDay::parse("13:30").unwrap().to_string(), "13:30");
-        for bad in ["24:01", "9:00", "09:60", "25:00", "0900", "09:0a", "", "09:00 "] {
+        for bad in [
+            "24:01", "9:00", "09:60", "25:00", "0900", "09:0a", "", "09:00 ",
+        ] {
             assert_eq!(
                 TimeOfDay::parse(bad),
                 Err(CalendarError::InvalidTimeOfDay(bad.to_owned())),
@@ -708,14 +845,23 @@ mod tests {
     #[test]
     fn working_hours_are_validated() {
         let t = |s| TimeOfDay::parse(s).unwrap();
-        let iv = |a, b| Interval { start: t(a), end: t(b) };
-        assert_eq!(WorkingHours::new(vec![]), Err(CalendarError::NoWorkingHours));
+        let iv = |a, b| Interval {
+            start: t(a),
+            end: t(b),
+        };
+        assert_eq!(
+            WorkingHours::new(vec![]),
+            Err(CalendarError::NoWorkingHours)
+        );
         assert!(matches!(
             WorkingHours::new(vec![iv("10:00", "10:00")]),
             Err(CalendarError::EmptyInterval { .. })
         ));
         let overlapping = WorkingHours::new(vec![iv("09:00", "12:00"), iv("11:00", "17:00")]);
-        assert!(matches!(overlapping, Err(CalendarError::UnorderedIntervals { .. })));
+        assert!(matches!(
+            overlapping,
+            Err(CalendarError::UnorderedIntervals { .. })
+        ));
         assert!(
             overlapping
                 .unwrap_err()
@@ -728,7 +874,10 @@ mod tests {
         assert_eq!(hours.day_length(), TimeDelta::hours(7));
         assert_eq!(hours.to_string(), "09:00-12:00,13:30-17:30");
         assert_eq!(WorkingHours::default().to_string(), "09:00-17:00");
-        assert_eq!(WorkingHours::parse("00:00-24:00").unwrap().day_length(), TimeDelta::hours(24));
+        assert_eq!(
+            WorkingHours::parse("00:00-24:00").unwrap().day_length(),
+            TimeDelta::hours(24)
+        );
         assert!(matches!(
             WorkingHours::parse("09:00"),
             Err(CalendarError::InvalidWorkingHours(_))
@@ -741,7 +890,10 @@ mod tests {
         assert_eq!(settings.time_zone.name(), DEFAULT_TIME_ZONE);
         assert_eq!(parse_time_zone(DEFAULT_TIME_ZONE), Ok(settings.time_zone));
         assert!(parse_time_zone("Mars/Olympus").is_err());
-        assert_eq!(Calendar::new(settings, []).day_length(), TimeDelta::hours(8));
+        assert_eq!(
+            Calendar::new(settings, []).day_length(),
+            TimeDelta::hours(8)
+        );
     }
 
     #[test]
@@ -749,7 +901,10 @@ mod tests {
         let list = cn_2024_2026();
         assert_eq!(list.len(), CN_2024_2026.len());
         assert_eq!(list.len(), 108);
-        assert!(list.windows(2).all(|w| w[0].0 < w[1].0), "sorted, no duplicates");
+        assert!(
+            list.windows(2).all(|w| w[0].0 < w[1].0),
+            "sorted, no duplicates"
+        );
         for (d, kind) in &list {
             if *kind == DayKind::Workday {
                 assert!(matches!(d.weekday(), Weekday::Sat | Weekday::Sun), "{d}");
@@ -784,9 +939,18 @@ mod tests {
         // Fri 20:00 → clock starts Mon 09:00.
         let friday_evening = sh("2026-03-06 20:00");
         assert_eq!(cal.next_opening(friday_evening), sh("2026-03-09 09:00"));
-        assert_eq!(cal.add_working_days(friday_evening, days("1")), sh("2026-03-09 17:00"));
-        assert_eq!(cal.add_working_days(friday_evening, days("3")), sh("2026-03-11 17:00"));
-        assert_eq!(cal.add_working_days(friday_evening, days("5")), sh("2026-03-13 17:00"));
+        assert_eq!(
+            cal.add_working_days(friday_evening, days("1")),
+            sh("2026-03-09 17:00")
+        );
+        assert_eq!(
+            cal.add_working_days(friday_evening, days("3")),
+            sh("2026-03-11 17:00")
+        );
+        assert_eq!(
+            cal.add_working_days(friday_evening, days("5")),
+            sh("2026-03-13 17:00")
+        );
         assert_eq!(
             cal.add_working_days(friday_evening, days("0.5")),
             sh("2026-03-09 13:00")
@@ -834,31 +998,58 @@ mod tests {
         assert!(!cal.is_working_instant(sh("2026-03-03 17:00")));
         assert!(!cal.is_working_instant(sh("2026-03-03 08:59:59")));
         assert!(!cal.is_working_instant(sh("2026-03-07 10:00")), "Saturday");
-        assert!(cal.is_working_instant(sh("2026-02-14 10:00")), "adjusted Saturday");
-        assert!(!cal.is_working_instant(sh("2026-02-16 10:00")), "Spring Festival");
+        assert!(
+            cal.is_working_instant(sh("2026-02-14 10:00")),
+            "adjusted Saturday"
+        );
+        assert!(
+            !cal.is_working_instant(sh("2026-02-16 10:00")),
+            "Spring Festival"
+        );
     }
 
     #[test]
     fn spring_festival_2026() {
         let cal = cn();
         assert!(cal.is_working_day(date("2026-02-13")));
-        assert!(cal.is_working_day(date("2026-02-14")), "Sat 02-14 is worked");
+        assert!(
+            cal.is_working_day(date("2026-02-14")),
+            "Sat 02-14 is worked"
+        );
         for d in 15..=23 {
             assert!(!cal.is_working_day(date(&format!("2026-02-{d}"))), "02-{d}");
         }
         assert!(cal.is_working_day(date("2026-02-24")));
-        assert!(cal.is_working_day(date("2026-02-28")), "Sat 02-28 is worked");
+        assert!(
+            cal.is_working_day(date("2026-02-28")),
+            "Sat 02-28 is worked"
+        );
         assert!(!cal.is_working_day(date("2026-03-01")));
 
         let start = sh("2026-02-13 10:00");
-        assert_eq!(cal.add_working_days(start, days("1")), sh("2026-02-14 10:00"));
-        assert_eq!(cal.add_working_days(start, days("2")), sh("2026-02-24 10:00"));
-        assert_eq!(cal.add_working_days(start, days("5")), sh("2026-02-27 10:00"));
+        assert_eq!(
+            cal.add_working_days(start, days("1")),
+            sh("2026-02-14 10:00")
+        );
+        assert_eq!(
+            cal.add_working_days(start, days("2")),
+            sh("2026-02-24 10:00")
+        );
+        assert_eq!(
+            cal.add_working_days(start, days("5")),
+            sh("2026-02-27 10:00")
+        );
         // Submitted during the holiday: the clock starts on Tue 02-24.
         let holiday = sh("2026-02-17 11:00");
         assert_eq!(cal.next_opening(holiday), sh("2026-02-24 09:00"));
-        assert_eq!(cal.add_working_days(holiday, days("1")), sh("2026-02-24 17:00"));
-        assert_eq!(cal.add_working_days(holiday, days("5")), sh("2026-02-28 17:00"));
+        assert_eq!(
+            cal.add_working_days(holiday, days("1")),
+            sh("2026-02-24 17:00")
+        );
+        assert_eq!(
+            cal.add_working_days(holiday, days("5")),
+            sh("2026-02-28 17:00")
+        );
         assert_eq!(
             cal.working_time_between(start, sh("2026-02-27 10:00")),
             TimeDelta::hours(40)
@@ -868,16 +1059,31 @@ mod tests {
     #[test]
     fn national_day_2026() {
         let cal = cn();
-        assert!(cal.is_working_day(date("2026-09-20")), "Sun 09-20 is worked");
-        assert!(!cal.is_working_day(date("2026-09-25")), "Mid-autumn Festival");
+        assert!(
+            cal.is_working_day(date("2026-09-20")),
+            "Sun 09-20 is worked"
+        );
+        assert!(
+            !cal.is_working_day(date("2026-09-25")),
+            "Mid-autumn Festival"
+        );
         for d in 1..=7 {
             assert!(!cal.is_working_day(date(&format!("2026-10-0{d}"))));
         }
-        assert!(cal.is_working_day(date("2026-10-10")), "Sat 10-10 is worked");
+        assert!(
+            cal.is_working_day(date("2026-10-10")),
+            "Sat 10-10 is worked"
+        );
 
         let start = sh("2026-09-30 10:00");
-        assert_eq!(cal.add_working_days(start, days("1")), sh("2026-10-08 10:00"));
-        assert_eq!(cal.add_working_days(start, days("3")), sh("2026-10-10 10:00"));
+        assert_eq!(
+            cal.add_working_days(start, days("1")),
+            sh("2026-10-08 10:00")
+        );
+        assert_eq!(
+            cal.add_working_days(start, days("3")),
+            sh("2026-10-10 10:00")
+        );
         assert_eq!(
             cal.add_working_days(sh("2026-09-24 10:00"), days("1")),
             sh("2026-09-28 10:00")
@@ -894,7 +1100,10 @@ mod tests {
         assert_eq!(cal.day_length(), TimeDelta::hours(7));
         let tue = sh("2026-03-03 11:00");
         assert_eq!(cal.add_working_days(tue, days("1")), sh("2026-03-04 11:00"));
-        assert_eq!(cal.add_working_days(tue, days("0.5")), sh("2026-03-03 16:00"));
+        assert_eq!(
+            cal.add_working_days(tue, days("0.5")),
+            sh("2026-03-03 16:00")
+        );
         assert_eq!(
             cal.add_working_time(tue, TimeDelta::hours(1)),
             sh("2026-03-03 12:00"),
@@ -938,7 +1147,10 @@ mod tests {
         );
         // The deadline falls on Tue 24:00 = Wed 00:00 and stays there.
         let midnight = sh("2026-03-04 00:00");
-        assert_eq!(cal.add_working_days(sh("2026-03-03 20:00"), days("1")), midnight);
+        assert_eq!(
+            cal.add_working_days(sh("2026-03-03 20:00"), days("1")),
+            midnight
+        );
         assert!(!cal.is_working_instant(midnight));
         assert!(cal.is_working_instant(sh("2026-03-03 23:59:59")));
         assert_eq!(cal.add_working_time(midnight, TimeDelta::zero()), midnight);
@@ -1002,14 +1214,25 @@ mod tests {
         };
         let cal = Calendar::new(settings("01:00-05:00"), exceptions);
         let day_of = |d: &str| {
-            cal.working_time_between(at(berlin, &format!("{d} 00:00")), at(berlin, &format!("{d} 23:00")))
+            cal.working_time_between(
+                at(berlin, &format!("{d} 00:00")),
+                at(berlin, &format!("{d} 23:00")),
+            )
         };
-        assert_eq!(day_of("2026-03-29"), TimeDelta::hours(3), "clocks go forward");
+        assert_eq!(
+            day_of("2026-03-29"),
+            TimeDelta::hours(3),
+            "clocks go forward"
+        );
         assert_eq!(day_of("2026-10-25"), TimeDelta::hours(5), "clocks go back");
         assert_eq!(day_of("2026-03-30"), TimeDelta::hours(4));
         let start = at(berlin, "2026-03-29 01:30");
         let due = cal.add_working_time(start, TimeDelta::hours(3));
-        assert_eq!(due, at(berlin, "2026-03-30 01:30"), "2.5 h on the short day, then 0.5 h");
+        assert_eq!(
+            due,
+            at(berlin, "2026-03-30 01:30"),
+            "2.5 h on the short day, then 0.5 h"
+        );
         assert_eq!(cal.working_time_between(start, due), TimeDelta::hours(3));
 
         // An opening inside the gap opens at the transition (03:00 CEST = 01:00 UTC).

@@ -169,12 +169,34 @@ mod tests {
 
     #[test]
     fn accepts_whole_and_fractional_days_and_normalizes() {
-        assert_eq!(WorkingDays::parse_decimal(dec("1.000")).unwrap().to_string(), "1");
-        assert_eq!(WorkingDays::parse_decimal(dec("0.50")).unwrap().to_string(), "0.5");
-        assert_eq!(WorkingDays::parse_decimal(dec("2.125")).unwrap().to_string(), "2.125");
-        assert_eq!(WorkingDays::parse_decimal(dec("0")).unwrap(), WorkingDays::ZERO);
-        assert_eq!(WorkingDays::parse_decimal(dec("-0.000")).unwrap(), WorkingDays::ZERO);
-        assert_eq!(WorkingDays::parse_decimal(dec("365")).unwrap().to_string(), "365");
+        assert_eq!(
+            WorkingDays::parse_decimal(dec("1.000"))
+                .unwrap()
+                .to_string(),
+            "1"
+        );
+        assert_eq!(
+            WorkingDays::parse_decimal(dec("0.50")).unwrap().to_string(),
+            "0.5"
+        );
+        assert_eq!(
+            WorkingDays::parse_decimal(dec("2.125"))
+                .unwrap()
+                .to_string(),
+            "2.125"
+        );
+        assert_eq!(
+            WorkingDays::parse_decimal(dec("0")).unwrap(),
+            WorkingDays::ZERO
+        );
+        assert_eq!(
+            WorkingDays::parse_decimal(dec("-0.000")).unwrap(),
+            WorkingDays::ZERO
+        );
+        assert_eq!(
+            WorkingDays::parse_decimal(dec("365")).unwrap().to_string(),
+            "365"
+        );
     }
 
     #[test]
@@ -191,39 +213,69 @@ mod tests {
             WorkingDays::parse_decimal(dec("365.001")),
             Err(WorkingDaysError::TooLarge)
         );
-        assert_eq!("abc".parse::<WorkingDays>(), Err(WorkingDaysError::NotANumber));
-        assert_eq!("1e3".parse::<WorkingDays>(), Err(WorkingDaysError::NotANumber));
+        assert_eq!(
+            "abc".parse::<WorkingDays>(),
+            Err(WorkingDaysError::NotANumber)
+        );
+        assert_eq!(
+            "1e3".parse::<WorkingDays>(),
+            Err(WorkingDaysError::NotANumber)
+        );
     }
 
     #[test]
     fn from_int_saturates_at_max() {
         assert_eq!(WorkingDays::from_int(5).as_decimal(), Decimal::from(5));
-        assert_eq!(WorkingDays::from_int(10_000).as_decimal(), Decimal::from(365));
+        assert_eq!(
+            WorkingDays::from_int(10_000).as_decimal(),
+            Decimal::from(365)
+        );
     }
 
     #[test]
     fn to_duration_is_exact_in_milliseconds() {
         let eight_hours = TimeDelta::hours(8);
-        assert_eq!(WorkingDays::from_int(3).to_duration(eight_hours), TimeDelta::hours(24));
         assert_eq!(
-            "0.5".parse::<WorkingDays>().unwrap().to_duration(eight_hours),
+            WorkingDays::from_int(3).to_duration(eight_hours),
+            TimeDelta::hours(24)
+        );
+        assert_eq!(
+            "0.5"
+                .parse::<WorkingDays>()
+                .unwrap()
+                .to_duration(eight_hours),
             TimeDelta::hours(4)
         );
         // 0.001 × 7 h = 25.2 s exactly.
         assert_eq!(
-            "0.001".parse::<WorkingDays>().unwrap().to_duration(TimeDelta::hours(7)),
+            "0.001"
+                .parse::<WorkingDays>()
+                .unwrap()
+                .to_duration(TimeDelta::hours(7)),
             TimeDelta::milliseconds(25_200)
         );
         // 0.001 × 1.5 ms = 0.0015 ms → 0 (half-even would give 0 for 0.5, 2 for 2.5).
         assert_eq!(
-            "0.001".parse::<WorkingDays>().unwrap().to_duration(TimeDelta::microseconds(1500)),
+            "0.001"
+                .parse::<WorkingDays>()
+                .unwrap()
+                .to_duration(TimeDelta::microseconds(1500)),
             TimeDelta::zero()
         );
         // 0.5 × 5 ms = 2.5 ms → 2; 0.5 × 7 ms = 3.5 ms → 4.
         let half = "0.5".parse::<WorkingDays>().unwrap();
-        assert_eq!(half.to_duration(TimeDelta::milliseconds(5)), TimeDelta::milliseconds(2));
-        assert_eq!(half.to_duration(TimeDelta::milliseconds(7)), TimeDelta::milliseconds(4));
-        assert_eq!(WorkingDays::from_int(365).to_duration(TimeDelta::MAX), TimeDelta::MAX);
+        assert_eq!(
+            half.to_duration(TimeDelta::milliseconds(5)),
+            TimeDelta::milliseconds(2)
+        );
+        assert_eq!(
+            half.to_duration(TimeDelta::milliseconds(7)),
+            TimeDelta::milliseconds(4)
+        );
+        assert_eq!(
+            WorkingDays::from_int(365).to_duration(TimeDelta::MAX),
+            TimeDelta::MAX
+        );
     }
 
     #[test]

@@ -1,1 +1,278 @@
+//! Test harness: `spawn_app()` starts the real application on port 0 against a fresh database
+//! (SQLite temp file by default, PostgreSQL when `TEST_DATABASE_URL=postgres://...`), with a
+//! mock clock the test moves, and helpers to drive it over HTTP.
 
+use api::{config::Settings, startup::Application};
+use chrono::{DateTime, TimeDelta, Utc};
+use entity::clock::MockClock;
+use rand::Rng;
+use reqwest::{Method, StatusCode};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use std::{path::PathBuf, sync::Arc};
+
+/// The admin password every test app starts with.
+pub const ADMIN_PASSWORD: &str = "admin-password-1";
+/// The JWT secret of test apps (tests forge tokens with it).
+pub const JWT_SECRET: &str = "test-secret-0123456789abcdef0123456789abcdef";
+/// The password given to users made by the fixtures.
+pub const USER_PASSWORD: &str = "user-password-1";
+
+/// A running application and what a test needs to drive it.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: DatabaseConnection,
+    pub clock: MockClock,
+    pub data_dir: PathBuf,
+    pub is_postgres: bool,
+    _guard: DbGuard,
+    _dir: tempfile::TempDir,
+}
+
+/// Drops the per-test PostgreSQL database when the test ends.
+struct DbGuard(Option<(String, String)>);
+
+impl Drop for DbGuard {
+    fn drop(&mut self) {
+        if let Some((maintenance, name)) = self.0.take() {
+            let _ = std::thread::spawn(move || {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                    return;
+                };
+                rt.block_on(async move {
+                    if let Ok(db) = Database::connect(maintenance.as_str()).await {
+                        let _ = db
+                            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                            .await;
+                        let _ = db.close().await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// The default start of the mock clock: Monday 2026-03-02 09:00 in Shanghai.
+pub fn default_start() -> DateTime<Utc> {
+    "2026-03-02T01:00:00Z".parse().expect("valid instant")
+}
+
+/// Starts the app with default test settings.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts the app after `tweak` adjusts the settings.
+pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let base = std::env::var("TEST_DATABASE_URL").unwrap_or_default();
+    let (url, guard, is_postgres) = if base.starts_with("postgres") {
+        let name = format!("lt_test_{}", uuid::Uuid::new_v4().simple());
+        let maintenance = base.clone();
+        let admin = Database::connect(maintenance.as_str()).await.expect("connect to PostgreSQL");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .expect("create test database");
+        admin.close().await.ok();
+        let url = match maintenance.rsplit_once('/') {
+            Some((head, _)) => format!("{head}/{name}"),
+            None => panic!("TEST_DATABASE_URL needs a database path"),
+        };
+        (url, DbGuard(Some((maintenance, name))), true)
+    } else {
+        (format!("sqlite://{}/test.db?mode=rwc", dir.path().display()), DbGuard(None), false)
+    };
+
+    let mut settings = Settings::defaults().expect("default settings");
+    settings.port = 0;
+    settings.host = "127.0.0.1".into();
+    settings.data_dir = dir.path().to_path_buf();
+    settings.database_url = Some(SecretString::from(url.clone()));
+    settings.db_max_connections = 5;
+    settings.jwt_secret = Some(SecretString::from(JWT_SECRET.to_string()));
+    settings.bootstrap_admin_password = Some(SecretString::from(ADMIN_PASSWORD.to_string()));
+    settings.argon2_m_cost_kib = 256;
+    settings.argon2_t_cost = 1;
+    settings.jobs_embedded = false;
+    tweak(&mut settings);
+
+    let clock = MockClock::new(default_start());
+    let app = Application::build(settings, Arc::new(clock.clone())).await.expect("build app");
+    let port = app.port();
+    let db = app.state().db.clone();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
+        db,
+        clock,
+        data_dir: dir.path().to_path_buf(),
+        is_postgres,
+        _guard: guard,
+        _dir: dir,
+    }
+}
+
+/// An answer: status, headers and the JSON body (`Value::Null` when empty or not JSON).
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Answer {
+    /// The body field `key` as a string.
+    pub fn str(&self, key: &str) -> String {
+        self.body[key].as_str().unwrap_or_default().to_string()
+    }
+
+    /// The `id` field.
+    pub fn id(&self) -> String {
+        self.str("id")
+    }
+
+    /// Asserts the status and returns self.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Self {
+        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.text);
+        self
+    }
+
+    /// Asserts a problem+json error with `status`.
+    #[track_caller]
+    pub fn expect_problem(self, status: u16) -> Self {
+        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.text);
+        let ct = self.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        assert!(ct.starts_with("application/problem+json"), "content type {ct}; body {}", self.text);
+        assert_eq!(self.body["status"].as_u64(), Some(status as u64), "{}", self.text);
+        assert!(self.body["code"].is_string() && self.body["title"].is_string() && self.body["type"].is_string());
+        self
+    }
+}
+
+impl TestApp {
+    /// The absolute URL of an API path (`/api/v1` is prefixed unless the path starts elsewhere).
+    pub fn url(&self, path: &str) -> String {
+        if path.starts_with("/api/") || path.starts_with("/health") || path.starts_with("/docs") || path == "/metrics" {
+            format!("{}{}", self.address, path)
+        } else {
+            format!("{}/api/v1{}", self.address, path)
+        }
+    }
+
+    /// Sends a request with an optional bearer token, JSON body and extra headers.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let res = req.send().await.expect("request sent");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = res.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Answer { status, headers, body, text }
+    }
+
+    /// GET with a token.
+    pub async fn get(&self, path: &str, token: &str) -> Answer {
+        self.send(Method::GET, path, Some(token), None, &[]).await
+    }
+
+    /// POST JSON with a token.
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Answer {
+        self.send(Method::POST, path, Some(token), Some(&body), &[]).await
+    }
+
+    /// PUT JSON with a token.
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> Answer {
+        self.send(Method::PUT, path, Some(token), Some(&body), &[]).await
+    }
+
+    /// DELETE with a token.
+    pub async fn delete(&self, path: &str, token: &str) -> Answer {
+        self.send(Method::DELETE, path, Some(token), None, &[]).await
+    }
+
+    /// Logs in and returns the whole answer.
+    pub async fn login_answer(&self, username: &str, password: &str) -> Answer {
+        self.send(Method::POST, "/auth/login", None, Some(&json!({"username": username, "password": password})), &[])
+            .await
+    }
+
+    /// Logs in and returns the access token.
+    #[track_caller]
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        self.login_answer(username, password).await.expect(200).str("access_token")
+    }
+
+    /// The admin's access token.
+    pub async fn admin(&self) -> String {
+        self.login("admin", ADMIN_PASSWORD).await
+    }
+
+    /// Creates an organization as admin; returns its id.
+    pub async fn create_org(&self, admin: &str, kind: &str, name: &str) -> String {
+        let mut body = json!({"kind": kind, "name": name, "contact_email": "contact@example.cn"});
+        if kind == "enterprise" || kind == "bank" {
+            body["uscc"] = json!(random_uscc());
+        }
+        self.post("/organizations", admin, body).await.expect(201).id()
+    }
+
+    /// Creates a user with `role` in `org` (as admin) and returns an access token for it.
+    pub async fn user_token(&self, admin: &str, role: &str, org: Option<&str>) -> String {
+        let username = format!("u{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        self.post(
+            "/users",
+            admin,
+            json!({"username": username, "password": USER_PASSWORD, "display_name": "测试用户",
+                   "email": format!("{username}@example.cn"), "role": role, "organization_id": org}),
+        )
+        .await
+        .expect(201);
+        self.login(&username, USER_PASSWORD).await
+    }
+
+    /// An organization of `kind` with one user; returns (org id, token).
+    pub async fn org_with_user(&self, admin: &str, kind: &str, name: &str) -> (String, String) {
+        let org = self.create_org(admin, kind, name).await;
+        let token = self.user_token(admin, kind, Some(&org)).await;
+        (org, token)
+    }
+
+    /// Moves the mock clock.
+    pub fn advance(&self, by: TimeDelta) {
+        self.clock.advance(by);
+    }
+}
+
+/// A random, valid 统一社会信用代码 (GB 32100-2015 check character).
+pub fn random_uscc() -> String {
+    const CHARS: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+    let mut rng = rand::thread_rng();
+    let mut first17 = String::from("91320600");
+    for _ in 0..9 {
+        first17.push(CHARS[rng.gen_range(0..CHARS.len())] as char);
+    }
+    entity::uscc::Uscc::with_check_char(&first17).expect("valid prefix").as_str().to_string()
+}
