@@ -101,10 +101,14 @@ impl Settings {
         if let Some(s) = &self.jwt_secret
             && s.expose_secret().len() < 32
         {
-            return Err(SettingsError::Invalid("JWT_SECRET must be at least 32 bytes".into()));
+            return Err(SettingsError::Invalid(
+                "JWT_SECRET must be at least 32 bytes".into(),
+            ));
         }
         if self.access_token_ttl_secs <= 0 || self.refresh_token_ttl_secs <= 0 {
-            return Err(SettingsError::Invalid("token lifetimes must be positive".into()));
+            return Err(SettingsError::Invalid(
+                "token lifetimes must be positive".into(),
+            ));
         }
         Ok(())
     }
@@ -124,7 +128,9 @@ impl Settings {
 
     /// The directory of the file mail transport.
     pub fn mail_dir(&self) -> PathBuf {
-        self.mail_dir.clone().unwrap_or_else(|| self.data_dir.join("mail"))
+        self.mail_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("mail"))
     }
 }
 
@@ -146,4 +152,29 @@ fn defaults() -> Result<config::ConfigBuilder<config::builder::DefaultState>, co
         .set_default("argon2_m_cost_kib", 19 * 1024)?
         .set_default("argon2_t_cost", 2)?
         .set_default("idempotency_ttl_secs", 24 * 3600)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn production_refuses_to_start_without_a_strong_jwt_secret() {
+        let mut s = Settings::defaults().expect("defaults");
+        s.env = Environment::Production;
+        assert!(s.validate().is_err());
+        s.jwt_secret = Some(SecretString::from("short".to_string()));
+        assert!(s.validate().is_err());
+        s.jwt_secret = Some(SecretString::from("x".repeat(32)));
+        assert!(s.validate().is_ok());
+    }
+
+    #[test]
+    fn default_database_is_sqlite_under_the_data_dir() {
+        let s = Settings::defaults().expect("defaults");
+        assert_eq!(s.database_url(), "sqlite://./data/liantong.db?mode=rwc");
+        assert!(s.is_sqlite());
+        assert_eq!(s.port, 8080);
+        assert!(s.jobs_embedded);
+    }
 }

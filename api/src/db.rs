@@ -10,16 +10,21 @@ use std::time::Duration;
 pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
     let url = settings.database_url();
     let mut opts = ConnectOptions::new(url.clone());
-    opts.sqlx_logging(false).acquire_timeout(Duration::from_secs(30));
+    opts.sqlx_logging(false)
+        .acquire_timeout(Duration::from_secs(30));
     if settings.is_sqlite() {
         if let Some(path) = sqlite_path(&url)
             && let Some(dir) = std::path::Path::new(&path).parent()
             && !dir.as_os_str().is_empty()
         {
-            std::fs::create_dir_all(dir).map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
         }
         // No idle timeout or lifetime: the one connection is never recycled.
-        opts.max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None);
+        opts.max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None);
         opts.map_sqlx_sqlite_opts(|o| {
             use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
             o.journal_mode(SqliteJournalMode::Wal)
@@ -28,13 +33,16 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
                 .busy_timeout(Duration::from_secs(10))
         });
     } else {
-        opts.max_connections(settings.db_max_connections).min_connections(1);
+        opts.max_connections(settings.db_max_connections)
+            .min_connections(1);
     }
     Database::connect(opts).await
 }
 
 fn sqlite_path(url: &str) -> Option<String> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next()?;
     (!path.is_empty() && path != ":memory:").then(|| path.to_string())
 }

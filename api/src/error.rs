@@ -14,7 +14,10 @@ pub struct FieldError {
 impl FieldError {
     /// A field error.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -62,7 +65,10 @@ pub enum AppError {
 impl AppError {
     /// A 409 with a stable code.
     pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::Conflict { code, detail: detail.into() }
+        Self::Conflict {
+            code,
+            detail: detail.into(),
+        }
     }
 
     /// A 422 about one field.
@@ -165,10 +171,16 @@ impl ResponseError for AppError {
 impl From<DbErr> for AppError {
     fn from(e: DbErr) -> Self {
         if let Some(SqlErr::UniqueConstraintViolation(_)) = e.sql_err() {
-            return Self::conflict("duplicate", "a record with the same unique value already exists");
+            return Self::conflict(
+                "duplicate",
+                "a record with the same unique value already exists",
+            );
         }
         if let Some(SqlErr::ForeignKeyConstraintViolation(_)) = e.sql_err() {
-            return Self::conflict("in_use", "the record is referenced by or refers to another record");
+            return Self::conflict(
+                "in_use",
+                "the record is referenced by or refers to another record",
+            );
         }
         Self::Internal(e.into())
     }

@@ -82,8 +82,14 @@ where
                 created_at: Set(now),
                 expires_at: Set(now + TimeDelta::seconds(state.settings.idempotency_ttl_secs)),
             };
-            if let Err(e) = idempotency_key::Entity::insert(row).exec_without_returning(&txn).await {
-                let duplicate = matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)));
+            if let Err(e) = idempotency_key::Entity::insert(row)
+                .exec_without_returning(&txn)
+                .await
+            {
+                let duplicate = matches!(
+                    e.sql_err(),
+                    Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+                );
                 txn.rollback().await?;
                 if !duplicate {
                     return Err(e.into());
@@ -97,7 +103,10 @@ where
     let body = serde_json::to_string(&value).map_err(anyhow::Error::from)?;
     if let Some((k, _)) = claim {
         idempotency_key::Entity::update_many()
-            .col_expr(idempotency_key::Column::StatusCode, (status.as_u16() as i32).into())
+            .col_expr(
+                idempotency_key::Column::StatusCode,
+                (status.as_u16() as i32).into(),
+            )
             .col_expr(idempotency_key::Column::ResponseBody, body.clone().into())
             .filter(idempotency_key::Column::Scope.eq(scope.as_str()))
             .filter(idempotency_key::Column::Key.eq(k.as_str()))
@@ -105,22 +114,33 @@ where
             .await?;
     }
     txn.commit().await?;
-    Ok(HttpResponse::build(status).content_type("application/json").body(body))
+    Ok(HttpResponse::build(status)
+        .content_type("application/json")
+        .body(body))
 }
 
 async fn replay(state: &AppState, scope: &str, key: &str, hash: &str) -> AppResult<HttpResponse> {
     let row = idempotency_key::Entity::find_by_id((scope.to_string(), key.to_string()))
         .one(&state.db)
         .await?
-        .ok_or_else(|| AppError::conflict("idempotency_in_progress", "a request with this Idempotency-Key is still in progress"))?;
+        .ok_or_else(|| {
+            AppError::conflict(
+                "idempotency_in_progress",
+                "a request with this Idempotency-Key is still in progress",
+            )
+        })?;
     if row.request_hash != hash {
         return Err(AppError::invalid(
             "Idempotency-Key",
             "this key was already used with a different request",
         ));
     }
-    let status = StatusCode::from_u16(row.status_code as u16)
-        .map_err(|_| AppError::conflict("idempotency_in_progress", "a request with this Idempotency-Key is still in progress"))?;
+    let status = StatusCode::from_u16(row.status_code as u16).map_err(|_| {
+        AppError::conflict(
+            "idempotency_in_progress",
+            "a request with this Idempotency-Key is still in progress",
+        )
+    })?;
     Ok(HttpResponse::build(status)
         .content_type("application/json")
         .insert_header(("Idempotent-Replayed", "true"))
@@ -129,7 +149,9 @@ async fn replay(state: &AppState, scope: &str, key: &str, hash: &str) -> AppResu
 
 fn fingerprint(req: &HttpRequest, body: &impl Serialize) -> AppResult<String> {
     // serde_json's map is ordered, so equal bodies give equal text whatever the key order.
-    let canonical = serde_json::to_value(body).map_err(anyhow::Error::from)?.to_string();
+    let canonical = serde_json::to_value(body)
+        .map_err(anyhow::Error::from)?
+        .to_string();
     let mut h = Sha256::new();
     h.update(req.method().as_str().as_bytes());
     h.update(b" ");

@@ -29,7 +29,10 @@ pub struct Page<T> {
 impl<T> Page<T> {
     /// Maps the items, keeping the cursor.
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page { items: self.items.into_iter().map(f).collect(), next_cursor: self.next_cursor }
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            next_cursor: self.next_cursor,
+        }
     }
 }
 
@@ -45,7 +48,9 @@ impl PageQuery {
 
     /// The id after which the page starts.
     pub fn after(&self) -> AppResult<Option<Uuid>> {
-        let Some(c) = &self.cursor else { return Ok(None) };
+        let Some(c) = &self.cursor else {
+            return Ok(None);
+        };
         URL_SAFE_NO_PAD
             .decode(c)
             .ok()
@@ -76,7 +81,9 @@ where
     let mut items = q.all(conn).await?;
     let next_cursor = if items.len() as u64 > limit {
         items.truncate(limit as usize);
-        items.last().map(|m| URL_SAFE_NO_PAD.encode(key_of(m).as_bytes()))
+        items
+            .last()
+            .map(|m| URL_SAFE_NO_PAD.encode(key_of(m).as_bytes()))
     } else {
         None
     };

@@ -42,7 +42,12 @@ impl Application {
         let state = AppState {
             db,
             clock,
-            jwt: JwtKeys::new(&secret, &settings.jwt_issuer, &settings.jwt_audience, settings.access_token_ttl_secs),
+            jwt: JwtKeys::new(
+                &secret,
+                &settings.jwt_issuer,
+                &settings.jwt_audience,
+                settings.access_token_ttl_secs,
+            ),
             passwords: PasswordPolicy::new(settings.argon2_m_cost_kib, settings.argon2_t_cost),
             settings: Arc::new(settings),
             calendar: CalendarCache::default(),
@@ -57,8 +62,20 @@ impl Application {
         let listener = TcpListener::bind((state.settings.host.as_str(), state.settings.port))?;
         let port = listener.local_addr()?.port();
         let server = server(listener, state.clone())?;
-        tracing::info!(port, database = if state.settings.is_sqlite() { "sqlite" } else { "postgres" }, "listening");
-        Ok(Self { port, server, state })
+        tracing::info!(
+            port,
+            database = if state.settings.is_sqlite() {
+                "sqlite"
+            } else {
+                "postgres"
+            },
+            "listening"
+        );
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
     }
 
     /// The bound port.
@@ -102,7 +119,11 @@ fn server(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .service(routes::health::ready)
             .route("/metrics", web::get().to(metrics::handler))
             .configure(docs::configure)
-            .service(web::scope("/api/v1").service(openapi::openapi_json).configure(routes::configure))
+            .service(
+                web::scope("/api/v1")
+                    .service(openapi::openapi_json)
+                    .configure(routes::configure),
+            )
             .default_service(web::to(not_found))
     })
     .listen(listener)?
@@ -121,7 +142,8 @@ async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
 
 fn json_error(err: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
     let e = match &err {
-        JsonPayloadError::Overflow { limit } | JsonPayloadError::OverflowKnownLength { limit, .. } => {
+        JsonPayloadError::Overflow { limit }
+        | JsonPayloadError::OverflowKnownLength { limit, .. } => {
             AppError::PayloadTooLarge(format!("the body exceeds {limit} bytes"))
         }
         JsonPayloadError::Deserialize(de) if de.is_data() => {
@@ -149,7 +171,9 @@ fn path_error(_: PathError, _: &HttpRequest) -> actix_web::Error {
 
 /// Turns any error answer that is not already problem+json (405 from the router, 413 from the
 /// payload limit, ...) into one, so clients always get the same error shape.
-fn problem_body<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+fn problem_body<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
     let is_problem = res
         .headers()
         .get(CONTENT_TYPE)
@@ -165,16 +189,28 @@ fn problem_body<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web:
         401 => AppError::Unauthorized("authentication required".into()),
         403 => AppError::forbidden("forbidden"),
         s if s >= 500 => AppError::Internal(anyhow::anyhow!("unhandled error response {s}")),
-        _ => AppError::BadRequest(status.canonical_reason().unwrap_or("bad request").to_lowercase()),
+        _ => AppError::BadRequest(
+            status
+                .canonical_reason()
+                .unwrap_or("bad request")
+                .to_lowercase(),
+        ),
     };
     let mut problem = err.problem();
     problem.status = status.as_u16();
     let (req, _) = res.into_parts();
     let mut resp: HttpResponse<BoxBody> = HttpResponse::build(status).json(problem);
-    resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    resp.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
     let _ = err.status_code();
-    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, resp).map_into_right_body::<B>().map_body(|_, b| match b {
-        EitherBody::Left { body } => EitherBody::Left { body },
-        EitherBody::Right { body } => EitherBody::Right { body },
-    })))
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, resp)
+            .map_into_right_body::<B>()
+            .map_body(|_, b| match b {
+                EitherBody::Left { body } => EitherBody::Left { body },
+                EitherBody::Right { body } => EitherBody::Right { body },
+            }),
+    ))
 }

@@ -13,7 +13,11 @@ fn ts_null(name: &'static str) -> ColumnDef {
     timestamp_with_time_zone_null(name)
 }
 
-fn fk(from_table: &'static str, col: &'static str, to_table: &'static str) -> ForeignKeyCreateStatement {
+fn fk(
+    from_table: &'static str,
+    col: &'static str,
+    to_table: &'static str,
+) -> ForeignKeyCreateStatement {
     ForeignKey::create()
         .name(format!("fk_{from_table}_{col}"))
         .from(from_table, col)
@@ -24,7 +28,8 @@ fn fk(from_table: &'static str, col: &'static str, to_table: &'static str) -> Fo
 
 fn index(table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
     let mut stmt = Index::create();
-    stmt.name(format!("ix_{table}_{}", cols.join("_"))).table(table);
+    stmt.name(format!("ix_{table}_{}", cols.join("_")))
+        .table(table);
     for c in cols {
         stmt.col(*c);
     }
@@ -50,7 +55,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("organizations", &["kind", "id"])).await?;
+        m.create_index(index("organizations", &["kind", "id"]))
+            .await?;
 
         m.create_table(
             Table::create()
@@ -86,7 +92,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("refresh_tokens", &["family_id"])).await?;
+        m.create_index(index("refresh_tokens", &["family_id"]))
+            .await?;
 
         m.create_table(
             Table::create()
@@ -97,7 +104,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("login_attempts", &["username", "at"])).await?;
+        m.create_index(index("login_attempts", &["username", "at"]))
+            .await?;
 
         m.create_table(
             Table::create()
@@ -108,7 +116,11 @@ impl MigrationTrait for Migration {
                 .col(date_null("valid_until"))
                 .col(ts("updated_at"))
                 .primary_key(Index::create().col("organization_id").col("kind"))
-                .foreign_key(&mut fk("qualifications", "organization_id", "organizations"))
+                .foreign_key(&mut fk(
+                    "qualifications",
+                    "organization_id",
+                    "organizations",
+                ))
                 .to_owned(),
         )
         .await?;
@@ -127,7 +139,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("chains", &["office_organization_id"])).await?;
+        m.create_index(index("chains", &["office_organization_id"]))
+            .await?;
 
         for (table, role_len) in [("chain_members", 32), ("chain_banks", 16)] {
             m.create_table(
@@ -191,7 +204,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("idempotency_keys", &["expires_at"])).await?;
+        m.create_index(index("idempotency_keys", &["expires_at"]))
+            .await?;
 
         m.create_table(
             Table::create()
@@ -207,7 +221,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("audit_log", &["object_type", "object_id"])).await?;
+        m.create_index(index("audit_log", &["object_type", "object_id"]))
+            .await?;
         m.create_index(index("audit_log", &["at"])).await?;
         Ok(())
     }

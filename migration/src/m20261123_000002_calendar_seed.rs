@@ -49,8 +49,10 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.exec_stmt(Query::delete().from_table("calendar_days").to_owned()).await?;
-        m.exec_stmt(Query::delete().from_table("calendar_settings").to_owned()).await?;
+        m.exec_stmt(Query::delete().from_table("calendar_days").to_owned())
+            .await?;
+        m.exec_stmt(Query::delete().from_table("calendar_settings").to_owned())
+            .await?;
         Ok(())
     }
 }

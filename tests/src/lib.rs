@@ -38,13 +38,18 @@ impl Drop for DbGuard {
     fn drop(&mut self) {
         if let Some((maintenance, name)) = self.0.take() {
             let _ = std::thread::spawn(move || {
-                let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
                     return;
                 };
                 rt.block_on(async move {
                     if let Ok(db) = Database::connect(maintenance.as_str()).await {
                         let _ = db
-                            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                            ))
                             .await;
                         let _ = db.close().await;
                     }
@@ -72,7 +77,9 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     let (url, guard, is_postgres) = if base.starts_with("postgres") {
         let name = format!("lt_test_{}", uuid::Uuid::new_v4().simple());
         let maintenance = base.clone();
-        let admin = Database::connect(maintenance.as_str()).await.expect("connect to PostgreSQL");
+        let admin = Database::connect(maintenance.as_str())
+            .await
+            .expect("connect to PostgreSQL");
         admin
             .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
             .await
@@ -84,7 +91,11 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
         };
         (url, DbGuard(Some((maintenance, name))), true)
     } else {
-        (format!("sqlite://{}/test.db?mode=rwc", dir.path().display()), DbGuard(None), false)
+        (
+            format!("sqlite://{}/test.db?mode=rwc", dir.path().display()),
+            DbGuard(None),
+            false,
+        )
     };
 
     let mut settings = Settings::defaults().expect("default settings");
@@ -101,13 +112,18 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     tweak(&mut settings);
 
     let clock = MockClock::new(default_start());
-    let app = Application::build(settings, Arc::new(clock.clone())).await.expect("build app");
+    let app = Application::build(settings, Arc::new(clock.clone()))
+        .await
+        .expect("build app");
     let port = app.port();
     let db = app.state().db.clone();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
-        client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
         db,
         clock,
         data_dir: dir.path().to_path_buf(),
@@ -140,18 +156,45 @@ impl Answer {
     /// Asserts the status and returns self.
     #[track_caller]
     pub fn expect(self, status: u16) -> Self {
-        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.text);
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.text
+        );
         self
     }
 
     /// Asserts a problem+json error with `status`.
     #[track_caller]
     pub fn expect_problem(self, status: u16) -> Self {
-        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.text);
-        let ct = self.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
-        assert!(ct.starts_with("application/problem+json"), "content type {ct}; body {}", self.text);
-        assert_eq!(self.body["status"].as_u64(), Some(status as u64), "{}", self.text);
-        assert!(self.body["code"].is_string() && self.body["title"].is_string() && self.body["type"].is_string());
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.text
+        );
+        let ct = self
+            .headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert!(
+            ct.starts_with("application/problem+json"),
+            "content type {ct}; body {}",
+            self.text
+        );
+        assert_eq!(
+            self.body["status"].as_u64(),
+            Some(status as u64),
+            "{}",
+            self.text
+        );
+        assert!(
+            self.body["code"].is_string()
+                && self.body["title"].is_string()
+                && self.body["type"].is_string()
+        );
         self
     }
 }
@@ -159,7 +202,11 @@ impl Answer {
 impl TestApp {
     /// The absolute URL of an API path (`/api/v1` is prefixed unless the path starts elsewhere).
     pub fn url(&self, path: &str) -> String {
-        if path.starts_with("/api/") || path.starts_with("/health") || path.starts_with("/docs") || path == "/metrics" {
+        if path.starts_with("/api/")
+            || path.starts_with("/health")
+            || path.starts_with("/docs")
+            || path == "/metrics"
+        {
             format!("{}{}", self.address, path)
         } else {
             format!("{}/api/v1{}", self.address, path)
@@ -190,7 +237,12 @@ impl TestApp {
         let headers = res.headers().clone();
         let text = res.text().await.unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Answer { status, headers, body, text }
+        Answer {
+            status,
+            headers,
+            body,
+            text,
+        }
     }
 
     /// GET with a token.
@@ -200,29 +252,41 @@ impl TestApp {
 
     /// POST JSON with a token.
     pub async fn post(&self, path: &str, token: &str, body: Value) -> Answer {
-        self.send(Method::POST, path, Some(token), Some(&body), &[]).await
+        self.send(Method::POST, path, Some(token), Some(&body), &[])
+            .await
     }
 
     /// PUT JSON with a token.
     pub async fn put(&self, path: &str, token: &str, body: Value) -> Answer {
-        self.send(Method::PUT, path, Some(token), Some(&body), &[]).await
+        self.send(Method::PUT, path, Some(token), Some(&body), &[])
+            .await
     }
 
     /// DELETE with a token.
     pub async fn delete(&self, path: &str, token: &str) -> Answer {
-        self.send(Method::DELETE, path, Some(token), None, &[]).await
+        self.send(Method::DELETE, path, Some(token), None, &[])
+            .await
     }
 
     /// Logs in and returns the whole answer.
     pub async fn login_answer(&self, username: &str, password: &str) -> Answer {
-        self.send(Method::POST, "/auth/login", None, Some(&json!({"username": username, "password": password})), &[])
-            .await
+        self.send(
+            Method::POST,
+            "/auth/login",
+            None,
+            Some(&json!({"username": username, "password": password})),
+            &[],
+        )
+        .await
     }
 
     /// Logs in and returns the access token.
     #[track_caller]
     pub async fn login(&self, username: &str, password: &str) -> String {
-        self.login_answer(username, password).await.expect(200).str("access_token")
+        self.login_answer(username, password)
+            .await
+            .expect(200)
+            .str("access_token")
     }
 
     /// The admin's access token.
@@ -236,7 +300,10 @@ impl TestApp {
         if kind == "enterprise" || kind == "bank" {
             body["uscc"] = json!(random_uscc());
         }
-        self.post("/organizations", admin, body).await.expect(201).id()
+        self.post("/organizations", admin, body)
+            .await
+            .expect(201)
+            .id()
     }
 
     /// Creates a user with `role` in `org` (as admin) and returns an access token for it.
@@ -274,5 +341,8 @@ pub fn random_uscc() -> String {
     for _ in 0..9 {
         first17.push(CHARS[rng.gen_range(0..CHARS.len())] as char);
     }
-    entity::uscc::Uscc::with_check_char(&first17).expect("valid prefix").as_str().to_string()
+    entity::uscc::Uscc::with_check_char(&first17)
+        .expect("valid prefix")
+        .as_str()
+        .to_string()
 }

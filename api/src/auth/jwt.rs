@@ -72,7 +72,11 @@ impl JwtKeys {
             role,
             org,
         };
-        Ok(jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?)
+        Ok(jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &self.encoding,
+        )?)
     }
 
     /// Verifies signature, algorithm, issuer, audience and expiry.

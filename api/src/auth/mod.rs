@@ -62,12 +62,19 @@ fn authenticate(req: &HttpRequest) -> Result<AuthUser, AppError> {
     let token = header
         .to_str()
         .ok()
-        .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+        .and_then(|h| {
+            h.strip_prefix("Bearer ")
+                .or_else(|| h.strip_prefix("bearer "))
+        })
         .map(str::trim)
         .ok_or_else(|| AppError::Unauthorized("malformed Authorization header".into()))?;
     let claims = state
         .jwt
         .verify(token, state.clock.now())
         .map_err(|m| AppError::Unauthorized(m.into()))?;
-    Ok(AuthUser { id: claims.sub, role: claims.role, organization_id: claims.org })
+    Ok(AuthUser {
+        id: claims.sub,
+        role: claims.role,
+        organization_id: claims.org,
+    })
 }

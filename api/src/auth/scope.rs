@@ -48,8 +48,7 @@ pub fn organizations(user: &AuthUser) -> Condition {
     match user.role {
         Role::Admin | Role::ServiceCenter | Role::FundOffice => Condition::all(),
         _ => {
-            let mut any = Condition::any()
-                .add(organization::Column::Kind.ne(OrgKind::Enterprise));
+            let mut any = Condition::any().add(organization::Column::Kind.ne(OrgKind::Enterprise));
             if let Some(org) = user.organization_id {
                 any = any.add(organization::Column::Id.eq(org));
                 match user.role {
@@ -96,7 +95,9 @@ pub async fn chain_office_has_member(
     org: Uuid,
 ) -> Result<bool, sea_orm::DbErr> {
     use sea_orm::{EntityTrait, PaginatorTrait, QueryFilter};
-    let Some(office) = user.organization_id else { return Ok(false) };
+    let Some(office) = user.organization_id else {
+        return Ok(false);
+    };
     let n = chain_member::Entity::find()
         .filter(chain_member::Column::OrganizationId.eq(org))
         .filter(chain_member::Column::ChainId.in_subquery(chains_of_office(office)))

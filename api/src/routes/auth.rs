@@ -27,7 +27,10 @@ pub struct RefreshInput {
     responses((status = 200, body = TokenPair), (status = 401, body = Problem, content_type = "application/problem+json"),
               (status = 429, body = Problem, content_type = "application/problem+json", description = "too many failed attempts; see Retry-After")))]
 #[post("/auth/login")]
-pub async fn login(state: web::Data<AppState>, body: web::Json<LoginInput>) -> AppResult<HttpResponse> {
+pub async fn login(
+    state: web::Data<AppState>,
+    body: web::Json<LoginInput>,
+) -> AppResult<HttpResponse> {
     let LoginInput { username, password } = body.into_inner();
     Ok(HttpResponse::Ok().json(svc::login(&state, &username, password).await?))
 }
@@ -36,7 +39,10 @@ pub async fn login(state: web::Data<AppState>, body: web::Json<LoginInput>) -> A
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshInput,
     responses((status = 200, body = TokenPair), (status = 401, body = Problem, content_type = "application/problem+json")))]
 #[post("/auth/refresh")]
-pub async fn refresh(state: web::Data<AppState>, body: web::Json<RefreshInput>) -> AppResult<HttpResponse> {
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: web::Json<RefreshInput>,
+) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(svc::refresh(&state, &body.refresh_token).await?))
 }
 
@@ -44,7 +50,11 @@ pub async fn refresh(state: web::Data<AppState>, body: web::Json<RefreshInput>) 
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", request_body = RefreshInput,
     security(("bearer" = [])), responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json")))]
 #[post("/auth/logout")]
-pub async fn logout(state: web::Data<AppState>, user: AuthUser, body: web::Json<RefreshInput>) -> AppResult<HttpResponse> {
+pub async fn logout(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: web::Json<RefreshInput>,
+) -> AppResult<HttpResponse> {
     svc::logout(&state, user.id, &body.refresh_token).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -59,5 +69,8 @@ pub async fn me(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpRes
 
 /// Registers the routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(login).service(refresh).service(logout).service(me);
+    cfg.service(login)
+        .service(refresh)
+        .service(logout)
+        .service(me);
 }

@@ -4,7 +4,9 @@ use super::write;
 use crate::{
     auth::AuthUser,
     error::{AppResult, Problem},
-    services::calendar::{self as svc, DayInput, DayView, DeadlineInput, DeadlineView, SettingsDto},
+    services::calendar::{
+        self as svc, DayInput, DayView, DeadlineInput, DeadlineView, SettingsDto,
+    },
     state::AppState,
 };
 use actix_web::{HttpResponse, delete, get, post, put, web};
@@ -23,7 +25,11 @@ pub struct RangeQuery {
     responses((status = 200, body = Vec<DayView>), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[get("/calendar/days")]
-pub async fn days(state: web::Data<AppState>, _user: AuthUser, q: web::Query<RangeQuery>) -> AppResult<HttpResponse> {
+pub async fn days(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+    q: web::Query<RangeQuery>,
+) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(svc::days(&state.db, &state.calendar, q.from, q.to).await?))
 }
 
@@ -41,7 +47,10 @@ pub async fn put_day(
 ) -> AppResult<HttpResponse> {
     let now = state.clock.now();
     let (date, input) = (*date, body.into_inner());
-    let v = write(&state, |txn| async move { Ok((svc::put_day(&txn, &user, now, date, input).await?, txn)) }).await?;
+    let v = write(&state, |txn| async move {
+        Ok((svc::put_day(&txn, &user, now, date, input).await?, txn))
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -49,10 +58,17 @@ pub async fn put_day(
 #[utoipa::path(delete, path = "/api/v1/calendar/days/{date}", tag = "calendar", params(("date" = NaiveDate, Path)),
     security(("bearer" = [])), responses((status = 204), (status = 403, body = Problem, content_type = "application/problem+json")))]
 #[delete("/calendar/days/{date}")]
-pub async fn delete_day(state: web::Data<AppState>, user: AuthUser, date: web::Path<NaiveDate>) -> AppResult<HttpResponse> {
+pub async fn delete_day(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    date: web::Path<NaiveDate>,
+) -> AppResult<HttpResponse> {
     let now = state.clock.now();
     let date = *date;
-    write(&state, |txn| async move { Ok((svc::delete_day(&txn, &user, now, date).await?, txn)) }).await?;
+    write(&state, |txn| async move {
+        Ok((svc::delete_day(&txn, &user, now, date).await?, txn))
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -69,11 +85,21 @@ pub async fn get_settings(state: web::Data<AppState>, _user: AuthUser) -> AppRes
     responses((status = 200, body = SettingsDto), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[put("/calendar/settings")]
-pub async fn put_settings(state: web::Data<AppState>, user: AuthUser, body: web::Json<SettingsDto>) -> AppResult<HttpResponse> {
+pub async fn put_settings(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: web::Json<SettingsDto>,
+) -> AppResult<HttpResponse> {
     let now = state.clock.now();
     let input = body.into_inner();
     let cache = state.calendar.clone();
-    let v = write(&state, |txn| async move { Ok((svc::put_settings(&txn, &cache, &user, now, input).await?, txn)) }).await?;
+    let v = write(&state, |txn| async move {
+        Ok((
+            svc::put_settings(&txn, &cache, &user, now, input).await?,
+            txn,
+        ))
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -81,8 +107,15 @@ pub async fn put_settings(state: web::Data<AppState>, user: AuthUser, body: web:
 #[utoipa::path(post, path = "/api/v1/calendar/deadline", tag = "calendar", request_body = DeadlineInput, security(("bearer" = [])),
     responses((status = 200, body = DeadlineView), (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[post("/calendar/deadline")]
-pub async fn deadline(state: web::Data<AppState>, _user: AuthUser, body: web::Json<DeadlineInput>) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(svc::deadline(&state.db, &state.calendar, body.into_inner()).await?))
+pub async fn deadline(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+    body: web::Json<DeadlineInput>,
+) -> AppResult<HttpResponse> {
+    Ok(
+        HttpResponse::Ok()
+            .json(svc::deadline(&state.db, &state.calendar, body.into_inner()).await?),
+    )
 }
 
 /// Registers the routes.

@@ -6,7 +6,9 @@ use crate::{
     error::{AppResult, Problem},
     idempotency::{self, IdempotencyKey},
     pagination::PageQuery,
-    services::chains::{self as svc, BankInput, BankView, ChainView, MemberInput, MemberView, NewChain},
+    services::chains::{
+        self as svc, BankInput, BankView, ChainView, MemberInput, MemberView, NewChain,
+    },
     state::AppState,
 };
 use actix_web::{HttpRequest, HttpResponse, delete, get, http::StatusCode, post, put, web};
@@ -27,10 +29,18 @@ pub async fn create(
     body: web::Json<NewChain>,
 ) -> AppResult<HttpResponse> {
     let now = state.clock.now();
-    idempotency::create(&state, &req, user.id.to_string(), key, body.into_inner(), StatusCode::CREATED, |txn, input| async move {
-        let v = svc::create(&txn, &user, now, input).await?;
-        Ok((v, txn))
-    })
+    idempotency::create(
+        &state,
+        &req,
+        user.id.to_string(),
+        key,
+        body.into_inner(),
+        StatusCode::CREATED,
+        |txn, input| async move {
+            let v = svc::create(&txn, &user, now, input).await?;
+            Ok((v, txn))
+        },
+    )
     .await
 }
 
@@ -38,7 +48,11 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/chains", tag = "chains", params(PageQuery), security(("bearer" = [])),
     responses((status = 200, body = crate::openapi::ChainPage)))]
 #[get("/chains")]
-pub async fn list(state: web::Data<AppState>, user: AuthUser, page: web::Query<PageQuery>) -> AppResult<HttpResponse> {
+pub async fn list(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    page: web::Query<PageQuery>,
+) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(svc::list(&state.db, &user, &page).await?))
 }
 
@@ -46,7 +60,11 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, page: web::Query<P
 #[utoipa::path(get, path = "/api/v1/chains/{id}", tag = "chains", params(("id" = Uuid, Path)), security(("bearer" = [])),
     responses((status = 200, body = ChainView), (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[get("/chains/{id}")]
-pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<Uuid>) -> AppResult<HttpResponse> {
+pub async fn get(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(svc::get(&state.db, &user, *id).await?))
 }
 
@@ -65,7 +83,13 @@ pub async fn put_member(
     let now = state.clock.now();
     let (chain, org) = path.into_inner();
     let input = body.into_inner();
-    let v = write(&state, |txn| async move { Ok((svc::put_member(&txn, &user, now, chain, org, input).await?, txn)) }).await?;
+    let v = write(&state, |txn| async move {
+        Ok((
+            svc::put_member(&txn, &user, now, chain, org, input).await?,
+            txn,
+        ))
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -75,10 +99,17 @@ pub async fn put_member(
     responses((status = 204), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[delete("/chains/{id}/members/{organization_id}")]
-pub async fn delete_member(state: web::Data<AppState>, user: AuthUser, path: web::Path<(Uuid, Uuid)>) -> AppResult<HttpResponse> {
+pub async fn delete_member(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(Uuid, Uuid)>,
+) -> AppResult<HttpResponse> {
     let now = state.clock.now();
     let (chain, org) = path.into_inner();
-    write(&state, |txn| async move { Ok((svc::delete_member(&txn, &user, now, chain, org).await?, txn)) }).await?;
+    write(&state, |txn| async move {
+        Ok((svc::delete_member(&txn, &user, now, chain, org).await?, txn))
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -99,7 +130,13 @@ pub async fn put_bank(
     let now = state.clock.now();
     let (chain, org) = path.into_inner();
     let input = body.into_inner();
-    let v = write(&state, |txn| async move { Ok((svc::put_bank(&txn, &user, now, chain, org, input).await?, txn)) }).await?;
+    let v = write(&state, |txn| async move {
+        Ok((
+            svc::put_bank(&txn, &user, now, chain, org, input).await?,
+            txn,
+        ))
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -109,10 +146,17 @@ pub async fn put_bank(
     responses((status = 204), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[delete("/chains/{id}/banks/{organization_id}")]
-pub async fn delete_bank(state: web::Data<AppState>, user: AuthUser, path: web::Path<(Uuid, Uuid)>) -> AppResult<HttpResponse> {
+pub async fn delete_bank(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(Uuid, Uuid)>,
+) -> AppResult<HttpResponse> {
     let now = state.clock.now();
     let (chain, org) = path.into_inner();
-    write(&state, |txn| async move { Ok((svc::delete_bank(&txn, &user, now, chain, org).await?, txn)) }).await?;
+    write(&state, |txn| async move {
+        Ok((svc::delete_bank(&txn, &user, now, chain, org).await?, txn))
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

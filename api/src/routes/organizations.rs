@@ -33,10 +33,18 @@ pub async fn create(
     body: web::Json<NewOrganization>,
 ) -> AppResult<HttpResponse> {
     let now = state.clock.now();
-    idempotency::create(&state, &req, user.id.to_string(), key, body.into_inner(), StatusCode::CREATED, |txn, input| async move {
-        let v = svc::create(&txn, &user, now, input).await?;
-        Ok((v, txn))
-    })
+    idempotency::create(
+        &state,
+        &req,
+        user.id.to_string(),
+        key,
+        body.into_inner(),
+        StatusCode::CREATED,
+        |txn, input| async move {
+            let v = svc::create(&txn, &user, now, input).await?;
+            Ok((v, txn))
+        },
+    )
     .await
 }
 
@@ -58,7 +66,11 @@ pub async fn list(
     security(("bearer" = [])),
     responses((status = 200, body = OrganizationView), (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[get("/organizations/{id}")]
-pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<Uuid>) -> AppResult<HttpResponse> {
+pub async fn get(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(svc::get(&state.db, &user, *id).await?))
 }
 
@@ -77,10 +89,18 @@ pub async fn register(
 ) -> AppResult<HttpResponse> {
     let now = state.clock.now();
     let st = state.clone();
-    idempotency::create(&state, &req, "anonymous".into(), key, body.into_inner(), StatusCode::CREATED, |txn, input| async move {
-        let v = svc::register(&st, &txn, now, input).await?;
-        Ok((v, txn))
-    })
+    idempotency::create(
+        &state,
+        &req,
+        "anonymous".into(),
+        key,
+        body.into_inner(),
+        StatusCode::CREATED,
+        |txn, input| async move {
+            let v = svc::register(&st, &txn, now, input).await?;
+            Ok((v, txn))
+        },
+    )
     .await
 }
 
@@ -90,10 +110,17 @@ pub async fn register(
     responses((status = 200, body = OrganizationView), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[post("/organizations/{id}/verify")]
-pub async fn verify(state: web::Data<AppState>, user: AuthUser, id: web::Path<Uuid>) -> AppResult<HttpResponse> {
+pub async fn verify(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
     let now = state.clock.now();
     let id = *id;
-    let (view, _) = write(&state, |txn| async move { Ok((svc::verify(&txn, &user, now, id).await?, txn)) }).await?;
+    let (view, _) = write(&state, |txn| async move {
+        Ok((svc::verify(&txn, &user, now, id).await?, txn))
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -114,7 +141,10 @@ pub async fn put_qualification(
     let (id, kind) = path.into_inner();
     let input = body.into_inner();
     let v = write(&state, |txn| async move {
-        Ok((svc::put_qualification(&txn, &user, now, id, kind, input).await?, txn))
+        Ok((
+            svc::put_qualification(&txn, &user, now, id, kind, input).await?,
+            txn,
+        ))
     })
     .await?;
     Ok(HttpResponse::Ok().json(v))
@@ -133,7 +163,13 @@ pub async fn delete_qualification(
 ) -> AppResult<HttpResponse> {
     let now = state.clock.now();
     let (id, kind) = path.into_inner();
-    write(&state, |txn| async move { Ok((svc::delete_qualification(&txn, &user, now, id, kind).await?, txn)) }).await?;
+    write(&state, |txn| async move {
+        Ok((
+            svc::delete_qualification(&txn, &user, now, id, kind).await?,
+            txn,
+        ))
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

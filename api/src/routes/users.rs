@@ -4,7 +4,10 @@ use crate::{
     auth::AuthUser,
     error::{AppResult, Problem},
     idempotency::{self, IdempotencyKey},
-    services::{auth::UserView, users::{self as svc, NewUser}},
+    services::{
+        auth::UserView,
+        users::{self as svc, NewUser},
+    },
     state::AppState,
 };
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, post, web};
@@ -25,10 +28,18 @@ pub async fn create(
 ) -> AppResult<HttpResponse> {
     let now = state.clock.now();
     let st = state.clone();
-    idempotency::create(&state, &req, user.id.to_string(), key, body.into_inner(), StatusCode::CREATED, |txn, input| async move {
-        let v = svc::create(&st, &txn, &user, now, input).await?;
-        Ok((v, txn))
-    })
+    idempotency::create(
+        &state,
+        &req,
+        user.id.to_string(),
+        key,
+        body.into_inner(),
+        StatusCode::CREATED,
+        |txn, input| async move {
+            let v = svc::create(&st, &txn, &user, now, input).await?;
+            Ok((v, txn))
+        },
+    )
     .await
 }
 

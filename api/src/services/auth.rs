@@ -111,14 +111,19 @@ pub async fn login(state: &AppState, username: &str, password: String) -> AppRes
     if failures >= state.settings.login_max_failures {
         let oldest = recent.one(&state.db).await?.map(|a| a.at).unwrap_or(now);
         let retry = (oldest + window - now).num_seconds().max(1);
-        return Err(AppError::TooManyRequests { retry_after_secs: retry });
+        return Err(AppError::TooManyRequests {
+            retry_after_secs: retry,
+        });
     }
 
     let found = user::Entity::find()
         .filter(user::Column::Username.eq(username.trim()))
         .one(&state.db)
         .await?;
-    let stored = found.as_ref().filter(|u| u.active).map(|u| u.password_hash.clone());
+    let stored = found
+        .as_ref()
+        .filter(|u| u.active)
+        .map(|u| u.password_hash.clone());
     let ok = state.passwords.verify(password, stored).await?;
     let txn = state.db.begin().await?;
     let pair = match found {
@@ -175,7 +180,10 @@ pub async fn refresh(state: &AppState, token: &str) -> AppResult<TokenPair> {
         tracing::warn!(family = %row.family_id, "refresh token reused: login revoked");
         return Err(unauthorized());
     }
-    let Some(u) = user::Entity::find_by_id(row.user_id).one(&txn).await?.filter(|u| u.active)
+    let Some(u) = user::Entity::find_by_id(row.user_id)
+        .one(&txn)
+        .await?
+        .filter(|u| u.active)
     else {
         return Err(unauthorized());
     };

@@ -14,8 +14,9 @@ use entity::{
     working_days::WorkingDays,
 };
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder,
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     sea_query::{Expr, ExprTrait},
 };
 use serde::{Deserialize, Serialize};
@@ -88,7 +89,10 @@ pub struct DeadlineView {
 pub fn parse_settings(dto: &SettingsDto) -> Result<CalendarSettings, Vec<FieldError>> {
     let mut errs = vec![];
     let tz = dto.time_zone.parse::<chrono_tz::Tz>().map_err(|_| {
-        errs.push(FieldError::new("time_zone", "is not an IANA time zone (e.g. Asia/Shanghai)"))
+        errs.push(FieldError::new(
+            "time_zone",
+            "is not an IANA time zone (e.g. Asia/Shanghai)",
+        ))
     });
     let mut intervals = vec![];
     for (i, iv) in dto.working_hours.iter().enumerate() {
@@ -96,23 +100,32 @@ pub fn parse_settings(dto: &SettingsDto) -> Result<CalendarSettings, Vec<FieldEr
             (Ok(start), Ok(end)) => intervals.push(Interval { start, end }),
             (s, e) => {
                 if let Err(x) = s {
-                    errs.push(FieldError::new(format!("working_hours[{i}].start"), x.to_string()));
+                    errs.push(FieldError::new(
+                        format!("working_hours[{i}].start"),
+                        x.to_string(),
+                    ));
                 }
                 if let Err(x) = e {
-                    errs.push(FieldError::new(format!("working_hours[{i}].end"), x.to_string()));
+                    errs.push(FieldError::new(
+                        format!("working_hours[{i}].end"),
+                        x.to_string(),
+                    ));
                 }
             }
         }
     }
     let hours = if errs.is_empty() {
-        WorkingHours::new(intervals).map_err(|e| errs.push(FieldError::new("working_hours", e.to_string()))).ok()
+        WorkingHours::new(intervals)
+            .map_err(|e| errs.push(FieldError::new("working_hours", e.to_string())))
+            .ok()
     } else {
         None
     };
     match (tz, hours) {
-        (Ok(time_zone), Some(working_hours)) if errs.is_empty() => {
-            Ok(CalendarSettings { time_zone, working_hours })
-        }
+        (Ok(time_zone), Some(working_hours)) if errs.is_empty() => Ok(CalendarSettings {
+            time_zone,
+            working_hours,
+        }),
         _ => Err(errs),
     }
 }
@@ -124,7 +137,10 @@ fn to_dto(s: &CalendarSettings) -> SettingsDto {
             .working_hours
             .intervals()
             .iter()
-            .map(|i| IntervalDto { start: i.start.to_string(), end: i.end.to_string() })
+            .map(|i| IntervalDto {
+                start: i.start.to_string(),
+                end: i.end.to_string(),
+            })
             .collect(),
     }
 }
@@ -152,10 +168,14 @@ impl CalendarCache {
             row.working_hours
         ))
         .map_err(anyhow::Error::from)?;
-        let settings = parse_settings(&dto)
-            .map_err(|_| AppError::Internal(anyhow::anyhow!("stored calendar settings are invalid")))?;
+        let settings = parse_settings(&dto).map_err(|_| {
+            AppError::Internal(anyhow::anyhow!("stored calendar settings are invalid"))
+        })?;
         let days = calendar_day::Entity::find().all(conn).await?;
-        let cal = Arc::new(Calendar::new(settings, days.into_iter().map(|d| (d.date, d.kind.into()))));
+        let cal = Arc::new(Calendar::new(
+            settings,
+            days.into_iter().map(|d| (d.date, d.kind.into())),
+        ));
         if let Ok(mut guard) = self.0.write() {
             *guard = Some((row.revision, cal.clone()));
         }
@@ -166,7 +186,10 @@ impl CalendarCache {
 /// Moves the calendar revision; callers recompute what depends on the calendar.
 async fn bump_revision(conn: &impl ConnectionTrait, now: DateTime<Utc>) -> AppResult<()> {
     calendar_setting::Entity::update_many()
-        .col_expr(calendar_setting::Column::Revision, Expr::col(calendar_setting::Column::Revision).add(Expr::val(1)))
+        .col_expr(
+            calendar_setting::Column::Revision,
+            Expr::col(calendar_setting::Column::Revision).add(Expr::val(1)),
+        )
         .col_expr(calendar_setting::Column::UpdatedAt, now.into())
         .filter(calendar_setting::Column::Id.eq(1))
         .exec(conn)
@@ -185,7 +208,10 @@ pub async fn days(
         return Err(AppError::invalid("to", "must not be before from"));
     }
     if (to - from).num_days() >= MAX_RANGE_DAYS {
-        return Err(AppError::invalid("to", format!("the range may span at most {MAX_RANGE_DAYS} days")));
+        return Err(AppError::invalid(
+            "to",
+            format!("the range may span at most {MAX_RANGE_DAYS} days"),
+        ));
     }
     let cal = cache.current(conn).await?;
     let rows = calendar_day::Entity::find()
@@ -200,7 +226,10 @@ pub async fn days(
         out.push(DayView {
             date,
             working: cal.is_working_day(date),
-            kind: row.as_ref().map(|r| r.kind.into()).unwrap_or(DayKind::Normal),
+            kind: row
+                .as_ref()
+                .map(|r| r.kind.into())
+                .unwrap_or(DayKind::Normal),
             name: row.as_ref().and_then(|r| r.name.clone()),
             name_en: row.and_then(|r| r.name_en),
         });
@@ -217,12 +246,17 @@ pub async fn put_day(
     input: DayInput,
 ) -> AppResult<DayView> {
     actor.require(&[Role::Admin])?;
-    let name = input.name.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+    let name = input
+        .name
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty());
     if name.as_ref().is_some_and(|n| n.chars().count() > 100) {
         return Err(AppError::invalid("name", "must be at most 100 characters"));
     }
     let existing = calendar_day::Entity::find_by_id(date).one(conn).await?;
-    let before = existing.as_ref().map(|d| serde_json::json!({"kind": d.kind, "name": d.name}));
+    let before = existing
+        .as_ref()
+        .map(|d| serde_json::json!({"kind": d.kind, "name": d.name}));
     let model = match existing {
         Some(d) => {
             let mut am: calendar_day::ActiveModel = d.into();
@@ -246,9 +280,15 @@ pub async fn put_day(
     };
     bump_revision(conn, now).await?;
     let after = serde_json::json!({"kind": model.kind, "name": model.name});
-    Change { at: now, actor: Some(actor.id), action: "calendar.day.put", object_type: "calendar_day", object_id: date.to_string() }
-        .record(conn, before.as_ref(), Some(&after))
-        .await?;
+    Change {
+        at: now,
+        actor: Some(actor.id),
+        action: "calendar.day.put",
+        object_type: "calendar_day",
+        object_id: date.to_string(),
+    }
+    .record(conn, before.as_ref(), Some(&after))
+    .await?;
     let cal = Calendar::new(CalendarSettings::default(), [(date, model.kind.into())]);
     Ok(DayView {
         date,
@@ -272,14 +312,27 @@ pub async fn delete_day(
     };
     calendar_day::Entity::delete_by_id(date).exec(conn).await?;
     bump_revision(conn, now).await?;
-    Change { at: now, actor: Some(actor.id), action: "calendar.day.delete", object_type: "calendar_day", object_id: date.to_string() }
-        .record(conn, Some(&serde_json::json!({"kind": existing.kind, "name": existing.name})), None::<&()>)
-        .await?;
+    Change {
+        at: now,
+        actor: Some(actor.id),
+        action: "calendar.day.delete",
+        object_type: "calendar_day",
+        object_id: date.to_string(),
+    }
+    .record(
+        conn,
+        Some(&serde_json::json!({"kind": existing.kind, "name": existing.name})),
+        None::<&()>,
+    )
+    .await?;
     Ok(())
 }
 
 /// The settings in effect.
-pub async fn get_settings(conn: &impl ConnectionTrait, cache: &CalendarCache) -> AppResult<SettingsDto> {
+pub async fn get_settings(
+    conn: &impl ConnectionTrait,
+    cache: &CalendarCache,
+) -> AppResult<SettingsDto> {
     Ok(to_dto(cache.current(conn).await?.settings()))
 }
 
@@ -301,9 +354,15 @@ pub async fn put_settings(
     am.working_hours = Set(serde_json::to_string(&dto.working_hours).map_err(anyhow::Error::from)?);
     am.update(conn).await?;
     bump_revision(conn, now).await?;
-    Change { at: now, actor: Some(actor.id), action: "calendar.settings.put", object_type: "calendar_settings", object_id: "1".into() }
-        .record(conn, Some(&before), Some(&dto))
-        .await?;
+    Change {
+        at: now,
+        actor: Some(actor.id),
+        action: "calendar.settings.put",
+        object_type: "calendar_settings",
+        object_id: "1".into(),
+    }
+    .record(conn, Some(&before), Some(&dto))
+    .await?;
     Ok(dto)
 }
 

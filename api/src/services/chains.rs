@@ -102,7 +102,10 @@ async fn org_of_kind(
 ) -> AppResult<organization::Model> {
     match organization::Entity::find_by_id(id).one(conn).await? {
         Some(o) if o.kind == kind => Ok(o),
-        Some(_) => Err(AppError::invalid(field, format!("must be an organization of kind {}", kind.code()))),
+        Some(_) => Err(AppError::invalid(
+            field,
+            format!("must be an organization of kind {}", kind.code()),
+        )),
         None => Err(AppError::invalid(field, "no such organization")),
     }
 }
@@ -117,15 +120,32 @@ pub async fn create(
     actor.require(&[Role::Admin])?;
     let mut c = Checks::new();
     let code = c.text("code", &input.code, 64);
-    if !code.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_') {
+    if !code
+        .chars()
+        .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
+    {
         c.add("code", "must use letters, digits, - and _ only");
     }
     let name = c.text("name", &input.name, 200);
     let description = c.opt_text("description", input.description.as_deref(), 4000);
     c.finish()?;
-    org_of_kind(conn, input.office_organization_id, OrgKind::ChainOffice, "office_organization_id").await?;
-    if chain::Entity::find().filter(chain::Column::Code.eq(code.as_str())).one(conn).await?.is_some() {
-        return Err(AppError::conflict("duplicate_chain_code", "a chain with this code already exists"));
+    org_of_kind(
+        conn,
+        input.office_organization_id,
+        OrgKind::ChainOffice,
+        "office_organization_id",
+    )
+    .await?;
+    if chain::Entity::find()
+        .filter(chain::Column::Code.eq(code.as_str()))
+        .one(conn)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::conflict(
+            "duplicate_chain_code",
+            "a chain with this code already exists",
+        ));
     }
     let model = chain::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -141,14 +161,24 @@ pub async fn create(
     let mut view = ChainView::from(model);
     view.members = Some(vec![]);
     view.banks = Some(vec![]);
-    Change { at: now, actor: Some(actor.id), action: "chain.create", object_type: "chain", object_id: view.id.to_string() }
-        .record(conn, None::<&()>, Some(&view))
-        .await?;
+    Change {
+        at: now,
+        actor: Some(actor.id),
+        action: "chain.create",
+        object_type: "chain",
+        object_id: view.id.to_string(),
+    }
+    .record(conn, None::<&()>, Some(&view))
+    .await?;
     Ok(view)
 }
 
 /// Loads a chain the caller may see, else 404.
-pub async fn find_visible(conn: &impl ConnectionTrait, actor: &AuthUser, id: Uuid) -> AppResult<chain::Model> {
+pub async fn find_visible(
+    conn: &impl ConnectionTrait,
+    actor: &AuthUser,
+    id: Uuid,
+) -> AppResult<chain::Model> {
     chain::Entity::find_by_id(id)
         .filter(scope::chains(actor))
         .one(conn)
@@ -157,7 +187,11 @@ pub async fn find_visible(conn: &impl ConnectionTrait, actor: &AuthUser, id: Uui
 }
 
 /// The chains the caller may see.
-pub async fn list(conn: &impl ConnectionTrait, actor: &AuthUser, page: &PageQuery) -> AppResult<Page<ChainView>> {
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    actor: &AuthUser,
+    page: &PageQuery,
+) -> AppResult<Page<ChainView>> {
     let q = chain::Entity::find().filter(scope::chains(actor));
     let page = pagination::fetch(conn, q, chain::Column::Id, page, |c: &chain::Model| c.id).await?;
     Ok(page.map(ChainView::from))
@@ -176,7 +210,10 @@ pub async fn get(conn: &impl ConnectionTrait, actor: &AuthUser, id: Uuid) -> App
         .order_by_asc(chain_bank::Column::CreatedAt)
         .all(conn)
         .await?;
-    let ids = members.iter().map(|m| m.organization_id).chain(banks.iter().map(|b| b.organization_id));
+    let ids = members
+        .iter()
+        .map(|m| m.organization_id)
+        .chain(banks.iter().map(|b| b.organization_id));
     let names: HashMap<Uuid, String> = organization::Entity::find()
         .filter(organization::Column::Id.is_in(ids.collect::<Vec<_>>()))
         .all(conn)
@@ -213,11 +250,17 @@ pub async fn get(conn: &impl ConnectionTrait, actor: &AuthUser, id: Uuid) -> App
     Ok(view)
 }
 
-async fn manageable(conn: &impl ConnectionTrait, actor: &AuthUser, id: Uuid) -> AppResult<chain::Model> {
+async fn manageable(
+    conn: &impl ConnectionTrait,
+    actor: &AuthUser,
+    id: Uuid,
+) -> AppResult<chain::Model> {
     actor.require(&[Role::Admin, Role::ChainOffice])?;
     let chain = find_visible(conn, actor, id).await?;
     if !scope::may_manage_chain_members(actor, &chain) {
-        return Err(AppError::forbidden("only the admin or the chain's office may change its members"));
+        return Err(AppError::forbidden(
+            "only the admin or the chain's office may change its members",
+        ));
     }
     Ok(chain)
 }
@@ -233,7 +276,9 @@ pub async fn put_member(
 ) -> AppResult<MemberView> {
     manageable(conn, actor, chain_id).await?;
     let org = org_of_kind(conn, org_id, OrgKind::Enterprise, "organization_id").await?;
-    let existing = chain_member::Entity::find_by_id((chain_id, org_id)).one(conn).await?;
+    let existing = chain_member::Entity::find_by_id((chain_id, org_id))
+        .one(conn)
+        .await?;
     let before = existing.as_ref().map(|m| m.role);
     match existing {
         Some(m) => {
@@ -259,9 +304,22 @@ pub async fn put_member(
         role: input.role,
         role_label: input.role.label_zh(),
     };
-    Change { at: now, actor: Some(actor.id), action: "chain.member.put", object_type: "chain", object_id: chain_id.to_string() }
-        .record(conn, before.as_ref().map(|r| serde_json::json!({"organization_id": org_id, "role": r})).as_ref(), Some(&view))
-        .await?;
+    Change {
+        at: now,
+        actor: Some(actor.id),
+        action: "chain.member.put",
+        object_type: "chain",
+        object_id: chain_id.to_string(),
+    }
+    .record(
+        conn,
+        before
+            .as_ref()
+            .map(|r| serde_json::json!({"organization_id": org_id, "role": r}))
+            .as_ref(),
+        Some(&view),
+    )
+    .await?;
     Ok(view)
 }
 
@@ -274,11 +332,26 @@ pub async fn delete_member(
     org_id: Uuid,
 ) -> AppResult<()> {
     manageable(conn, actor, chain_id).await?;
-    let m = chain_member::Entity::find_by_id((chain_id, org_id)).one(conn).await?.ok_or(AppError::NotFound)?;
-    chain_member::Entity::delete_by_id((chain_id, org_id)).exec(conn).await?;
-    Change { at: now, actor: Some(actor.id), action: "chain.member.delete", object_type: "chain", object_id: chain_id.to_string() }
-        .record(conn, Some(&serde_json::json!({"organization_id": org_id, "role": m.role})), None::<&()>)
+    let m = chain_member::Entity::find_by_id((chain_id, org_id))
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    chain_member::Entity::delete_by_id((chain_id, org_id))
+        .exec(conn)
         .await?;
+    Change {
+        at: now,
+        actor: Some(actor.id),
+        action: "chain.member.delete",
+        object_type: "chain",
+        object_id: chain_id.to_string(),
+    }
+    .record(
+        conn,
+        Some(&serde_json::json!({"organization_id": org_id, "role": m.role})),
+        None::<&()>,
+    )
+    .await?;
     Ok(())
 }
 
@@ -307,7 +380,9 @@ pub async fn put_bank(
             "the chain already has a lead bank; remove it first",
         ));
     }
-    let existing = chain_bank::Entity::find_by_id((chain_id, org_id)).one(conn).await?;
+    let existing = chain_bank::Entity::find_by_id((chain_id, org_id))
+        .one(conn)
+        .await?;
     let before = existing.as_ref().map(|b| b.role);
     let result = match existing {
         Some(b) => {
@@ -340,9 +415,22 @@ pub async fn put_bank(
         role: input.role,
         role_label: input.role.label_zh(),
     };
-    Change { at: now, actor: Some(actor.id), action: "chain.bank.put", object_type: "chain", object_id: chain_id.to_string() }
-        .record(conn, before.as_ref().map(|r| serde_json::json!({"organization_id": org_id, "role": r})).as_ref(), Some(&view))
-        .await?;
+    Change {
+        at: now,
+        actor: Some(actor.id),
+        action: "chain.bank.put",
+        object_type: "chain",
+        object_id: chain_id.to_string(),
+    }
+    .record(
+        conn,
+        before
+            .as_ref()
+            .map(|r| serde_json::json!({"organization_id": org_id, "role": r}))
+            .as_ref(),
+        Some(&view),
+    )
+    .await?;
     Ok(view)
 }
 
@@ -356,10 +444,25 @@ pub async fn delete_bank(
 ) -> AppResult<()> {
     actor.require(&[Role::Admin])?;
     find_visible(conn, actor, chain_id).await?;
-    let b = chain_bank::Entity::find_by_id((chain_id, org_id)).one(conn).await?.ok_or(AppError::NotFound)?;
-    chain_bank::Entity::delete_by_id((chain_id, org_id)).exec(conn).await?;
-    Change { at: now, actor: Some(actor.id), action: "chain.bank.delete", object_type: "chain", object_id: chain_id.to_string() }
-        .record(conn, Some(&serde_json::json!({"organization_id": org_id, "role": b.role})), None::<&()>)
+    let b = chain_bank::Entity::find_by_id((chain_id, org_id))
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    chain_bank::Entity::delete_by_id((chain_id, org_id))
+        .exec(conn)
         .await?;
+    Change {
+        at: now,
+        actor: Some(actor.id),
+        action: "chain.bank.delete",
+        object_type: "chain",
+        object_id: chain_id.to_string(),
+    }
+    .record(
+        conn,
+        Some(&serde_json::json!({"organization_id": org_id, "role": b.role})),
+        None::<&()>,
+    )
+    .await?;
     Ok(())
 }

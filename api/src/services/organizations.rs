@@ -136,7 +136,9 @@ fn check_uscc(c: &mut Checks, kind: OrgKind, uscc: Option<&str>) -> Option<Strin
             }
             None
         }
-        Some(s) => c.check("uscc", Uscc::parse(s)).map(|u| u.as_str().to_string()),
+        Some(s) => c
+            .check("uscc", Uscc::parse(s))
+            .map(|u| u.as_str().to_string()),
     }
 }
 
@@ -196,13 +198,28 @@ pub async fn create(
     let contact_email = c.opt_email("contact_email", input.contact_email.as_deref());
     c.finish()?;
     ensure_uscc_free(conn, uscc.as_deref()).await?;
-    let org = new_org(input.kind, name, uscc, region, contact_name, contact_email, true, now)
-        .insert(conn)
-        .await?;
+    let org = new_org(
+        input.kind,
+        name,
+        uscc,
+        region,
+        contact_name,
+        contact_email,
+        true,
+        now,
+    )
+    .insert(conn)
+    .await?;
     let view = OrganizationView::from(org);
-    Change { at: now, actor: Some(actor.id), action: "organization.create", object_type: "organization", object_id: view.id.to_string() }
-        .record(conn, None::<&()>, Some(&view))
-        .await?;
+    Change {
+        at: now,
+        actor: Some(actor.id),
+        action: "organization.create",
+        object_type: "organization",
+        object_id: view.id.to_string(),
+    }
+    .record(conn, None::<&()>, Some(&view))
+    .await?;
     Ok(view)
 }
 
@@ -223,7 +240,10 @@ pub async fn register(
     }
     let region = c.opt_text("region", input.region.as_deref(), 100);
     let username = users::check_username(&mut c, &input.username);
-    c.check("password", crate::auth::password::check_password_rules(&input.password));
+    c.check(
+        "password",
+        crate::auth::password::check_password_rules(&input.password),
+    );
     c.finish()?;
     ensure_uscc_free(conn, uscc.as_deref()).await?;
     users::ensure_username_free(conn, &username).await?;
@@ -240,12 +260,30 @@ pub async fn register(
     .insert(conn)
     .await?;
     let hash = state.passwords.hash(input.password).await?;
-    let user = users::insert(conn, now, username, hash, contact_name, contact_email, Role::Enterprise, Some(org.id))
-        .await?;
-    let out = Registered { organization: org.into(), user: user.into() };
-    Change { at: now, actor: Some(out.user.id), action: "enterprise.register", object_type: "organization", object_id: out.organization.id.to_string() }
-        .record(conn, None::<&()>, Some(&out.organization))
-        .await?;
+    let user = users::insert(
+        conn,
+        now,
+        username,
+        hash,
+        contact_name,
+        contact_email,
+        Role::Enterprise,
+        Some(org.id),
+    )
+    .await?;
+    let out = Registered {
+        organization: org.into(),
+        user: user.into(),
+    };
+    Change {
+        at: now,
+        actor: Some(out.user.id),
+        action: "enterprise.register",
+        object_type: "organization",
+        object_id: out.organization.id.to_string(),
+    }
+    .record(conn, None::<&()>, Some(&out.organization))
+    .await?;
     Ok(out)
 }
 
@@ -263,7 +301,11 @@ pub async fn find_visible(
 }
 
 /// One organization with its qualifications.
-pub async fn get(conn: &impl ConnectionTrait, actor: &AuthUser, id: Uuid) -> AppResult<OrganizationView> {
+pub async fn get(
+    conn: &impl ConnectionTrait,
+    actor: &AuthUser,
+    id: Uuid,
+) -> AppResult<OrganizationView> {
     let org = find_visible(conn, actor, id).await?;
     let quals = qualification::Entity::find()
         .filter(qualification::Column::OrganizationId.eq(id))
@@ -286,7 +328,14 @@ pub async fn list(
     if let Some(kind) = filter.kind {
         q = q.filter(organization::Column::Kind.eq(kind));
     }
-    let page = pagination::fetch(conn, q, organization::Column::Id, page, |o: &organization::Model| o.id).await?;
+    let page = pagination::fetch(
+        conn,
+        q,
+        organization::Column::Id,
+        page,
+        |o: &organization::Model| o.id,
+    )
+    .await?;
     Ok(page.map(OrganizationView::from))
 }
 
@@ -307,9 +356,15 @@ pub async fn verify(
     am.verified = Set(true);
     am.updated_at = Set(now);
     let view = OrganizationView::from(am.update(conn).await?);
-    Change { at: now, actor: Some(actor.id), action: "organization.verify", object_type: "organization", object_id: id.to_string() }
-        .record(conn, Some(&before), Some(&view))
-        .await?;
+    Change {
+        at: now,
+        actor: Some(actor.id),
+        action: "organization.verify",
+        object_type: "organization",
+        object_id: id.to_string(),
+    }
+    .record(conn, Some(&before), Some(&view))
+    .await?;
     Ok((view, true))
 }
 
@@ -321,7 +376,10 @@ async fn qualification_target(
     actor.require(&[Role::Admin, Role::ChainOffice])?;
     let org = find_visible(conn, actor, id).await?;
     if org.kind != OrgKind::Enterprise {
-        return Err(AppError::invalid("organization_id", "qualifications apply to enterprises only"));
+        return Err(AppError::invalid(
+            "organization_id",
+            "qualifications apply to enterprises only",
+        ));
     }
     if actor.role == Role::ChainOffice && !scope::chain_office_has_member(conn, actor, id).await? {
         return Err(AppError::NotFound);
@@ -342,9 +400,14 @@ pub async fn put_qualification(
     if let Some(until) = input.valid_until
         && until < input.valid_from
     {
-        return Err(AppError::invalid("valid_until", "must not be before valid_from"));
+        return Err(AppError::invalid(
+            "valid_until",
+            "must not be before valid_from",
+        ));
     }
-    let existing = qualification::Entity::find_by_id((id, kind)).one(conn).await?;
+    let existing = qualification::Entity::find_by_id((id, kind))
+        .one(conn)
+        .await?;
     let before = existing.clone().map(QualificationView::from);
     let model = match existing {
         Some(q) => {
@@ -367,9 +430,15 @@ pub async fn put_qualification(
         }
     };
     let view = QualificationView::from(model);
-    Change { at: now, actor: Some(actor.id), action: "qualification.put", object_type: "organization", object_id: id.to_string() }
-        .record(conn, before.as_ref(), Some(&view))
-        .await?;
+    Change {
+        at: now,
+        actor: Some(actor.id),
+        action: "qualification.put",
+        object_type: "organization",
+        object_id: id.to_string(),
+    }
+    .record(conn, before.as_ref(), Some(&view))
+    .await?;
     Ok(view)
 }
 
@@ -386,9 +455,17 @@ pub async fn delete_qualification(
         .one(conn)
         .await?
         .ok_or(AppError::NotFound)?;
-    qualification::Entity::delete_by_id((id, kind)).exec(conn).await?;
-    Change { at: now, actor: Some(actor.id), action: "qualification.delete", object_type: "organization", object_id: id.to_string() }
-        .record(conn, Some(&QualificationView::from(existing)), None::<&()>)
+    qualification::Entity::delete_by_id((id, kind))
+        .exec(conn)
         .await?;
+    Change {
+        at: now,
+        actor: Some(actor.id),
+        action: "qualification.delete",
+        object_type: "organization",
+        object_id: id.to_string(),
+    }
+    .record(conn, Some(&QualificationView::from(existing)), None::<&()>)
+    .await?;
     Ok(())
 }

@@ -8,7 +8,9 @@ use crate::{
 };
 use chrono::{DateTime, Utc};
 use entity::{enums::Role, organization, user};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -27,9 +29,14 @@ pub struct NewUser {
 /// Usernames: 3–64 characters of letters, digits, `_`, `-`, `.`, `@`.
 pub fn check_username(c: &mut Checks, raw: &str) -> String {
     let v = raw.trim();
-    let ok_chars = v.chars().all(|ch| ch.is_ascii_alphanumeric() || "_-.@".contains(ch));
+    let ok_chars = v
+        .chars()
+        .all(|ch| ch.is_ascii_alphanumeric() || "_-.@".contains(ch));
     if !(3..=64).contains(&v.len()) || !ok_chars {
-        c.add("username", "must be 3 to 64 characters of letters, digits, _ - . @");
+        c.add(
+            "username",
+            "must be 3 to 64 characters of letters, digits, _ - . @",
+        );
     }
     v.to_string()
 }
@@ -42,7 +49,10 @@ pub async fn ensure_username_free(conn: &impl ConnectionTrait, username: &str) -
         .await?
         .is_some()
     {
-        return Err(AppError::conflict("duplicate_username", "this username is already taken"));
+        return Err(AppError::conflict(
+            "duplicate_username",
+            "this username is already taken",
+        ));
     }
     Ok(())
 }
@@ -86,7 +96,10 @@ pub async fn create(
     actor.require(&[Role::Admin])?;
     let mut c = Checks::new();
     let username = check_username(&mut c, &input.username);
-    c.check("password", crate::auth::password::check_password_rules(&input.password));
+    c.check(
+        "password",
+        crate::auth::password::check_password_rules(&input.password),
+    );
     let display_name = c.text("display_name", &input.display_name, 100);
     let email = c.opt_email("email", input.email.as_deref());
     let org = match input.organization_id {
@@ -105,7 +118,11 @@ pub async fn create(
             c.add(
                 "role",
                 match input.role.org_kind() {
-                    Some(k) => format!("role {} needs an organization of kind {}", input.role.code(), k.code()),
+                    Some(k) => format!(
+                        "role {} needs an organization of kind {}",
+                        input.role.code(),
+                        k.code()
+                    ),
                     None => "invalid role".into(),
                 },
             );
@@ -114,10 +131,26 @@ pub async fn create(
     c.finish()?;
     ensure_username_free(conn, &username).await?;
     let hash = state.passwords.hash(input.password).await?;
-    let u = insert(conn, now, username, hash, display_name, email, input.role, input.organization_id).await?;
+    let u = insert(
+        conn,
+        now,
+        username,
+        hash,
+        display_name,
+        email,
+        input.role,
+        input.organization_id,
+    )
+    .await?;
     let view = UserView::from(u);
-    Change { at: now, actor: Some(actor.id), action: "user.create", object_type: "user", object_id: view.id.to_string() }
-        .record(conn, None::<&()>, Some(&view))
-        .await?;
+    Change {
+        at: now,
+        actor: Some(actor.id),
+        action: "user.create",
+        object_type: "user",
+        object_id: view.id.to_string(),
+    }
+    .record(conn, None::<&()>, Some(&view))
+    .await?;
     Ok(view)
 }

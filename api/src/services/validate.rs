@@ -59,7 +59,11 @@ impl Checks {
 
     /// `Ok` when nothing was recorded, else a 422 with every problem.
     pub fn finish(self) -> Result<(), AppError> {
-        if self.0.is_empty() { Ok(()) } else { Err(AppError::Validation(self.0)) }
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Validation(self.0))
+        }
     }
 }
 

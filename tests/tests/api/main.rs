@@ -1,4 +1,13 @@
 //! Integration tests: the real application over HTTP, on SQLite or PostgreSQL
 //! (`TEST_DATABASE_URL`). One binary, one module per area.
 
+mod auth;
+mod calendar;
+mod chains;
+mod errors;
+mod idempotency;
+mod openapi_docs;
+mod organizations;
+mod permissions;
 mod smoke;
+mod support;

@@ -1,0 +1,510 @@
+//! Chains, their members and their banks.
+
+use crate::support::chain_with_office;
+use serde_json::json;
+use tests::*;
+
+fn ids(list: &serde_json::Value, key: &str) -> Vec<String> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o[key].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn admin_creates_a_chain_and_lists_and_reads_it() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let office = app.create_org(&admin, "chain_office", "新能源链长办").await;
+    let created = app
+        .post(
+            "/chains",
+            &admin,
+            json!({"code": "NEV-01", "name": "新能源汽车产业链", "description": "整车与零部件", "office_organization_id": office}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(created.str("code"), "NEV-01");
+    assert_eq!(created.str("office_organization_id"), office);
+    assert_eq!(created.body["members"], json!([]));
+    assert_eq!(created.body["banks"], json!([]));
+
+    let list = app.get("/chains", &admin).await.expect(200);
+    assert_eq!(ids(&list.body["items"], "id"), vec![created.id()]);
+    assert!(list.body["next_cursor"].is_null());
+
+    let one = app
+        .get(&format!("/chains/{}", created.id()), &admin)
+        .await
+        .expect(200);
+    assert_eq!(one.str("name"), "新能源汽车产业链");
+    assert_eq!(one.str("description"), "整车与零部件");
+    assert_eq!(one.body["members"], json!([]));
+    assert_eq!(one.body["banks"], json!([]));
+}
+
+#[tokio::test]
+async fn chain_list_pages_with_limit_and_cursor() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let office = app.create_org(&admin, "chain_office", "链长办").await;
+    let mut made = vec![];
+    for i in 0..3 {
+        let body = json!({"code": format!("C{i}"), "name": format!("链{i}"), "office_organization_id": office});
+        made.push(app.post("/chains", &admin, body).await.expect(201).id());
+    }
+    let first = app.get("/chains?limit=2", &admin).await.expect(200);
+    assert_eq!(ids(&first.body["items"], "id"), made[..2].to_vec());
+    let cursor = first.str("next_cursor");
+    assert!(!cursor.is_empty());
+    let second = app
+        .get(&format!("/chains?limit=2&cursor={cursor}"), &admin)
+        .await
+        .expect(200);
+    assert_eq!(ids(&second.body["items"], "id"), made[2..].to_vec());
+    assert!(second.body["next_cursor"].is_null());
+}
+
+#[tokio::test]
+async fn chain_with_a_duplicate_code_is_409_and_a_bad_office_is_422() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let office = app.create_org(&admin, "chain_office", "链长办").await;
+    let dept = app.create_org(&admin, "department", "工信局").await;
+    app.post(
+        "/chains",
+        &admin,
+        json!({"code": "IC", "name": "集成电路", "office_organization_id": office}),
+    )
+    .await
+    .expect(201);
+    app.post(
+        "/chains",
+        &admin,
+        json!({"code": "IC", "name": "另一个", "office_organization_id": office}),
+    )
+    .await
+    .expect_problem(409);
+    let res = app
+        .post(
+            "/chains",
+            &admin,
+            json!({"code": "X1", "name": "部门链", "office_organization_id": dept}),
+        )
+        .await
+        .expect_problem(422);
+    assert_eq!(res.body["errors"][0]["field"], "office_organization_id");
+    app.post(
+        "/chains",
+        &admin,
+        json!({"code": "bad code!", "name": "坏码", "office_organization_id": office}),
+    )
+    .await
+    .expect_problem(422);
+}
+
+#[tokio::test]
+async fn chain_read_includes_members_and_banks() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let (chain, _, _) = chain_with_office(&app, &admin, "NEV").await;
+    let leader = app.create_org(&admin, "enterprise", "龙头企业").await;
+    let supplier = app.create_org(&admin, "enterprise", "配套企业").await;
+    let bank = app.create_org(&admin, "bank", "牵头银行").await;
+    let res = app
+        .put(
+            &format!("/chains/{chain}/members/{leader}"),
+            &admin,
+            json!({"role": "chain_leader_enterprise"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(res.str("role"), "chain_leader_enterprise");
+    assert_eq!(res.str("organization_name"), "龙头企业");
+    app.put(
+        &format!("/chains/{chain}/members/{supplier}"),
+        &admin,
+        json!({"role": "supporting"}),
+    )
+    .await
+    .expect(200);
+    let res = app
+        .put(
+            &format!("/chains/{chain}/banks/{bank}"),
+            &admin,
+            json!({"role": "lead"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(res.str("role"), "lead");
+
+    let one = app
+        .get(&format!("/chains/{chain}"), &admin)
+        .await
+        .expect(200);
+    assert_eq!(
+        ids(&one.body["members"], "organization_id"),
+        vec![leader.clone(), supplier.clone()]
+    );
+    assert_eq!(one.body["members"][0]["role"], "chain_leader_enterprise");
+    assert_eq!(one.body["members"][1]["role"], "supporting");
+    assert_eq!(
+        ids(&one.body["banks"], "organization_id"),
+        vec![bank.clone()]
+    );
+    assert_eq!(one.body["banks"][0]["organization_name"], "牵头银行");
+
+    // Changing a role keeps one membership.
+    app.put(
+        &format!("/chains/{chain}/members/{supplier}"),
+        &admin,
+        json!({"role": "core"}),
+    )
+    .await
+    .expect(200);
+    let one = app
+        .get(&format!("/chains/{chain}"), &admin)
+        .await
+        .expect(200);
+    assert_eq!(one.body["members"].as_array().unwrap().len(), 2);
+    assert_eq!(one.body["members"][1]["role"], "core");
+}
+
+#[tokio::test]
+async fn chain_office_manages_members_of_its_own_chain() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let (chain, _, office) = chain_with_office(&app, &admin, "NEV").await;
+    let ent = app.create_org(&admin, "enterprise", "成员").await;
+    app.put(
+        &format!("/chains/{chain}/members/{ent}"),
+        &office,
+        json!({"role": "core"}),
+    )
+    .await
+    .expect(200);
+    let one = app
+        .get(&format!("/chains/{chain}"), &office)
+        .await
+        .expect(200);
+    assert_eq!(
+        ids(&one.body["members"], "organization_id"),
+        vec![ent.clone()]
+    );
+    app.delete(&format!("/chains/{chain}/members/{ent}"), &office)
+        .await
+        .expect(204);
+    let one = app
+        .get(&format!("/chains/{chain}"), &office)
+        .await
+        .expect(200);
+    assert_eq!(one.body["members"], json!([]));
+    app.delete(&format!("/chains/{chain}/members/{ent}"), &office)
+        .await
+        .expect_problem(404);
+}
+
+#[tokio::test]
+async fn admin_removes_a_member() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let (chain, _, _) = chain_with_office(&app, &admin, "NEV").await;
+    let ent = app.create_org(&admin, "enterprise", "成员").await;
+    app.put(
+        &format!("/chains/{chain}/members/{ent}"),
+        &admin,
+        json!({"role": "core"}),
+    )
+    .await
+    .expect(200);
+    app.delete(&format!("/chains/{chain}/members/{ent}"), &admin)
+        .await
+        .expect(204);
+    let one = app
+        .get(&format!("/chains/{chain}"), &admin)
+        .await
+        .expect(200);
+    assert_eq!(one.body["members"], json!([]));
+}
+
+#[tokio::test]
+async fn another_chain_office_cannot_touch_the_members() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let (chain, _, _) = chain_with_office(&app, &admin, "NEV").await;
+    let (_, _, other) = chain_with_office(&app, &admin, "IC").await;
+    let ent = app.create_org(&admin, "enterprise", "成员").await;
+    app.put(
+        &format!("/chains/{chain}/members/{ent}"),
+        &admin,
+        json!({"role": "core"}),
+    )
+    .await
+    .expect(200);
+
+    let put = app
+        .put(
+            &format!("/chains/{chain}/members/{ent}"),
+            &other,
+            json!({"role": "supporting"}),
+        )
+        .await;
+    let delete = app
+        .delete(&format!("/chains/{chain}/members/{ent}"), &other)
+        .await;
+    for res in [put, delete] {
+        let status = res.status.as_u16();
+        assert!(matches!(status, 403 | 404), "{}", res.text);
+        res.expect_problem(status);
+    }
+    // It does not even see the chain.
+    app.get(&format!("/chains/{chain}"), &other)
+        .await
+        .expect_problem(404);
+    let list = app.get("/chains", &other).await.expect(200);
+    assert_eq!(list.body["items"].as_array().unwrap().len(), 1);
+
+    let one = app
+        .get(&format!("/chains/{chain}"), &admin)
+        .await
+        .expect(200);
+    assert_eq!(one.body["members"][0]["role"], "core");
+}
+
+#[tokio::test]
+async fn other_roles_may_not_manage_members() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let (chain, _, _) = chain_with_office(&app, &admin, "NEV").await;
+    let ent = app.create_org(&admin, "enterprise", "成员").await;
+    app.put(
+        &format!("/chains/{chain}/members/{ent}"),
+        &admin,
+        json!({"role": "core"}),
+    )
+    .await
+    .expect(200);
+    for kind in [
+        "service_center",
+        "department",
+        "bank",
+        "enterprise",
+        "fund_office",
+    ] {
+        let (_, token) = app
+            .org_with_user(&admin, kind, &format!("{kind} org"))
+            .await;
+        app.put(
+            &format!("/chains/{chain}/members/{ent}"),
+            &token,
+            json!({"role": "supporting"}),
+        )
+        .await
+        .expect_problem(403);
+        app.delete(&format!("/chains/{chain}/members/{ent}"), &token)
+            .await
+            .expect_problem(403);
+    }
+}
+
+#[tokio::test]
+async fn member_must_be_an_enterprise_and_the_role_valid() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let (chain, _, _) = chain_with_office(&app, &admin, "NEV").await;
+    let bank = app.create_org(&admin, "bank", "银行").await;
+    let ent = app.create_org(&admin, "enterprise", "企业").await;
+    app.put(
+        &format!("/chains/{chain}/members/{bank}"),
+        &admin,
+        json!({"role": "core"}),
+    )
+    .await
+    .expect_problem(422);
+    app.put(
+        &format!("/chains/{chain}/members/{ent}"),
+        &admin,
+        json!({"role": "boss"}),
+    )
+    .await
+    .expect_problem(422);
+    app.put(
+        &format!("/chains/{}/members/{ent}", uuid::Uuid::now_v7()),
+        &admin,
+        json!({"role": "core"}),
+    )
+    .await
+    .expect_problem(404);
+}
+
+#[tokio::test]
+async fn second_lead_bank_is_409_until_the_first_is_removed() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let (chain, _, _) = chain_with_office(&app, &admin, "NEV").await;
+    let first = app.create_org(&admin, "bank", "甲银行").await;
+    let second = app.create_org(&admin, "bank", "乙银行").await;
+    app.put(
+        &format!("/chains/{chain}/banks/{first}"),
+        &admin,
+        json!({"role": "lead"}),
+    )
+    .await
+    .expect(200);
+    // Setting the same lead again is fine.
+    app.put(
+        &format!("/chains/{chain}/banks/{first}"),
+        &admin,
+        json!({"role": "lead"}),
+    )
+    .await
+    .expect(200);
+    let res = app
+        .put(
+            &format!("/chains/{chain}/banks/{second}"),
+            &admin,
+            json!({"role": "lead"}),
+        )
+        .await
+        .expect_problem(409);
+    assert_eq!(res.str("code"), "lead_bank_exists");
+    app.put(
+        &format!("/chains/{chain}/banks/{second}"),
+        &admin,
+        json!({"role": "partner"}),
+    )
+    .await
+    .expect(200);
+    app.put(
+        &format!("/chains/{chain}/banks/{second}"),
+        &admin,
+        json!({"role": "lead"}),
+    )
+    .await
+    .expect_problem(409);
+
+    app.delete(&format!("/chains/{chain}/banks/{first}"), &admin)
+        .await
+        .expect(204);
+    app.put(
+        &format!("/chains/{chain}/banks/{second}"),
+        &admin,
+        json!({"role": "lead"}),
+    )
+    .await
+    .expect(200);
+    let one = app
+        .get(&format!("/chains/{chain}"), &admin)
+        .await
+        .expect(200);
+    assert_eq!(ids(&one.body["banks"], "organization_id"), vec![second]);
+    assert_eq!(one.body["banks"][0]["role"], "lead");
+    app.delete(&format!("/chains/{chain}/banks/{first}"), &admin)
+        .await
+        .expect_problem(404);
+}
+
+#[tokio::test]
+async fn lead_banks_of_different_chains_are_independent() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let (a, _, _) = chain_with_office(&app, &admin, "A").await;
+    let (b, _, _) = chain_with_office(&app, &admin, "B").await;
+    let bank1 = app.create_org(&admin, "bank", "一行").await;
+    let bank2 = app.create_org(&admin, "bank", "二行").await;
+    app.put(
+        &format!("/chains/{a}/banks/{bank1}"),
+        &admin,
+        json!({"role": "lead"}),
+    )
+    .await
+    .expect(200);
+    app.put(
+        &format!("/chains/{b}/banks/{bank2}"),
+        &admin,
+        json!({"role": "lead"}),
+    )
+    .await
+    .expect(200);
+    app.put(
+        &format!("/chains/{b}/banks/{bank1}"),
+        &admin,
+        json!({"role": "partner"}),
+    )
+    .await
+    .expect(200);
+}
+
+#[tokio::test]
+async fn chain_bank_must_be_a_bank() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let (chain, _, _) = chain_with_office(&app, &admin, "NEV").await;
+    let ent = app.create_org(&admin, "enterprise", "企业").await;
+    app.put(
+        &format!("/chains/{chain}/banks/{ent}"),
+        &admin,
+        json!({"role": "partner"}),
+    )
+    .await
+    .expect_problem(422);
+}
+
+#[tokio::test]
+async fn chain_office_may_not_set_banks() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let (chain, _, office) = chain_with_office(&app, &admin, "NEV").await;
+    let bank = app.create_org(&admin, "bank", "银行").await;
+    app.put(
+        &format!("/chains/{chain}/banks/{bank}"),
+        &office,
+        json!({"role": "lead"}),
+    )
+    .await
+    .expect_problem(403);
+    app.put(
+        &format!("/chains/{chain}/banks/{bank}"),
+        &admin,
+        json!({"role": "lead"}),
+    )
+    .await
+    .expect(200);
+    app.delete(&format!("/chains/{chain}/banks/{bank}"), &office)
+        .await
+        .expect_problem(403);
+}
+
+#[tokio::test]
+async fn bank_of_a_chain_sees_its_member_enterprises() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let (chain, _, _) = chain_with_office(&app, &admin, "NEV").await;
+    let (bank, bank_token) = app.org_with_user(&admin, "bank", "银行").await;
+    let member = app.create_org(&admin, "enterprise", "成员").await;
+    let outsider = app.create_org(&admin, "enterprise", "外部").await;
+    app.put(
+        &format!("/chains/{chain}/members/{member}"),
+        &admin,
+        json!({"role": "core"}),
+    )
+    .await
+    .expect(200);
+    app.get(&format!("/organizations/{member}"), &bank_token)
+        .await
+        .expect_problem(404);
+    app.put(
+        &format!("/chains/{chain}/banks/{bank}"),
+        &admin,
+        json!({"role": "partner"}),
+    )
+    .await
+    .expect(200);
+    app.get(&format!("/organizations/{member}"), &bank_token)
+        .await
+        .expect(200);
+    app.get(&format!("/organizations/{outsider}"), &bank_token)
+        .await
+        .expect_problem(404);
+}

@@ -1,0 +1,111 @@
+//! Health, the OpenAPI document, the docs page and metrics.
+
+use reqwest::Method;
+use tests::*;
+
+#[tokio::test]
+async fn health_live_and_ready_answer_200() {
+    let app = spawn_app().await;
+    let live = app
+        .send(Method::GET, "/health/live", None, None, &[])
+        .await
+        .expect(200);
+    assert_eq!(live.body["status"], "ok");
+    let ready = app
+        .send(Method::GET, "/health/ready", None, None, &[])
+        .await
+        .expect(200);
+    assert_eq!(ready.body["status"], "ok");
+}
+
+#[tokio::test]
+async fn openapi_document_is_3_1_and_lists_the_endpoints() {
+    let app = spawn_app().await;
+    let res = app
+        .send(Method::GET, "/api/v1/openapi.json", None, None, &[])
+        .await
+        .expect(200);
+    let version = res.str("openapi");
+    assert!(version.starts_with("3.1."), "openapi version {version}");
+    let paths = res.body["paths"].as_object().expect("paths");
+    let expect = [
+        ("/api/v1/auth/login", "post"),
+        ("/api/v1/auth/refresh", "post"),
+        ("/api/v1/auth/logout", "post"),
+        ("/api/v1/me", "get"),
+        ("/api/v1/organizations", "post"),
+        ("/api/v1/organizations", "get"),
+        ("/api/v1/organizations/{id}", "get"),
+        ("/api/v1/enterprises/register", "post"),
+        ("/api/v1/organizations/{id}/verify", "post"),
+        ("/api/v1/organizations/{id}/qualifications/{kind}", "put"),
+        ("/api/v1/organizations/{id}/qualifications/{kind}", "delete"),
+        ("/api/v1/users", "post"),
+        ("/api/v1/chains", "post"),
+        ("/api/v1/chains", "get"),
+        ("/api/v1/chains/{id}", "get"),
+        ("/api/v1/chains/{id}/members/{organization_id}", "put"),
+        ("/api/v1/chains/{id}/members/{organization_id}", "delete"),
+        ("/api/v1/chains/{id}/banks/{organization_id}", "put"),
+        ("/api/v1/chains/{id}/banks/{organization_id}", "delete"),
+        ("/api/v1/calendar/days", "get"),
+        ("/api/v1/calendar/days/{date}", "put"),
+        ("/api/v1/calendar/days/{date}", "delete"),
+        ("/api/v1/calendar/settings", "get"),
+        ("/api/v1/calendar/settings", "put"),
+        ("/api/v1/calendar/deadline", "post"),
+        ("/health/live", "get"),
+        ("/health/ready", "get"),
+    ];
+    for (path, method) in expect {
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path} missing from openapi.json"
+        );
+    }
+    assert!(res.body["components"]["securitySchemes"]["bearer"].is_object());
+    assert!(res.body["components"]["schemas"]["Problem"].is_object());
+}
+
+#[tokio::test]
+async fn docs_page_is_html() {
+    let app = spawn_app().await;
+    let res = app
+        .send(Method::GET, "/docs", None, None, &[])
+        .await
+        .expect(200);
+    let ct = res
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    assert!(ct.starts_with("text/html"), "content type {ct}");
+    assert!(
+        res.text.to_lowercase().contains("<html"),
+        "{}",
+        &res.text[..res.text.len().min(200)]
+    );
+    assert!(
+        res.text.contains("openapi.json"),
+        "the page loads the API description"
+    );
+}
+
+#[tokio::test]
+async fn metrics_count_http_requests() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    app.get("/me", &admin).await.expect(200);
+    let res = app
+        .send(Method::GET, "/metrics", None, None, &[])
+        .await
+        .expect(200);
+    let ct = res
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    assert!(ct.starts_with("text/plain"), "content type {ct}");
+    assert!(res.text.contains("http_requests_total"), "{}", res.text);
+    assert!(res.text.contains(r#"route="/api/v1/me""#), "{}", res.text);
+}
