@@ -34,6 +34,18 @@ pub struct Settings {
     pub smtp_url: Option<SecretString>,
     pub mail_dir: Option<PathBuf>,
     pub jobs_embedded: bool,
+    /// The `From:` of outgoing mail.
+    pub mail_from: String,
+    /// Where job failures are mailed; `None`: the active admins' emails.
+    pub admin_email: Option<String>,
+    pub smtp_timeout_secs: u64,
+    /// Attempts before a mail is marked `failed`.
+    pub mail_max_attempts: i32,
+    /// First retry delay of a mail (doubles per attempt, with jitter).
+    pub mail_backoff_base_secs: i64,
+    pub mail_dispatch_every_secs: i64,
+    /// A job lease not renewed for this long passes to another process.
+    pub jobs_lease_ttl_secs: i64,
     pub login_max_failures: u64,
     pub login_window_secs: i64,
     pub max_body_bytes: usize,
@@ -69,6 +81,8 @@ impl Settings {
             ("SMTP_URL", "smtp_url"),
             ("MAIL_DIR", "mail_dir"),
             ("JOBS_EMBEDDED", "jobs_embedded"),
+            ("MAIL_FROM", "mail_from"),
+            ("ADMIN_EMAIL", "admin_email"),
         ] {
             if let Ok(v) = std::env::var(var)
                 && !v.is_empty()
@@ -132,6 +146,26 @@ impl Settings {
             .clone()
             .unwrap_or_else(|| self.data_dir.join("mail"))
     }
+
+    /// The settings of the job runner and the mail path.
+    pub fn jobs_config(&self) -> jobs::JobsConfig {
+        let defaults = jobs::JobsConfig::default();
+        jobs::JobsConfig {
+            lease_ttl: chrono::TimeDelta::seconds(self.jobs_lease_ttl_secs.max(5)),
+            dispatch_every: chrono::TimeDelta::seconds(self.mail_dispatch_every_secs.max(1)),
+            admin_email: self.admin_email.clone().filter(|e| !e.trim().is_empty()),
+            mail: jobs::MailConfig {
+                smtp_url: self.smtp_url.as_ref().map(|u| u.expose_secret().to_string()),
+                mail_dir: self.mail_dir(),
+                from: self.mail_from.clone(),
+                smtp_timeout: std::time::Duration::from_secs(self.smtp_timeout_secs.max(1)),
+                max_attempts: self.mail_max_attempts.max(1),
+                backoff_base: chrono::TimeDelta::seconds(self.mail_backoff_base_secs.max(1)),
+                ..defaults.mail
+            },
+            ..defaults
+        }
+    }
 }
 
 fn defaults() -> Result<config::ConfigBuilder<config::builder::DefaultState>, config::ConfigError> {
@@ -146,6 +180,12 @@ fn defaults() -> Result<config::ConfigBuilder<config::builder::DefaultState>, co
         .set_default("access_token_ttl_secs", 900)?
         .set_default("refresh_token_ttl_secs", 30 * 24 * 3600)?
         .set_default("jobs_embedded", true)?
+        .set_default("mail_from", "链通平台 <noreply@liantong.local>")?
+        .set_default("smtp_timeout_secs", 10)?
+        .set_default("mail_max_attempts", 8)?
+        .set_default("mail_backoff_base_secs", 30)?
+        .set_default("mail_dispatch_every_secs", 10)?
+        .set_default("jobs_lease_ttl_secs", 60)?
         .set_default("login_max_failures", 5)?
         .set_default("login_window_secs", 900)?
         .set_default("max_body_bytes", 1024 * 1024)?

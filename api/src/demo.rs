@@ -804,7 +804,7 @@ const CHAINS: [ChainSpec; 6] = [
         name: "新能源产业链",
         description: "依托海上风电和光伏资源，培育风电装备、储能、氢能与智能电网配套产业集群。",
         office: org("南通市新能源产业链办公室", "xny-chain", "钱晓梅"),
-        core: 3,
+        core: 2,
         banks: &[ICBC, NTRCB],
         enterprises: [
             ent(

@@ -53,13 +53,14 @@ impl Modify for BearerAuth {
         routes::chains::put_member, routes::chains::delete_member, routes::chains::put_bank, routes::chains::delete_bank,
         routes::calendar::days, routes::calendar::put_day, routes::calendar::delete_day,
         routes::calendar::get_settings, routes::calendar::put_settings, routes::calendar::deadline,
+        routes::jobs::list, routes::jobs::run, routes::outbox::list, routes::outbox::retry,
         openapi_json,
     ),
-    components(schemas(error::Problem, error::FieldError, OrganizationPage, ChainPage)),
+    components(schemas(error::Problem, error::FieldError, OrganizationPage, ChainPage, routes::jobs::JobPage, routes::outbox::MailPage)),
     modifiers(&BearerAuth),
     tags(
         (name = "health"), (name = "auth"), (name = "organizations"), (name = "users"),
-        (name = "chains"), (name = "calendar"), (name = "docs"),
+        (name = "chains"), (name = "calendar"), (name = "jobs"), (name = "docs"),
     )
 )]
 pub struct ApiDoc;

@@ -39,9 +39,13 @@ impl Application {
         let db = db::connect(&settings).await?;
         Migrator::up(&db, None).await?;
         let secret = bootstrap::jwt_secret(&settings)?;
+        let jobs_config = settings.jobs_config();
+        let job_list = jobs::runner::default_jobs(&jobs_config);
+        let jobs = jobs::Runner::new(jobs::JobContext::new(db.clone(), clock.clone(), jobs_config)?, job_list);
         let state = AppState {
             db,
             clock,
+            jobs,
             jwt: JwtKeys::new(
                 &secret,
                 &settings.jwt_issuer,
@@ -88,9 +92,22 @@ impl Application {
         &self.state
     }
 
-    /// Serves until SIGTERM/Ctrl-C (graceful: in-flight requests finish).
+    /// Serves until SIGTERM/Ctrl-C (graceful: in-flight requests finish). With
+    /// `jobs_embedded` the job runner runs alongside; at shutdown each job finishes its current
+    /// step and the leases are released.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let cancel = tokio_util::sync::CancellationToken::new();
+        let runner = self
+            .state
+            .settings
+            .jobs_embedded
+            .then(|| tokio::spawn(self.state.jobs.clone().run(cancel.clone())));
+        let served = self.server.await;
+        cancel.cancel();
+        if let Some(handle) = runner {
+            let _ = handle.await;
+        }
+        served
     }
 }
 

@@ -14,4 +14,6 @@ pub struct AppState {
     pub passwords: PasswordPolicy,
     pub settings: Arc<Settings>,
     pub calendar: crate::services::calendar::CalendarCache,
+    /// The job runner (its loop runs only with `jobs_embedded`; admins can run a job now).
+    pub jobs: jobs::Runner,
 }

@@ -25,6 +25,7 @@ API_PORT="${API_PORT:-18080}"
 BARE_PORT="${BARE_PORT:-8090}"
 export PGHOST="${PGHOST:-127.0.0.1}" PGPORT="${PGPORT:-5432}" PGUSER="${PGUSER:-postgres}"
 PG_DB=liantong_bench
+export PGOPTIONS="${PGOPTIONS:---client-min-messages=warning}"
 ADMIN_PASSWORD=bench-password-123
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

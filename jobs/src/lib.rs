@@ -1,5 +1,21 @@
-//! Liantong's background jobs. The runner, leases, mail outbox and the SLA monitor arrive with
-//! the jobs issue; for now the crate only names the jobs process.
+//! Liantong's background jobs: a runner that schedules named jobs in the working calendar's time
+//! zone and runs each slot exactly once across processes (database leases plus one history row
+//! per slot), the mail outbox with its dispatcher, and the job steps themselves.
+//!
+//! Every job exposes one step, `run_once(&ctx, now)`, that tests call directly; the runner's loop
+//! only decides when to call it.
+
+pub mod calendar;
+pub mod config;
+pub mod lease;
+pub mod mail;
+pub mod prune;
+pub mod runner;
+pub mod schedule;
+
+pub use config::{JobsConfig, MailConfig};
+pub use runner::{Job, JobContext, Runner};
+pub use schedule::Schedule;
 
 /// The name this process reports in logs.
 pub const PROCESS_NAME: &str = "liantong-jobs";

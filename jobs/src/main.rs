@@ -1,14 +1,64 @@
-//! The `jobs` binary: runs the background jobs without the HTTP API. No job is defined yet, so
-//! it starts, says so, and exits cleanly.
+//! The `jobs` binary: runs the background jobs without the HTTP API, against the database the api
+//! migrated (`DATABASE_URL`, default the embedded SQLite file). SIGTERM or Ctrl-C: every job
+//! finishes its current step, the leases are released, and the process exits 0.
 
-fn main() {
+use entity::clock::SystemClock;
+use jobs::{JobContext, JobsConfig, Runner, runner::default_jobs};
+use sea_orm::{ConnectOptions, Database};
+use std::{sync::Arc, time::Duration};
+use tokio_util::sync::CancellationToken;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
-    tracing::info!(
-        process = jobs::PROCESS_NAME,
-        "no background jobs are defined yet; exiting"
-    );
+    let data_dir = std::env::var("DATA_DIR").ok().filter(|v| !v.is_empty()).unwrap_or_else(|| "./data".into());
+    let url = std::env::var("DATABASE_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| format!("sqlite://{data_dir}/liantong.db?mode=rwc"));
+    let mut opts = ConnectOptions::new(url.clone());
+    opts.sqlx_logging(false).acquire_timeout(Duration::from_secs(30));
+    if url.starts_with("sqlite:") {
+        opts.max_connections(1).min_connections(1);
+    } else {
+        opts.max_connections(5).min_connections(1);
+    }
+    let db = Database::connect(opts).await?;
+    let config = JobsConfig::from_env()?;
+    tracing::info!(process = jobs::PROCESS_NAME, owner = %config.owner, "starting");
+    let jobs = default_jobs(&config);
+    let ctx = JobContext::new(db.clone(), Arc::new(SystemClock), config)?;
+    let runner = Runner::new(ctx, jobs);
+    let cancel = CancellationToken::new();
+    let handle = tokio::spawn(runner.run(cancel.clone()));
+    shutdown_signal().await;
+    tracing::info!("stopping: finishing current steps");
+    cancel.cancel();
+    handle.await?;
+    db.close().await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

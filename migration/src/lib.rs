@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_foundation;
 mod m20261123_000002_calendar_seed;
+mod m20261123_000003_jobs_mail;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_foundation::Migration),
             Box::new(m20261123_000002_calendar_seed::Migration),
+            Box::new(m20261123_000003_jobs_mail::Migration),
         ]
     }
 }

@@ -106,6 +106,16 @@ impl MigrationTrait for Migration {
         .await?;
         m.create_index(index("login_attempts", &["username", "at"]))
             .await?;
+        // One row per username that ever failed: locked FOR UPDATE so concurrent logins of one
+        // username are counted one after another.
+        m.create_table(
+            Table::create()
+                .table("login_throttles")
+                .col(string_len("username", 64).primary_key())
+                .col(ts("updated_at"))
+                .to_owned(),
+        )
+        .await?;
 
         m.create_table(
             Table::create()
@@ -237,6 +247,7 @@ impl MigrationTrait for Migration {
             "chain_members",
             "chains",
             "qualifications",
+            "login_throttles",
             "login_attempts",
             "refresh_tokens",
             "users",

@@ -12,6 +12,8 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use std::{path::PathBuf, sync::Arc};
 
+pub mod smtp;
+
 /// The admin password every test app starts with.
 pub const ADMIN_PASSWORD: &str = "admin-password-1";
 /// The JWT secret of test apps (tests forge tokens with it).
@@ -27,6 +29,10 @@ pub struct TestApp {
     pub clock: MockClock,
     pub data_dir: PathBuf,
     pub is_postgres: bool,
+    /// The SMTP server the app's mail goes to (unless a test chose the file transport).
+    pub mail: smtp::SmtpSink,
+    /// The app's job runner (its loop is off in tests: call `tick`, `run_now` or a step).
+    pub jobs: jobs::Runner,
     _guard: DbGuard,
     _dir: tempfile::TempDir,
 }
@@ -109,6 +115,8 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     settings.argon2_m_cost_kib = 256;
     settings.argon2_t_cost = 1;
     settings.jobs_embedded = false;
+    let mail = smtp::SmtpSink::start().await;
+    settings.smtp_url = Some(SecretString::from(mail.url()));
     tweak(&mut settings);
 
     let clock = MockClock::new(default_start());
@@ -117,6 +125,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
         .expect("build app");
     let port = app.port();
     let db = app.state().db.clone();
+    let jobs = app.state().jobs.clone();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
@@ -128,6 +137,8 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
         clock,
         data_dir: dir.path().to_path_buf(),
         is_postgres,
+        mail,
+        jobs,
         _guard: guard,
         _dir: dir,
     }

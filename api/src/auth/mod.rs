@@ -36,6 +36,27 @@ impl AuthUser {
         self.role == Role::Admin
     }
 
+    /// 403 for an enterprise user whose enterprise is not verified yet: unverified enterprises
+    /// may log in and read, but create nothing. Every creating use-case of an enterprise calls it.
+    pub async fn ensure_may_create(&self, conn: &impl sea_orm::ConnectionTrait) -> Result<(), AppError> {
+        use sea_orm::EntityTrait;
+        if self.role != Role::Enterprise {
+            return Ok(());
+        }
+        let verified = match self.organization_id {
+            Some(org) => entity::organization::Entity::find_by_id(org)
+                .one(conn)
+                .await?
+                .is_some_and(|o| o.verified),
+            None => false,
+        };
+        if verified {
+            Ok(())
+        } else {
+            Err(AppError::forbidden("the enterprise is not verified yet; it may read but not create"))
+        }
+    }
+
     /// Whether the caller belongs to organization `org`.
     pub fn belongs_to(&self, org: Uuid) -> bool {
         self.organization_id == Some(org)

@@ -4,7 +4,9 @@ pub mod auth;
 pub mod calendar;
 pub mod chains;
 pub mod health;
+pub mod jobs;
 pub mod organizations;
+pub mod outbox;
 pub mod users;
 
 use crate::{error::AppResult, state::AppState};
@@ -31,4 +33,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     users::configure(cfg);
     chains::configure(cfg);
     calendar::configure(cfg);
+    jobs::configure(cfg);
+    outbox::configure(cfg);
 }

@@ -6,11 +6,11 @@ use crate::{
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, TimeDelta, Utc};
-use entity::{enums::Role, login_attempt, refresh_token, user};
+use entity::{enums::Role, login_attempt, login_throttle, refresh_token, user};
 use rand::RngCore;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -98,54 +98,62 @@ async fn issue(
 }
 
 /// Checks a password; throttles a username after too many failures in the window.
+///
+/// Every attempt is first recorded as a failure under a per-username row lock, so concurrent
+/// guesses are counted one after another and never exceed the limit; a success forgives them.
 #[tracing::instrument(skip_all, fields(username = %username))]
 pub async fn login(state: &AppState, username: &str, password: String) -> AppResult<TokenPair> {
     let now = state.clock.now();
     let key = username.trim().to_lowercase();
     let window = TimeDelta::seconds(state.settings.login_window_secs);
+
+    let txn = state.db.begin().await?;
+    login_throttle::Entity::insert(login_throttle::ActiveModel {
+        username: Set(key.clone()),
+        updated_at: Set(now),
+    })
+    .on_conflict_do_nothing()
+    .exec_without_returning(&txn)
+    .await?;
+    // SQLite has no FOR UPDATE; its single pooled connection serializes this already.
+    let lock = login_throttle::Entity::find_by_id(key.clone());
+    if txn.get_database_backend() == DbBackend::Postgres {
+        lock.lock_exclusive().one(&txn).await?;
+    }
     let recent = login_attempt::Entity::find()
         .filter(login_attempt::Column::Username.eq(key.as_str()))
         .filter(login_attempt::Column::At.gt(now - window))
         .order_by_asc(login_attempt::Column::At);
-    let failures = recent.clone().count(&state.db).await?;
-    if failures >= state.settings.login_max_failures {
-        let oldest = recent.one(&state.db).await?.map(|a| a.at).unwrap_or(now);
+    if recent.clone().count(&txn).await? >= state.settings.login_max_failures {
+        let oldest = recent.one(&txn).await?.map(|a| a.at).unwrap_or(now);
+        txn.commit().await?;
         let retry = (oldest + window - now).num_seconds().max(1);
-        return Err(AppError::TooManyRequests {
-            retry_after_secs: retry,
-        });
+        return Err(AppError::TooManyRequests { retry_after_secs: retry });
     }
+    login_attempt::Entity::insert(login_attempt::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        username: Set(key.clone()),
+        at: Set(now),
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    txn.commit().await?;
 
     let found = user::Entity::find()
         .filter(user::Column::Username.eq(username.trim()))
         .one(&state.db)
         .await?;
-    let stored = found
-        .as_ref()
-        .filter(|u| u.active)
-        .map(|u| u.password_hash.clone());
+    let stored = found.as_ref().filter(|u| u.active).map(|u| u.password_hash.clone());
     let ok = state.passwords.verify(password, stored).await?;
-    let txn = state.db.begin().await?;
-    let pair = match found {
-        Some(u) if ok => {
-            login_attempt::Entity::delete_many()
-                .filter(login_attempt::Column::Username.eq(key.as_str()))
-                .exec(&txn)
-                .await?;
-            issue(state, &txn, u, Uuid::now_v7(), now).await?
-        }
-        _ => {
-            login_attempt::Entity::insert(login_attempt::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                username: Set(key),
-                at: Set(now),
-            })
-            .exec_without_returning(&txn)
-            .await?;
-            txn.commit().await?;
-            return Err(invalid_credentials());
-        }
+    let Some(u) = found.filter(|_| ok) else {
+        return Err(invalid_credentials());
     };
+    let txn = state.db.begin().await?;
+    login_attempt::Entity::delete_many()
+        .filter(login_attempt::Column::Username.eq(key.as_str()))
+        .exec(&txn)
+        .await?;
+    let pair = issue(state, &txn, u, Uuid::now_v7(), now).await?;
     txn.commit().await?;
     Ok(pair)
 }

@@ -25,9 +25,12 @@ use std::sync::{Arc, RwLock};
 /// The longest range `GET /calendar/days` answers in one call.
 pub const MAX_RANGE_DAYS: i64 = 1100;
 
+/// A loaded calendar and the stored revision it was built from.
+type Revisioned = Option<(i64, Arc<Calendar>)>;
+
 /// Cached calendar, keyed by the stored revision.
 #[derive(Clone, Default)]
-pub struct CalendarCache(Arc<RwLock<Option<(i64, Arc<Calendar>)>>>);
+pub struct CalendarCache(Arc<RwLock<Revisioned>>);
 
 /// One day of the calendar.
 #[derive(Debug, Serialize, utoipa::ToSchema)]

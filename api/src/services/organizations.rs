@@ -158,6 +158,7 @@ async fn ensure_uscc_free(conn: &impl ConnectionTrait, uscc: Option<&str>) -> Ap
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 fn new_org(
     kind: OrgKind,
     name: String,
@@ -365,6 +366,16 @@ pub async fn verify(
     }
     .record(conn, Some(&before), Some(&view))
     .await?;
+    // The welcome mail commits (or not) with the verification; the dispatcher job sends it.
+    if view.kind == OrgKind::Enterprise
+        && let Some(to) = view.contact_email.as_deref().filter(|e| !e.trim().is_empty())
+    {
+        let template = jobs::mail::Template::Welcome {
+            organization_name: view.name.clone(),
+            contact_name: view.contact_name.clone(),
+        };
+        jobs::mail::enqueue(conn, now, to, &template).await?;
+    }
     Ok((view, true))
 }
 

@@ -5,6 +5,7 @@
 //! `PORT` (default 8090) on 127.0.0.1.
 
 use actix_web::{App, HttpResponse, HttpServer, web};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -17,17 +18,27 @@ struct Me {
     role: &'static str,
     organization_id: Option<Uuid>,
     email: Option<&'static str>,
+    active: bool,
+    created_at: DateTime<Utc>,
+}
+
+/// Per-process constants of the answer.
+struct Admin {
+    id: Uuid,
+    created_at: DateTime<Utc>,
 }
 
 /// Serialises on every request, as the real handler does, rather than returning cached bytes.
-async fn me(id: web::Data<Uuid>) -> HttpResponse {
+async fn me(admin: web::Data<Admin>) -> HttpResponse {
     HttpResponse::Ok().json(Me {
-        id: **id,
+        id: admin.id,
         username: "admin",
         display_name: "系统管理员",
         role: "admin",
         organization_id: None,
         email: None,
+        active: true,
+        created_at: admin.created_at,
     })
 }
 
@@ -39,10 +50,13 @@ async fn main() -> std::io::Result<()> {
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?,
         Err(_) => 8090,
     };
-    let id = web::Data::new(Uuid::new_v4());
+    let admin = web::Data::new(Admin {
+        id: Uuid::now_v7(),
+        created_at: Utc::now(),
+    });
     HttpServer::new(move || {
         App::new()
-            .app_data(id.clone())
+            .app_data(admin.clone())
             .route("/api/v1/me", web::get().to(me))
     })
     .bind(("127.0.0.1", port))?

@@ -416,3 +416,44 @@ async fn registered_enterprise_user_can_log_in() {
     let me = app.get("/me", &token).await.expect(200);
     assert_eq!(me.str("role"), "enterprise");
 }
+
+#[tokio::test]
+async fn concurrent_failed_logins_cannot_exceed_the_limit() {
+    let app = spawn_app().await;
+    let attempts = (0..20).map(|_| app.login_answer("admin", "wrong-password-1"));
+    let answers = futures::future::join_all(attempts).await;
+    let unauthorized = answers.iter().filter(|a| a.status.as_u16() == 401).count();
+    let throttled = answers.iter().filter(|a| a.status.as_u16() == 429).count();
+    assert_eq!(unauthorized + throttled, 20, "only 401 and 429 expected");
+    assert!(
+        unauthorized <= 5,
+        "{unauthorized} password guesses were checked; the limit is 5"
+    );
+    app.login_answer("admin", ADMIN_PASSWORD)
+        .await
+        .expect_problem(429);
+}
+
+#[tokio::test]
+async fn concurrent_refreshes_of_one_token_let_at_most_one_through_and_revoke_the_login() {
+    let app = spawn_app().await;
+    let pair = app.login_answer("admin", ADMIN_PASSWORD).await.expect(200);
+    let token = pair.str("refresh_token");
+    let answers = futures::future::join_all((0..5).map(|_| refresh(&app, &token))).await;
+    let winners: Vec<&Answer> = answers
+        .iter()
+        .filter(|a| a.status.as_u16() == 200)
+        .collect();
+    assert!(winners.len() <= 1, "{} refreshes succeeded", winners.len());
+    assert!(
+        answers
+            .iter()
+            .all(|a| matches!(a.status.as_u16(), 200 | 401))
+    );
+    // The replays revoked the login, including the token the winner got.
+    if let Some(w) = winners.first() {
+        refresh(&app, &w.str("refresh_token"))
+            .await
+            .expect_problem(401);
+    }
+}

@@ -214,3 +214,49 @@ async fn registration_with_the_same_key_registers_once() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn concurrent_requests_with_one_key_create_once() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let body = json!({"kind": "department", "name": "并发部门"});
+    let answers = futures::future::join_all(
+        (0..8).map(|_| post_with_key(&app, "/organizations", &admin, "race", &body)),
+    )
+    .await;
+    let created: Vec<String> = answers
+        .iter()
+        .filter(|a| a.status.as_u16() == 201)
+        .map(Answer::id)
+        .collect();
+    for a in &answers {
+        assert!(
+            matches!(a.status.as_u16(), 201 | 409),
+            "{} {}",
+            a.status,
+            a.text
+        );
+    }
+    assert!(!created.is_empty());
+    assert!(created.iter().all(|id| *id == created[0]), "{created:?}");
+    assert_eq!(
+        count(&app, &admin, "/organizations?kind=department").await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn key_expires_after_its_lifetime() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let body = json!({"kind": "department", "name": "过期部门"});
+    let first = post_with_key(&app, "/organizations", &admin, "old-key", &body)
+        .await
+        .expect(201);
+    app.advance(chrono::TimeDelta::hours(25));
+    let admin = app.admin().await;
+    let second = post_with_key(&app, "/organizations", &admin, "old-key", &body)
+        .await
+        .expect(201);
+    assert_ne!(first.id(), second.id());
+}

@@ -6,6 +6,7 @@ mod calendar;
 mod chains;
 mod errors;
 mod idempotency;
+mod jobs_mail;
 mod openapi_docs;
 mod organizations;
 mod permissions;

@@ -1,0 +1,128 @@
+//! Settings of the runner and the mail path. The api builds them from its own settings; the
+//! `jobs` binary reads them from the environment ([`JobsConfig::from_env`]).
+
+use chrono::TimeDelta;
+use std::{path::PathBuf, time::Duration};
+
+/// How mail is rendered, sent and retried.
+#[derive(Clone)]
+pub struct MailConfig {
+    /// `smtp://host:port?tls=required` (STARTTLS), `smtps://user:pass@host` (TLS); `None`: the
+    /// file transport into `mail_dir`.
+    pub smtp_url: Option<String>,
+    pub mail_dir: PathBuf,
+    /// The `From:` mailbox.
+    pub from: String,
+    /// Connect and command timeout of SMTP.
+    pub smtp_timeout: Duration,
+    /// Attempts before a mail is marked `failed`.
+    pub max_attempts: i32,
+    /// First retry delay; doubles per attempt (with jitter) up to `backoff_max`.
+    pub backoff_base: TimeDelta,
+    pub backoff_max: TimeDelta,
+    /// Mails claimed per batch.
+    pub batch_size: u64,
+    /// Mails sent at once by one dispatcher.
+    pub concurrency: usize,
+    /// A claimed mail becomes due again after this, should its dispatcher die mid-send.
+    pub claim_timeout: TimeDelta,
+}
+
+impl std::fmt::Debug for MailConfig {
+    // The SMTP URL may carry a password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailConfig")
+            .field("smtp", &self.smtp_url.as_ref().map(|_| "<set>"))
+            .field("mail_dir", &self.mail_dir)
+            .field("from", &self.from)
+            .field("max_attempts", &self.max_attempts)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self {
+            smtp_url: None,
+            mail_dir: PathBuf::from("./data/mail"),
+            from: "链通平台 <noreply@liantong.local>".into(),
+            smtp_timeout: Duration::from_secs(10),
+            max_attempts: 8,
+            backoff_base: TimeDelta::seconds(30),
+            backoff_max: TimeDelta::hours(2),
+            batch_size: 100,
+            concurrency: 8,
+            claim_timeout: TimeDelta::minutes(5),
+        }
+    }
+}
+
+/// The runner's settings.
+#[derive(Clone, Debug)]
+pub struct JobsConfig {
+    /// This process in `job_leases.owner` and `job_runs.owner`; unique per process.
+    pub owner: String,
+    /// A lease not renewed for this long is free for another process.
+    pub lease_ttl: TimeDelta,
+    /// How often the loop looks for due jobs (real time).
+    pub tick: Duration,
+    /// Period of the mail dispatcher.
+    pub dispatch_every: TimeDelta,
+    /// Job history kept by the prune job.
+    pub keep_runs: TimeDelta,
+    /// Where job failures are reported; `None`: the active admin users' emails.
+    pub admin_email: Option<String>,
+    pub mail: MailConfig,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self {
+            owner: default_owner(),
+            lease_ttl: TimeDelta::seconds(60),
+            tick: Duration::from_secs(1),
+            dispatch_every: TimeDelta::seconds(10),
+            keep_runs: TimeDelta::days(30),
+            admin_email: None,
+            mail: MailConfig::default(),
+        }
+    }
+}
+
+/// `host-pid-random`: unique per process, readable in the tables.
+pub fn default_owner() -> String {
+    let host = std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| "host".into());
+    format!("{host}-{}-{}", std::process::id(), &uuid::Uuid::new_v4().simple().to_string()[..8])
+}
+
+impl JobsConfig {
+    /// Reads `SMTP_URL`, `MAIL_DIR` (default `DATA_DIR/mail`), `MAIL_FROM`, `ADMIN_EMAIL`,
+    /// `MAIL_MAX_ATTEMPTS`, `SMTP_TIMEOUT_SECS`, `JOBS_LEASE_TTL_SECS`, `MAIL_DISPATCH_EVERY_SECS`.
+    pub fn from_env() -> anyhow::Result<Self> {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let num = |k: &str| -> anyhow::Result<Option<i64>> {
+            var(k).map(|v| v.parse::<i64>().map_err(|_| anyhow::anyhow!("{k} must be an integer"))).transpose()
+        };
+        let mut c = Self::default();
+        let data_dir = PathBuf::from(var("DATA_DIR").unwrap_or_else(|| "./data".into()));
+        c.mail.mail_dir = var("MAIL_DIR").map(PathBuf::from).unwrap_or_else(|| data_dir.join("mail"));
+        c.mail.smtp_url = var("SMTP_URL");
+        if let Some(from) = var("MAIL_FROM") {
+            c.mail.from = from;
+        }
+        c.admin_email = var("ADMIN_EMAIL");
+        if let Some(n) = num("MAIL_MAX_ATTEMPTS")? {
+            c.mail.max_attempts = n.clamp(1, 100) as i32;
+        }
+        if let Some(n) = num("SMTP_TIMEOUT_SECS")? {
+            c.mail.smtp_timeout = Duration::from_secs(n.max(1) as u64);
+        }
+        if let Some(n) = num("JOBS_LEASE_TTL_SECS")? {
+            c.lease_ttl = TimeDelta::seconds(n.max(5));
+        }
+        if let Some(n) = num("MAIL_DISPATCH_EVERY_SECS")? {
+            c.dispatch_every = TimeDelta::seconds(n.max(1));
+        }
+        Ok(c)
+    }
+}

@@ -1,0 +1,42 @@
+//! Writing to the outbox. Call [`enqueue`] with the connection or transaction of the event that
+//! causes the mail: the mail exists exactly when the event committed. Nothing is sent here.
+
+use super::templates::Template;
+use chrono::{DateTime, Utc};
+use entity::mail_outbox::{self, MailStatus};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr};
+use uuid::Uuid;
+
+/// The domain part of generated `Message-ID`s.
+pub const MESSAGE_ID_DOMAIN: &str = "liantong.local";
+
+/// Queues `template` for `to`; the dispatcher sends it from `now` on.
+pub async fn enqueue(
+    conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    to: &str,
+    template: &Template,
+) -> Result<mail_outbox::Model, DbErr> {
+    let id = Uuid::now_v7();
+    let subject = template.subject().map_err(|e| DbErr::Custom(e.to_string()))?;
+    let data = template.data_json().map_err(|e| DbErr::Custom(e.to_string()))?;
+    let row = mail_outbox::ActiveModel {
+        id: Set(id),
+        message_id: Set(format!("<{}@{MESSAGE_ID_DOMAIN}>", id.simple())),
+        template: Set(template.name().to_string()),
+        data: Set(data),
+        recipient: Set(to.trim().to_string()),
+        subject: Set(subject),
+        status: Set(MailStatus::Pending),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        last_error: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        sent_at: Set(None),
+    }
+    .insert(conn)
+    .await?;
+    tracing::info!(mail = %row.id, template = %row.template, "mail queued");
+    Ok(row)
+}
