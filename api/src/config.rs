@@ -155,7 +155,10 @@ impl Settings {
             dispatch_every: chrono::TimeDelta::seconds(self.mail_dispatch_every_secs.max(1)),
             admin_email: self.admin_email.clone().filter(|e| !e.trim().is_empty()),
             mail: jobs::MailConfig {
-                smtp_url: self.smtp_url.as_ref().map(|u| u.expose_secret().to_string()),
+                smtp_url: self
+                    .smtp_url
+                    .as_ref()
+                    .map(|u| u.expose_secret().to_string()),
                 mail_dir: self.mail_dir(),
                 from: self.mail_from.clone(),
                 smtp_timeout: std::time::Duration::from_secs(self.smtp_timeout_secs.max(1)),

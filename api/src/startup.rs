@@ -41,7 +41,10 @@ impl Application {
         let secret = bootstrap::jwt_secret(&settings)?;
         let jobs_config = settings.jobs_config();
         let job_list = jobs::runner::default_jobs(&jobs_config);
-        let jobs = jobs::Runner::new(jobs::JobContext::new(db.clone(), clock.clone(), jobs_config)?, job_list);
+        let jobs = jobs::Runner::new(
+            jobs::JobContext::new(db.clone(), clock.clone(), jobs_config)?,
+            job_list,
+        );
         let state = AppState {
             db,
             clock,

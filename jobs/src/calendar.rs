@@ -15,9 +15,12 @@ struct StoredInterval {
     end: String,
 }
 
+/// A loaded calendar and the revision it was loaded at.
+type Cached = Option<(i64, Arc<Calendar>)>;
+
 /// Per-process cache of the calendar, keyed by `calendar_settings.revision`.
 #[derive(Clone, Default)]
-pub struct CalendarLoader(Arc<Mutex<Option<(i64, Arc<Calendar>)>>>);
+pub struct CalendarLoader(Arc<Mutex<Cached>>);
 
 impl CalendarLoader {
     /// The calendar in effect.
@@ -40,14 +43,28 @@ impl CalendarLoader {
     }
 }
 
-async fn load(conn: &impl ConnectionTrait, row: &calendar_setting::Model) -> anyhow::Result<Calendar> {
+async fn load(
+    conn: &impl ConnectionTrait,
+    row: &calendar_setting::Model,
+) -> anyhow::Result<Calendar> {
     let time_zone = parse_time_zone(&row.time_zone)?;
     let stored: Vec<StoredInterval> = serde_json::from_str(&row.working_hours)?;
     let intervals = stored
         .iter()
-        .map(|i| Ok(Interval { start: TimeOfDay::parse(&i.start)?, end: TimeOfDay::parse(&i.end)? }))
+        .map(|i| {
+            Ok(Interval {
+                start: TimeOfDay::parse(&i.start)?,
+                end: TimeOfDay::parse(&i.end)?,
+            })
+        })
         .collect::<Result<Vec<_>, entity::calendar::CalendarError>>()?;
-    let settings = CalendarSettings { time_zone, working_hours: WorkingHours::new(intervals)? };
+    let settings = CalendarSettings {
+        time_zone,
+        working_hours: WorkingHours::new(intervals)?,
+    };
     let days = calendar_day::Entity::find().all(conn).await?;
-    Ok(Calendar::new(settings, days.into_iter().map(|d| (d.date, d.kind.into()))))
+    Ok(Calendar::new(
+        settings,
+        days.into_iter().map(|d| (d.date, d.kind.into())),
+    ))
 }

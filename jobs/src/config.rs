@@ -91,8 +91,15 @@ impl Default for JobsConfig {
 
 /// `host-pid-random`: unique per process, readable in the tables.
 pub fn default_owner() -> String {
-    let host = std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| "host".into());
-    format!("{host}-{}-{}", std::process::id(), &uuid::Uuid::new_v4().simple().to_string()[..8])
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".into());
+    format!(
+        "{host}-{}-{}",
+        std::process::id(),
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    )
 }
 
 impl JobsConfig {
@@ -101,11 +108,18 @@ impl JobsConfig {
     pub fn from_env() -> anyhow::Result<Self> {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         let num = |k: &str| -> anyhow::Result<Option<i64>> {
-            var(k).map(|v| v.parse::<i64>().map_err(|_| anyhow::anyhow!("{k} must be an integer"))).transpose()
+            var(k)
+                .map(|v| {
+                    v.parse::<i64>()
+                        .map_err(|_| anyhow::anyhow!("{k} must be an integer"))
+                })
+                .transpose()
         };
         let mut c = Self::default();
         let data_dir = PathBuf::from(var("DATA_DIR").unwrap_or_else(|| "./data".into()));
-        c.mail.mail_dir = var("MAIL_DIR").map(PathBuf::from).unwrap_or_else(|| data_dir.join("mail"));
+        c.mail.mail_dir = var("MAIL_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| data_dir.join("mail"));
         c.mail.smtp_url = var("SMTP_URL");
         if let Some(from) = var("MAIL_FROM") {
             c.mail.from = from;

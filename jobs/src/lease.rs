@@ -8,8 +8,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use entity::job_lease::{self, COLUMN as L};
 use sea_orm::{
-    ActiveValue::Set, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
-    sea_query::Expr,
+    ActiveValue::Set, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, sea_query::Expr,
 };
 
 /// Takes the lease of `job` for `owner` until `now + ttl` if it is free, expired, or already
@@ -23,9 +22,9 @@ pub async fn acquire(
 ) -> Result<bool, DbErr> {
     ensure_row(conn, job, now).await?;
     let res = job_lease::Entity::update_many()
-        .col_expr(job_lease::Column::Owner, Expr::val(owner).into())
-        .col_expr(job_lease::Column::ExpiresAt, Expr::val(now + ttl).into())
-        .col_expr(job_lease::Column::UpdatedAt, Expr::val(now).into())
+        .col_expr(job_lease::Column::Owner, Expr::val(owner))
+        .col_expr(job_lease::Column::ExpiresAt, Expr::val(now + ttl))
+        .col_expr(job_lease::Column::UpdatedAt, Expr::val(now))
         .filter(L.name.eq(job))
         .filter(
             Condition::any()
@@ -47,8 +46,8 @@ pub async fn renew(
     ttl: TimeDelta,
 ) -> Result<bool, DbErr> {
     let res = job_lease::Entity::update_many()
-        .col_expr(job_lease::Column::ExpiresAt, Expr::val(now + ttl).into())
-        .col_expr(job_lease::Column::UpdatedAt, Expr::val(now).into())
+        .col_expr(job_lease::Column::ExpiresAt, Expr::val(now + ttl))
+        .col_expr(job_lease::Column::UpdatedAt, Expr::val(now))
         .filter(L.name.eq(job))
         .filter(L.owner.eq(owner))
         .exec(conn)
@@ -57,11 +56,19 @@ pub async fn renew(
 }
 
 /// Gives the lease of `job` back, if `owner` still holds it.
-pub async fn release(conn: &impl ConnectionTrait, job: &str, owner: &str, now: DateTime<Utc>) -> Result<(), DbErr> {
+pub async fn release(
+    conn: &impl ConnectionTrait,
+    job: &str,
+    owner: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
     job_lease::Entity::update_many()
-        .col_expr(job_lease::Column::Owner, Expr::val(Option::<String>::None).into())
-        .col_expr(job_lease::Column::ExpiresAt, Expr::val(now).into())
-        .col_expr(job_lease::Column::UpdatedAt, Expr::val(now).into())
+        .col_expr(
+            job_lease::Column::Owner,
+            Expr::val(Option::<String>::None),
+        )
+        .col_expr(job_lease::Column::ExpiresAt, Expr::val(now))
+        .col_expr(job_lease::Column::UpdatedAt, Expr::val(now))
         .filter(L.name.eq(job))
         .filter(L.owner.eq(owner))
         .exec(conn)
@@ -70,11 +77,18 @@ pub async fn release(conn: &impl ConnectionTrait, job: &str, owner: &str, now: D
 }
 
 /// Gives back every lease `owner` holds (at shutdown).
-pub async fn release_all(conn: &impl ConnectionTrait, owner: &str, now: DateTime<Utc>) -> Result<u64, DbErr> {
+pub async fn release_all(
+    conn: &impl ConnectionTrait,
+    owner: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
     let res = job_lease::Entity::update_many()
-        .col_expr(job_lease::Column::Owner, Expr::val(Option::<String>::None).into())
-        .col_expr(job_lease::Column::ExpiresAt, Expr::val(now).into())
-        .col_expr(job_lease::Column::UpdatedAt, Expr::val(now).into())
+        .col_expr(
+            job_lease::Column::Owner,
+            Expr::val(Option::<String>::None),
+        )
+        .col_expr(job_lease::Column::ExpiresAt, Expr::val(now))
+        .col_expr(job_lease::Column::UpdatedAt, Expr::val(now))
         .filter(L.owner.eq(owner))
         .exec(conn)
         .await?;
@@ -82,8 +96,16 @@ pub async fn release_all(conn: &impl ConnectionTrait, owner: &str, now: DateTime
 }
 
 /// The lease row of `job`, created free on first use.
-async fn ensure_row(conn: &impl ConnectionTrait, job: &str, now: DateTime<Utc>) -> Result<(), DbErr> {
-    if job_lease::Entity::find_by_id(job.to_string()).one(conn).await?.is_some() {
+async fn ensure_row(
+    conn: &impl ConnectionTrait,
+    job: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    if job_lease::Entity::find_by_id(job.to_string())
+        .one(conn)
+        .await?
+        .is_some()
+    {
         return Ok(());
     }
     let row = job_lease::ActiveModel {
@@ -92,10 +114,20 @@ async fn ensure_row(conn: &impl ConnectionTrait, job: &str, now: DateTime<Utc>) 
         expires_at: Set(now),
         updated_at: Set(now),
     };
-    match job_lease::Entity::insert(row).exec_without_returning(conn).await {
+    match job_lease::Entity::insert(row)
+        .exec_without_returning(conn)
+        .await
+    {
         Ok(_) => Ok(()),
         // Another process created it first: fine.
-        Err(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => Ok(()),
+        Err(e)
+            if matches!(
+                e.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ) =>
+        {
+            Ok(())
+        }
         Err(e) => Err(e),
     }
 }

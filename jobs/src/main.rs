@@ -11,15 +11,21 @@ use tokio_util::sync::CancellationToken;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
         .init();
-    let data_dir = std::env::var("DATA_DIR").ok().filter(|v| !v.is_empty()).unwrap_or_else(|| "./data".into());
+    let data_dir = std::env::var("DATA_DIR")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "./data".into());
     let url = std::env::var("DATABASE_URL")
         .ok()
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| format!("sqlite://{data_dir}/liantong.db?mode=rwc"));
     let mut opts = ConnectOptions::new(url.clone());
-    opts.sqlx_logging(false).acquire_timeout(Duration::from_secs(30));
+    opts.sqlx_logging(false)
+        .acquire_timeout(Duration::from_secs(30));
     if url.starts_with("sqlite:") {
         opts.max_connections(1).min_connections(1);
     } else {

@@ -24,12 +24,7 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
     EntityTrait, QueryFilter, QueryOrder, SqlErr, TransactionTrait,
 };
-use std::{
-    collections::HashMap,
-    future::Future,
-    panic::AssertUnwindSafe,
-    sync::Arc,
-};
+use std::{collections::HashMap, future::Future, panic::AssertUnwindSafe, sync::Arc};
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -47,13 +42,24 @@ pub struct JobContext {
 
 impl JobContext {
     /// A context with the transport the mail settings name.
-    pub fn new(db: DatabaseConnection, clock: Arc<dyn Clock>, config: JobsConfig) -> anyhow::Result<Self> {
+    pub fn new(
+        db: DatabaseConnection,
+        clock: Arc<dyn Clock>,
+        config: JobsConfig,
+    ) -> anyhow::Result<Self> {
         let mailer = Mailer::from_config(&config.mail)?;
-        Ok(Self { db, clock, config: Arc::new(config), mailer, calendar: CalendarLoader::default() })
+        Ok(Self {
+            db,
+            clock,
+            config: Arc::new(config),
+            mailer,
+            calendar: CalendarLoader::default(),
+        })
     }
 }
 
-type StepFn = Arc<dyn Fn(JobContext, DateTime<Utc>) -> BoxFuture<'static, anyhow::Result<u64>> + Send + Sync>;
+type StepFn =
+    Arc<dyn Fn(JobContext, DateTime<Utc>) -> BoxFuture<'static, anyhow::Result<u64>> + Send + Sync>;
 
 /// A named job: a schedule and one step returning the number of items it processed.
 #[derive(Clone)]
@@ -70,16 +76,22 @@ impl Job {
         F: Fn(JobContext, DateTime<Utc>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = anyhow::Result<u64>> + Send + 'static,
     {
-        Self { name: name.into(), schedule, step: Arc::new(move |ctx, now| step(ctx, now).boxed()) }
+        Self {
+            name: name.into(),
+            schedule,
+            step: Arc::new(move |ctx, now| step(ctx, now).boxed()),
+        }
     }
 }
 
 /// The jobs of a Liantong process.
 pub fn default_jobs(config: &JobsConfig) -> Vec<Job> {
     vec![
-        Job::new(mail::dispatch::JOB, Schedule::Every(config.dispatch_every), |ctx, now| async move {
-            mail::dispatch::run_once(&ctx, now).await
-        }),
+        Job::new(
+            mail::dispatch::JOB,
+            Schedule::Every(config.dispatch_every),
+            |ctx, now| async move { mail::dispatch::run_once(&ctx, now).await },
+        ),
         Job::new(
             crate::prune::JOB,
             Schedule::DailyAt(chrono::NaiveTime::from_hms_opt(3, 30, 0).unwrap_or_default()),
@@ -137,14 +149,27 @@ impl Runner {
     /// A runner for `jobs`, owning leases as `ctx.config.owner`.
     pub fn new(ctx: JobContext, jobs: Vec<Job>) -> Self {
         let owner = ctx.config.owner.clone();
-        let running = jobs.iter().map(|j| (j.name.clone(), Mutex::new(()))).collect();
-        Self { ctx, owner, jobs: Arc::new(jobs), running: Arc::new(running) }
+        let running = jobs
+            .iter()
+            .map(|j| (j.name.clone(), Mutex::new(())))
+            .collect();
+        Self {
+            ctx,
+            owner,
+            jobs: Arc::new(jobs),
+            running: Arc::new(running),
+        }
     }
 
     /// The same jobs under another owner id (tests run two "processes" in one).
     pub fn with_owner(mut self, owner: impl Into<String>) -> Self {
         self.owner = owner.into();
-        self.running = Arc::new(self.jobs.iter().map(|j| (j.name.clone(), Mutex::new(()))).collect());
+        self.running = Arc::new(
+            self.jobs
+                .iter()
+                .map(|j| (j.name.clone(), Mutex::new(())))
+                .collect(),
+        );
         self
     }
 
@@ -183,8 +208,15 @@ impl Runner {
     }
 
     /// Runs `job`'s latest passed slot if it has not run yet.
-    async fn run_due(&self, job: &Job, cal: &Calendar, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
-        let Some(slot) = job.schedule.last_slot(cal, now) else { return Ok(Outcome::NotDue) };
+    async fn run_due(
+        &self,
+        job: &Job,
+        cal: &Calendar,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Outcome> {
+        let Some(slot) = job.schedule.last_slot(cal, now) else {
+            return Ok(Outcome::NotDue);
+        };
         let db = &self.ctx.db;
         // Cheap look without the lease: a finished slot needs nothing.
         if let Some(r) = slot_row(db, &job.name, slot).await?
@@ -205,7 +237,12 @@ impl Runner {
         Ok(outcome)
     }
 
-    async fn run_slot_leased(&self, job: &Job, slot: DateTime<Utc>, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
+    async fn run_slot_leased(
+        &self,
+        job: &Job,
+        slot: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Outcome> {
         let db = &self.ctx.db;
         let row = match slot_row(db, &job.name, slot).await? {
             Some(r) if r.status != RunStatus::Running => return Ok(Outcome::NotDue),
@@ -219,20 +256,24 @@ impl Runner {
                 am.started_at = Set(now);
                 am.update(db).await?
             }
-            None => match insert_run(db, &job.name, slot, Trigger::Schedule, &self.owner, now).await {
-                Ok(r) => r,
-                Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
-                    return Ok(Outcome::NotDue);
+            None => {
+                match insert_run(db, &job.name, slot, Trigger::Schedule, &self.owner, now).await {
+                    Ok(r) => r,
+                    Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+                        return Ok(Outcome::NotDue);
+                    }
+                    Err(e) => return Err(e.into()),
                 }
-                Err(e) => return Err(e.into()),
-            },
+            }
         };
         Ok(Outcome::Ran(self.execute(job, row, now).await?))
     }
 
     /// Runs `name` now, outside its schedule (`POST /jobs/{name}/run`).
     pub async fn run_now(&self, name: &str) -> Result<job_run::Model, RunError> {
-        let job = self.job(name).ok_or_else(|| RunError::UnknownJob(name.into()))?;
+        let job = self
+            .job(name)
+            .ok_or_else(|| RunError::UnknownJob(name.into()))?;
         let _guard = self
             .running
             .get(name)
@@ -253,11 +294,19 @@ impl Runner {
     }
 
     /// Runs the step (renewing the lease meanwhile), catches errors and panics, records the end.
-    async fn execute(&self, job: &Job, row: job_run::Model, now: DateTime<Utc>) -> anyhow::Result<job_run::Model> {
+    async fn execute(
+        &self,
+        job: &Job,
+        row: job_run::Model,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<job_run::Model> {
         let span = tracing::info_span!("job", job = %job.name, slot = %row.slot, run = %row.id);
-        let step = AssertUnwindSafe((job.step)(self.ctx.clone(), now).instrument(span)).catch_unwind();
+        let step =
+            AssertUnwindSafe((job.step)(self.ctx.clone(), now).instrument(span)).catch_unwind();
         tokio::pin!(step);
-        let every = (self.ctx.config.lease_ttl / 3).to_std().unwrap_or(std::time::Duration::from_secs(10));
+        let every = (self.ctx.config.lease_ttl / 3)
+            .to_std()
+            .unwrap_or(std::time::Duration::from_secs(10));
         let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         let result = loop {
             tokio::select! {
@@ -297,11 +346,25 @@ impl Runner {
         am.error = Set(error.clone());
         let done = am.update(&txn).await?;
         if let Some(error) = error {
-            let tz = self.ctx.calendar.current(&txn).await.map(|c| c.settings().time_zone).unwrap_or(chrono_tz::Asia::Shanghai);
+            let tz = self
+                .ctx
+                .calendar
+                .current(&txn)
+                .await
+                .map(|c| c.settings().time_zone)
+                .unwrap_or(chrono_tz::Asia::Shanghai);
             let template = Template::JobFailed {
                 job: job.name.clone(),
-                slot: done.slot.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S %Z").to_string(),
-                started_at: done.started_at.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S %Z").to_string(),
+                slot: done
+                    .slot
+                    .with_timezone(&tz)
+                    .format("%Y-%m-%d %H:%M:%S %Z")
+                    .to_string(),
+                started_at: done
+                    .started_at
+                    .with_timezone(&tz)
+                    .format("%Y-%m-%d %H:%M:%S %Z")
+                    .to_string(),
                 error: mail::templates::wrap_lines(&error, 200, 4000),
             };
             for to in admin_recipients(&txn, &self.ctx.config).await? {
@@ -325,7 +388,9 @@ impl Runner {
                 .await?;
             // A passed slot that has not run yet is the next run.
             let next_run_at = match job.schedule.last_slot(&cal, now) {
-                Some(slot) if slot_row(&self.ctx.db, &job.name, slot).await?.is_none() => Some(slot),
+                Some(slot) if slot_row(&self.ctx.db, &job.name, slot).await?.is_none() => {
+                    Some(slot)
+                }
                 _ => job.schedule.next_slot(&cal, now),
             };
             out.push(JobStatus {
@@ -374,7 +439,11 @@ impl Runner {
     }
 }
 
-async fn slot_row(conn: &impl ConnectionTrait, job: &str, slot: DateTime<Utc>) -> Result<Option<job_run::Model>, DbErr> {
+async fn slot_row(
+    conn: &impl ConnectionTrait,
+    job: &str,
+    slot: DateTime<Utc>,
+) -> Result<Option<job_run::Model>, DbErr> {
     job_run::Entity::find()
         .filter(R.job.eq(job))
         .filter(R.slot.eq(slot))
@@ -409,7 +478,10 @@ async fn insert_run(
 }
 
 /// `admin_email` if set, else the emails of the active admins.
-async fn admin_recipients(conn: &impl ConnectionTrait, config: &JobsConfig) -> Result<Vec<String>, DbErr> {
+async fn admin_recipients(
+    conn: &impl ConnectionTrait,
+    config: &JobsConfig,
+) -> Result<Vec<String>, DbErr> {
     if let Some(to) = &config.admin_email {
         return Ok(vec![to.clone()]);
     }
@@ -419,7 +491,11 @@ async fn admin_recipients(conn: &impl ConnectionTrait, config: &JobsConfig) -> R
         .filter(user::COLUMN.email.is_not_null())
         .all(conn)
         .await?;
-    let mut out: Vec<String> = admins.into_iter().filter_map(|u| u.email).filter(|e| !e.is_empty()).collect();
+    let mut out: Vec<String> = admins
+        .into_iter()
+        .filter_map(|u| u.email)
+        .filter(|e| !e.is_empty())
+        .collect();
     out.sort();
     out.dedup();
     Ok(out)

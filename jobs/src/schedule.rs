@@ -21,7 +21,10 @@ pub enum Schedule {
 fn at(tz: Tz, date: NaiveDate, time: NaiveTime) -> Option<DateTime<Utc>> {
     let naive = date.and_time(time);
     for shift in [0, 1, 2] {
-        if let Some(t) = tz.from_local_datetime(&(naive + TimeDelta::hours(shift))).earliest() {
+        if let Some(t) = tz
+            .from_local_datetime(&(naive + TimeDelta::hours(shift)))
+            .earliest()
+        {
             return Some(t.with_timezone(&Utc));
         }
     }
@@ -30,7 +33,10 @@ fn at(tz: Tz, date: NaiveDate, time: NaiveTime) -> Option<DateTime<Utc>> {
 
 fn first_working_day(cal: &Calendar, year: i32, month: u32) -> Option<NaiveDate> {
     let first = NaiveDate::from_ymd_opt(year, month, 1)?;
-    first.iter_days().take_while(|d| d.month() == month).find(|d| cal.is_working_day(*d))
+    first
+        .iter_days()
+        .take_while(|d| d.month() == month)
+        .find(|d| cal.is_working_day(*d))
 }
 
 fn monthly(cal: &Calendar, month_start: NaiveDate, time: NaiveTime) -> Option<DateTime<Utc>> {
@@ -103,12 +109,20 @@ impl Schedule {
     /// A human-readable form, e.g. `every 10s`, `daily 03:00 Asia/Shanghai`.
     pub fn describe(&self, tz: Tz) -> String {
         match *self {
-            Schedule::Every(p) if p.num_seconds() % 3600 == 0 => format!("every {}h", p.num_hours()),
-            Schedule::Every(p) if p.num_seconds() % 60 == 0 => format!("every {}m", p.num_minutes()),
+            Schedule::Every(p) if p.num_seconds() % 3600 == 0 => {
+                format!("every {}h", p.num_hours())
+            }
+            Schedule::Every(p) if p.num_seconds() % 60 == 0 => {
+                format!("every {}m", p.num_minutes())
+            }
             Schedule::Every(p) => format!("every {}s", p.num_seconds()),
             Schedule::DailyAt(t) => format!("daily {} {}", t.format("%H:%M"), tz.name()),
             Schedule::MonthlyFirstWorkingDayAt(t) => {
-                format!("monthly first working day {} {}", t.format("%H:%M"), tz.name())
+                format!(
+                    "monthly first working day {} {}",
+                    t.format("%H:%M"),
+                    tz.name()
+                )
             }
         }
     }
@@ -137,7 +151,10 @@ mod tests {
         let now = utc("2026-03-02T01:00:07Z");
         assert_eq!(s.last_slot(&cal(), now), Some(utc("2026-03-02T01:00:00Z")));
         assert_eq!(s.next_slot(&cal(), now), Some(utc("2026-03-02T01:00:10Z")));
-        assert_eq!(s.last_slot(&cal(), utc("2026-03-02T01:00:10Z")), Some(utc("2026-03-02T01:00:10Z")));
+        assert_eq!(
+            s.last_slot(&cal(), utc("2026-03-02T01:00:10Z")),
+            Some(utc("2026-03-02T01:00:10Z"))
+        );
     }
 
     #[test]
@@ -153,10 +170,22 @@ mod tests {
     fn monthly_uses_the_first_working_day() {
         let s = Schedule::MonthlyFirstWorkingDayAt(hm(8, 0));
         // February 2026: the 1st is a Sunday, the 2nd a Monday.
-        assert_eq!(s.next_slot(&cal(), utc("2026-01-15T00:00:00Z")), Some(utc("2026-02-02T00:00:00Z")));
+        assert_eq!(
+            s.next_slot(&cal(), utc("2026-01-15T00:00:00Z")),
+            Some(utc("2026-02-02T00:00:00Z"))
+        );
         // October 2026: 1–7 are the National Day holiday, the 8th is the first working day.
-        assert_eq!(s.next_slot(&cal(), utc("2026-09-15T00:00:00Z")), Some(utc("2026-10-08T00:00:00Z")));
-        assert_eq!(s.last_slot(&cal(), utc("2026-10-07T00:00:00Z")), Some(utc("2026-09-01T00:00:00Z")));
-        assert_eq!(s.last_slot(&cal(), utc("2026-10-08T00:00:00Z")), Some(utc("2026-10-08T00:00:00Z")));
+        assert_eq!(
+            s.next_slot(&cal(), utc("2026-09-15T00:00:00Z")),
+            Some(utc("2026-10-08T00:00:00Z"))
+        );
+        assert_eq!(
+            s.last_slot(&cal(), utc("2026-10-07T00:00:00Z")),
+            Some(utc("2026-09-01T00:00:00Z"))
+        );
+        assert_eq!(
+            s.last_slot(&cal(), utc("2026-10-08T00:00:00Z")),
+            Some(utc("2026-10-08T00:00:00Z"))
+        );
     }
 }

@@ -26,6 +26,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub db: DatabaseConnection,
+    /// The application's shared state (database, clock, settings), for direct service calls.
+    pub state: api::state::AppState,
     pub clock: MockClock,
     pub data_dir: PathBuf,
     pub is_postgres: bool,
@@ -125,6 +127,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
         .expect("build app");
     let port = app.port();
     let db = app.state().db.clone();
+    let state = app.state().clone();
     let jobs = app.state().jobs.clone();
     tokio::spawn(app.run_until_stopped());
     TestApp {
@@ -134,6 +137,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
             .build()
             .expect("client"),
         db,
+        state,
         clock,
         data_dir: dir.path().to_path_buf(),
         is_postgres,
@@ -292,7 +296,6 @@ impl TestApp {
     }
 
     /// Logs in and returns the access token.
-    #[track_caller]
     pub async fn login(&self, username: &str, password: &str) -> String {
         self.login_answer(username, password)
             .await

@@ -32,6 +32,7 @@ impl Received {
         for line in head.split("\r\n") {
             if line.starts_with([' ', '\t']) {
                 if let Some(v) = out.as_mut() {
+                    v.push(' ');
                     v.push_str(line.trim_start());
                 }
                 continue;
@@ -95,7 +96,11 @@ fn decode_q(s: &str) -> Vec<u8> {
     let mut i = 0;
     while i < b.len() {
         let hex = (b[i] == b'=' && i + 3 <= b.len())
-            .then(|| std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()))
+            .then(|| {
+                std::str::from_utf8(&b[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+            })
             .flatten();
         match (b[i], hex) {
             (_, Some(v)) => {
@@ -128,7 +133,9 @@ pub struct SmtpSink {
 impl SmtpSink {
     /// Binds 127.0.0.1:0 and serves in the background.
     pub async fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind SMTP sink");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind SMTP sink");
         let addr = listener.local_addr().expect("sink address");
         let inner = Arc::new(Inner::default());
         let serving = inner.clone();
@@ -165,7 +172,11 @@ impl SmtpSink {
 
     /// Every message accepted so far.
     pub fn messages(&self) -> Vec<Received> {
-        self.inner.messages.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.inner
+            .messages
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Connections refused while down.
@@ -224,11 +235,15 @@ async fn session(stream: TcpStream, inner: Arc<Inner>) -> std::io::Result<()> {
                 let l = line.strip_prefix('.').unwrap_or(&line);
                 data.push_str(l);
             }
-            inner.messages.lock().unwrap_or_else(|e| e.into_inner()).push(Received {
-                mail_from: std::mem::take(&mut from),
-                rcpt_to: std::mem::take(&mut rcpt),
-                data,
-            });
+            inner
+                .messages
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(Received {
+                    mail_from: std::mem::take(&mut from),
+                    rcpt_to: std::mem::take(&mut rcpt),
+                    data,
+                });
             b"250 2.0.0 queued\r\n"
         } else if upper == "RSET" {
             from.clear();
@@ -251,7 +266,11 @@ fn addr_of(arg: &str) -> String {
     let arg = arg.trim();
     match (arg.find('<'), arg.find('>')) {
         (Some(s), Some(e)) if e > s => arg[s + 1..e].to_string(),
-        _ => arg.split_whitespace().next().unwrap_or_default().to_string(),
+        _ => arg
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_string(),
     }
 }
 

@@ -91,8 +91,17 @@ pub struct JobPage {
 #[get("/jobs")]
 pub async fn list(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
     user.require(&[Role::Admin])?;
-    let items = state.jobs.statuses().await?.into_iter().map(JobView::from).collect();
-    Ok(HttpResponse::Ok().json(Page { items, next_cursor: None }))
+    let items = state
+        .jobs
+        .statuses()
+        .await?
+        .into_iter()
+        .map(JobView::from)
+        .collect();
+    Ok(HttpResponse::Ok().json(Page {
+        items,
+        next_cursor: None,
+    }))
 }
 
 /// Runs a job now, outside its schedule, and answers the finished run (admin). A failed step
@@ -103,11 +112,18 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpR
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json")))]
 #[post("/jobs/{name}/run")]
-pub async fn run(state: web::Data<AppState>, user: AuthUser, name: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn run(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    name: web::Path<String>,
+) -> AppResult<HttpResponse> {
     user.require(&[Role::Admin])?;
     let run = state.jobs.run_now(&name).await.map_err(|e| match e {
         RunError::UnknownJob(_) => AppError::NotFound,
-        RunError::Busy(n) => AppError::conflict("job_running", format!("job {n} is running; try again later")),
+        RunError::Busy(n) => AppError::conflict(
+            "job_running",
+            format!("job {n} is running; try again later"),
+        ),
         RunError::Db(e) => e.into(),
         RunError::Other(e) => AppError::Internal(e),
     })?;

@@ -73,11 +73,22 @@ pub struct OutboxQuery {
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[get("/outbox")]
-pub async fn list(state: web::Data<AppState>, user: AuthUser, q: web::Query<OutboxQuery>) -> AppResult<HttpResponse> {
+pub async fn list(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: web::Query<OutboxQuery>,
+) -> AppResult<HttpResponse> {
     user.require(&[Role::Admin])?;
     let q = q.into_inner();
-    let page = PageQuery { limit: q.limit, cursor: q.cursor };
-    Ok(HttpResponse::Ok().json(list_mails(&state.db, q.status, &page).await?.map(MailView::from)))
+    let page = PageQuery {
+        limit: q.limit,
+        cursor: q.cursor,
+    };
+    Ok(HttpResponse::Ok().json(
+        list_mails(&state.db, q.status, &page)
+            .await?
+            .map(MailView::from),
+    ))
 }
 
 /// Puts a failed mail back in the queue with fresh attempts (admin); 409 unless it failed.
@@ -87,13 +98,20 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, q: web::Query<Outb
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json")))]
 #[post("/outbox/{id}/retry")]
-pub async fn retry(state: web::Data<AppState>, user: AuthUser, id: web::Path<Uuid>) -> AppResult<HttpResponse> {
+pub async fn retry(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
     user.require(&[Role::Admin])?;
     match jobs::mail::dispatch::retry(&state.db, *id, state.clock.now()).await? {
         None => Err(AppError::NotFound),
         Some(Err(status)) => Err(AppError::conflict(
             "mail_not_failed",
-            format!("only failed mails can be retried; this one is {}", sea_orm::ActiveEnum::to_value(&status)),
+            format!(
+                "only failed mails can be retried; this one is {}",
+                sea_orm::ActiveEnum::to_value(&status)
+            ),
         )),
         Some(Ok(m)) => Ok(HttpResponse::Ok().json(MailView::from(m))),
     }
@@ -108,7 +126,14 @@ async fn list_mails(
     if let Some(s) = status {
         select = select.filter(M.status.eq(s));
     }
-    pagination::fetch(conn, select, mail_outbox::Column::Id, page, |m: &mail_outbox::Model| m.id).await
+    pagination::fetch(
+        conn,
+        select,
+        mail_outbox::Column::Id,
+        page,
+        |m: &mail_outbox::Model| m.id,
+    )
+    .await
 }
 
 /// Registers the routes.

@@ -368,7 +368,10 @@ pub async fn verify(
     .await?;
     // The welcome mail commits (or not) with the verification; the dispatcher job sends it.
     if view.kind == OrgKind::Enterprise
-        && let Some(to) = view.contact_email.as_deref().filter(|e| !e.trim().is_empty())
+        && let Some(to) = view
+            .contact_email
+            .as_deref()
+            .filter(|e| !e.trim().is_empty())
     {
         let template = jobs::mail::Template::Welcome {
             organization_name: view.name.clone(),

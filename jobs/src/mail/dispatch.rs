@@ -17,12 +17,16 @@ use entity::mail_outbox::{self, COLUMN as M, MailStatus};
 use futures::StreamExt;
 use lettre::{
     Message,
-    message::{Body, MultiPart, SinglePart, header::{ContentTransferEncoding, ContentType}},
+    message::{
+        Body, MultiPart, SinglePart,
+        header::{ContentTransferEncoding, ContentType},
+    },
 };
 use rand::Rng;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionSession, TransactionTrait,
     sea_query::{Expr, ExprTrait, LockBehavior, LockType},
 };
 use uuid::Uuid;
@@ -44,14 +48,15 @@ pub async fn run_once(ctx: &JobContext, now: DateTime<Utc>) -> anyhow::Result<u6
         if batch.is_empty() {
             break;
         }
-        let results: Vec<(mail_outbox::Model, Result<(), SendError>)> = futures::stream::iter(batch)
-            .map(|m| async move {
-                let r = send_one(&ctx.mailer, cfg, &m, now).await;
-                (m, r)
-            })
-            .buffer_unordered(cfg.concurrency.max(1))
-            .collect()
-            .await;
+        let results: Vec<(mail_outbox::Model, Result<(), SendError>)> =
+            futures::stream::iter(batch)
+                .map(|m| async move {
+                    let r = send_one(&ctx.mailer, cfg, &m, now).await;
+                    (m, r)
+                })
+                .buffer_unordered(cfg.concurrency.max(1))
+                .collect()
+                .await;
         sent += record(&ctx.db, cfg, now, results).await?;
         if !full {
             break;
@@ -80,28 +85,52 @@ pub async fn claim(
     if !rows.is_empty() {
         let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
         mail_outbox::Entity::update_many()
-            .col_expr(mail_outbox::Column::Attempts, Expr::col(mail_outbox::Column::Attempts).add(1))
-            .col_expr(mail_outbox::Column::NextAttemptAt, Expr::val(now + claim_timeout).into())
-            .col_expr(mail_outbox::Column::UpdatedAt, Expr::val(now).into())
+            .col_expr(
+                mail_outbox::Column::Attempts,
+                Expr::col(mail_outbox::Column::Attempts).add(1),
+            )
+            .col_expr(
+                mail_outbox::Column::NextAttemptAt,
+                Expr::val(now + claim_timeout),
+            )
+            .col_expr(mail_outbox::Column::UpdatedAt, Expr::val(now))
             .filter(M.id.is_in(ids))
             .exec(&txn)
             .await?;
     }
     txn.commit().await?;
-    Ok(rows.into_iter().map(|mut r| {
-        r.attempts += 1;
-        r
-    }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|mut r| {
+            r.attempts += 1;
+            r
+        })
+        .collect())
 }
 
 /// The message of an outbox row: same `Message-ID` on every attempt.
-pub fn build_message(cfg: &MailConfig, row: &mail_outbox::Model, now: DateTime<Utc>) -> Result<Message, SendError> {
-    let permanent = |message: String| SendError { permanent: true, message };
-    let template = Template::from_stored(&row.template, &row.data).map_err(|e| permanent(e.to_string()))?;
+pub fn build_message(
+    cfg: &MailConfig,
+    row: &mail_outbox::Model,
+    now: DateTime<Utc>,
+) -> Result<Message, SendError> {
+    let permanent = |message: String| SendError {
+        permanent: true,
+        message,
+    };
+    let template =
+        Template::from_stored(&row.template, &row.data).map_err(|e| permanent(e.to_string()))?;
     let r = template.render().map_err(|e| permanent(e.to_string()))?;
-    let from = cfg.from.parse().map_err(|e| permanent(format!("invalid from address {:?}: {e}", cfg.from)))?;
-    let to = row.recipient.parse().map_err(|e| permanent(format!("invalid recipient {:?}: {e}", row.recipient)))?;
-    let part = |ct: ContentType, s: String| SinglePart::builder().header(ct).body(eight_bit_body(s));
+    let from = cfg
+        .from
+        .parse()
+        .map_err(|e| permanent(format!("invalid from address {:?}: {e}", cfg.from)))?;
+    let to = row
+        .recipient
+        .parse()
+        .map_err(|e| permanent(format!("invalid recipient {:?}: {e}", row.recipient)))?;
+    let part =
+        |ct: ContentType, s: String| SinglePart::builder().header(ct).body(eight_bit_body(s));
     Message::builder()
         .from(from)
         .to(to)
@@ -122,7 +151,9 @@ pub fn build_message(cfg: &MailConfig, row: &mail_outbox::Model, now: DateTime<U
 fn eight_bit_body(s: String) -> Body {
     let crlf = s.replace("\r\n", "\n").replace('\n', "\r\n");
     // Lines within the limit, and no NUL or lone CR (which would make an 8-bit body invalid).
-    let fits = crlf.split("\r\n").all(|l| l.len() <= 990 && !l.contains(['\0', '\r']));
+    let fits = crlf
+        .split("\r\n")
+        .all(|l| l.len() <= 990 && !l.contains(['\0', '\r']));
     if fits {
         Body::dangerous_pre_encoded(crlf.into_bytes(), ContentTransferEncoding::EightBit)
     } else {
@@ -130,7 +161,12 @@ fn eight_bit_body(s: String) -> Body {
     }
 }
 
-async fn send_one(mailer: &Mailer, cfg: &MailConfig, row: &mail_outbox::Model, now: DateTime<Utc>) -> Result<(), SendError> {
+async fn send_one(
+    mailer: &Mailer,
+    cfg: &MailConfig,
+    row: &mail_outbox::Model,
+    now: DateTime<Utc>,
+) -> Result<(), SendError> {
     let message = build_message(cfg, row, now)?;
     mailer.send(message).await
 }
@@ -142,8 +178,7 @@ pub fn backoff(cfg: &MailConfig, attempts: i32) -> TimeDelta {
     let full_ms = cfg
         .backoff_base
         .num_milliseconds()
-        .saturating_mul(1i64 << exp)
-        ;
+        .saturating_mul(1i64 << exp);
     let full_ms = Ord::max(Ord::min(full_ms, cfg.backoff_max.num_milliseconds()), 1);
     let half = full_ms / 2;
     TimeDelta::milliseconds(half + rand::thread_rng().gen_range(0..=full_ms - half))
@@ -163,7 +198,10 @@ async fn record(
                 let give_up = e.permanent || row.attempts >= cfg.max_attempts;
                 let message = super::templates::wrap_lines(&e.message, 500, 2000);
                 tracing::warn!(mail = %row.id, attempts = row.attempts, give_up, error = %message, "mail not sent");
-                let mut am = mail_outbox::ActiveModel { id: sea_orm::ActiveValue::Unchanged(row.id), ..Default::default() };
+                let mut am = mail_outbox::ActiveModel {
+                    id: sea_orm::ActiveValue::Unchanged(row.id),
+                    ..Default::default()
+                };
                 am.last_error = Set(Some(message));
                 am.updated_at = Set(now);
                 if give_up {
@@ -178,9 +216,12 @@ async fn record(
     let n = sent_ids.len() as u64;
     if !sent_ids.is_empty() {
         mail_outbox::Entity::update_many()
-            .col_expr(mail_outbox::Column::Status, Expr::val(MailStatus::Sent).into())
-            .col_expr(mail_outbox::Column::SentAt, Expr::val(now).into())
-            .col_expr(mail_outbox::Column::UpdatedAt, Expr::val(now).into())
+            .col_expr(
+                mail_outbox::Column::Status,
+                Expr::val(MailStatus::Sent),
+            )
+            .col_expr(mail_outbox::Column::SentAt, Expr::val(now))
+            .col_expr(mail_outbox::Column::UpdatedAt, Expr::val(now))
             .filter(M.id.is_in(sent_ids))
             .exec(db)
             .await?;
@@ -196,16 +237,25 @@ pub async fn retry(
     now: DateTime<Utc>,
 ) -> Result<Option<Result<mail_outbox::Model, MailStatus>>, DbErr> {
     let res = mail_outbox::Entity::update_many()
-        .col_expr(mail_outbox::Column::Status, Expr::val(MailStatus::Pending).into())
-        .col_expr(mail_outbox::Column::Attempts, Expr::val(0).into())
-        .col_expr(mail_outbox::Column::NextAttemptAt, Expr::val(now).into())
-        .col_expr(mail_outbox::Column::UpdatedAt, Expr::val(now).into())
+        .col_expr(
+            mail_outbox::Column::Status,
+            Expr::val(MailStatus::Pending),
+        )
+        .col_expr(mail_outbox::Column::Attempts, Expr::val(0))
+        .col_expr(mail_outbox::Column::NextAttemptAt, Expr::val(now))
+        .col_expr(mail_outbox::Column::UpdatedAt, Expr::val(now))
         .filter(M.id.eq(id))
         .filter(M.status.eq(MailStatus::Failed))
         .exec(db)
         .await?;
     let row = mail_outbox::Entity::find_by_id(id).one(db).await?;
-    Ok(row.map(|r| if res.rows_affected == 1 { Ok(r) } else { Err(r.status) }))
+    Ok(row.map(|r| {
+        if res.rows_affected == 1 {
+            Ok(r)
+        } else {
+            Err(r.status)
+        }
+    }))
 }
 
 #[cfg(test)]
@@ -213,7 +263,10 @@ mod tests {
     use super::*;
 
     fn row() -> mail_outbox::Model {
-        let t = Template::Welcome { organization_name: "无锡精密机械有限公司".into(), contact_name: None };
+        let t = Template::Welcome {
+            organization_name: "无锡精密机械有限公司".into(),
+            contact_name: None,
+        };
         let now = Utc::now();
         mail_outbox::Model {
             id: Uuid::now_v7(),
@@ -238,7 +291,10 @@ mod tests {
         let raw = String::from_utf8(m.formatted()).expect("utf-8");
         assert!(raw.contains("Message-ID: <abc@liantong.local>"), "{raw}");
         assert!(raw.contains("Content-Transfer-Encoding: 8bit"), "{raw}");
-        assert!(raw.contains("贵单位“无锡精密机械有限公司”已通过链通产业链服务平台的企业认证。"), "{raw}");
+        assert!(
+            raw.contains("贵单位“无锡精密机械有限公司”已通过链通产业链服务平台的企业认证。"),
+            "{raw}"
+        );
     }
 
     #[test]
@@ -248,7 +304,10 @@ mod tests {
             let full = 30 * (1 << (attempt - 1));
             for _ in 0..20 {
                 let d = backoff(&cfg, attempt).num_milliseconds();
-                assert!(d >= full * 500 && d <= full * 1000, "attempt {attempt}: {d}");
+                assert!(
+                    d >= full * 500 && d <= full * 1000,
+                    "attempt {attempt}: {d}"
+                );
             }
         }
         assert!(backoff(&cfg, 30) <= cfg.backoff_max);

@@ -18,8 +18,12 @@ pub async fn enqueue(
     template: &Template,
 ) -> Result<mail_outbox::Model, DbErr> {
     let id = Uuid::now_v7();
-    let subject = template.subject().map_err(|e| DbErr::Custom(e.to_string()))?;
-    let data = template.data_json().map_err(|e| DbErr::Custom(e.to_string()))?;
+    let subject = template
+        .subject()
+        .map_err(|e| DbErr::Custom(e.to_string()))?;
+    let data = template
+        .data_json()
+        .map_err(|e| DbErr::Custom(e.to_string()))?;
     let row = mail_outbox::ActiveModel {
         id: Set(id),
         message_id: Set(format!("<{}@{MESSAGE_ID_DOMAIN}>", id.simple())),

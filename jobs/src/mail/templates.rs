@@ -10,9 +10,17 @@ use std::sync::OnceLock;
 #[serde(tag = "template", content = "data", rename_all = "snake_case")]
 pub enum Template {
     /// To an enterprise's contact when the enterprise is verified.
-    Welcome { organization_name: String, contact_name: Option<String> },
+    Welcome {
+        organization_name: String,
+        contact_name: Option<String>,
+    },
     /// To the administrators when a job run fails.
-    JobFailed { job: String, slot: String, started_at: String, error: String },
+    JobFailed {
+        job: String,
+        slot: String,
+        started_at: String,
+        error: String,
+    },
 }
 
 /// A rendered mail.
@@ -33,12 +41,24 @@ pub enum TemplateError {
 }
 
 const SOURCES: &[(&str, &str)] = &[
-    ("welcome.subject.txt", include_str!("../../templates/welcome.subject.txt")),
+    (
+        "welcome.subject.txt",
+        include_str!("../../templates/welcome.subject.txt"),
+    ),
     ("welcome.txt", include_str!("../../templates/welcome.txt")),
     ("welcome.html", include_str!("../../templates/welcome.html")),
-    ("job_failed.subject.txt", include_str!("../../templates/job_failed.subject.txt")),
-    ("job_failed.txt", include_str!("../../templates/job_failed.txt")),
-    ("job_failed.html", include_str!("../../templates/job_failed.html")),
+    (
+        "job_failed.subject.txt",
+        include_str!("../../templates/job_failed.subject.txt"),
+    ),
+    (
+        "job_failed.txt",
+        include_str!("../../templates/job_failed.txt"),
+    ),
+    (
+        "job_failed.html",
+        include_str!("../../templates/job_failed.html"),
+    ),
 ];
 
 fn env() -> &'static Environment<'static> {
@@ -74,7 +94,9 @@ impl Template {
     /// Reads a stored template back.
     pub fn from_stored(name: &str, data: &str) -> Result<Self, TemplateError> {
         let data: serde_json::Value = serde_json::from_str(data)?;
-        Ok(serde_json::from_value(serde_json::json!({"template": name, "data": data}))?)
+        Ok(serde_json::from_value(
+            serde_json::json!({"template": name, "data": data}),
+        )?)
     }
 
     fn context(&self) -> Result<serde_json::Value, TemplateError> {
@@ -85,7 +107,9 @@ impl Template {
     /// The subject line.
     pub fn subject(&self) -> Result<String, TemplateError> {
         let ctx = self.context()?;
-        let s = env().get_template(&format!("{}.subject.txt", self.name()))?.render(minijinja::value::Serde(&ctx))?;
+        let s = env()
+            .get_template(&format!("{}.subject.txt", self.name()))?
+            .render(minijinja::value::Serde(&ctx))?;
         // One line, whatever the data holds.
         Ok(s.split_whitespace().collect::<Vec<_>>().join(" "))
     }
@@ -95,9 +119,17 @@ impl Template {
         let subject = self.subject()?;
         let mut ctx = self.context()?;
         ctx["subject"] = serde_json::Value::String(subject.clone());
-        let text = env().get_template(&format!("{}.txt", self.name()))?.render(minijinja::value::Serde(&ctx))?;
-        let html = env().get_template(&format!("{}.html", self.name()))?.render(minijinja::value::Serde(&ctx))?;
-        Ok(Rendered { subject, text, html })
+        let text = env()
+            .get_template(&format!("{}.txt", self.name()))?
+            .render(minijinja::value::Serde(&ctx))?;
+        let html = env()
+            .get_template(&format!("{}.html", self.name()))?
+            .render(minijinja::value::Serde(&ctx))?;
+        Ok(Rendered {
+            subject,
+            text,
+            html,
+        })
     }
 }
 
@@ -105,7 +137,13 @@ impl Template {
 /// stays readable 8-bit text (SMTP limits lines to 998 bytes).
 pub fn wrap_lines(s: &str, width: usize, max_chars: usize) -> String {
     let mut out = String::new();
-    for (n, line) in s.chars().take(max_chars).collect::<String>().lines().enumerate() {
+    for (n, line) in s
+        .chars()
+        .take(max_chars)
+        .collect::<String>()
+        .lines()
+        .enumerate()
+    {
         if n > 0 {
             out.push('\n');
         }
@@ -126,9 +164,15 @@ mod tests {
 
     #[test]
     fn welcome_renders_chinese_text_and_escaped_html() {
-        let t = Template::Welcome { organization_name: "苏州<链>科技有限公司".into(), contact_name: Some("王经理".into()) };
+        let t = Template::Welcome {
+            organization_name: "苏州<链>科技有限公司".into(),
+            contact_name: Some("王经理".into()),
+        };
         let r = t.render().expect("renders");
-        assert_eq!(r.subject, "【链通】苏州<链>科技有限公司，您的企业认证已通过");
+        assert_eq!(
+            r.subject,
+            "【链通】苏州<链>科技有限公司，您的企业认证已通过"
+        );
         assert!(r.text.starts_with("王经理，您好："), "{}", r.text);
         assert!(r.text.contains("苏州<链>科技有限公司"));
         assert!(r.html.contains("苏州&lt;链&gt;科技有限公司"), "{}", r.html);
@@ -136,8 +180,14 @@ mod tests {
 
     #[test]
     fn stored_form_round_trips() {
-        let t = Template::JobFailed { job: "x".into(), slot: "s".into(), started_at: "a".into(), error: "e".into() };
-        let back = Template::from_stored(t.name(), &t.data_json().expect("json")).expect("reads back");
+        let t = Template::JobFailed {
+            job: "x".into(),
+            slot: "s".into(),
+            started_at: "a".into(),
+            error: "e".into(),
+        };
+        let back =
+            Template::from_stored(t.name(), &t.data_json().expect("json")).expect("reads back");
         assert_eq!(back, t);
         assert!(back.render().expect("renders").text.contains("后台任务“x”"));
     }

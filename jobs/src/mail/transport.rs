@@ -3,9 +3,7 @@
 //! `MAIL_DIR`.
 
 use crate::config::MailConfig;
-use lettre::{
-    AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
-};
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 /// Where mail goes.
 #[derive(Clone)]
@@ -33,8 +31,9 @@ impl Mailer {
                 Ok(Mailer::Smtp(t))
             }
             None => {
-                std::fs::create_dir_all(&config.mail_dir)
-                    .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", config.mail_dir.display()))?;
+                std::fs::create_dir_all(&config.mail_dir).map_err(|e| {
+                    anyhow::anyhow!("cannot create {}: {e}", config.mail_dir.display())
+                })?;
                 Ok(Mailer::File(AsyncFileTransport::new(&config.mail_dir)))
             }
         }
@@ -47,11 +46,10 @@ impl Mailer {
                 permanent: e.is_permanent(),
                 message: format!("smtp: {e}"),
             }),
-            Mailer::File(t) => t
-                .send(message)
-                .await
-                .map(|_| ())
-                .map_err(|e| SendError { permanent: false, message: format!("file: {e}") }),
+            Mailer::File(t) => t.send(message).await.map(|_| ()).map_err(|e| SendError {
+                permanent: false,
+                message: format!("file: {e}"),
+            }),
         }
     }
 

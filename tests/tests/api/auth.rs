@@ -361,8 +361,33 @@ async fn sixth_login_after_five_failures_is_429_even_with_the_right_password() {
         .expect("Retry-After is whole seconds");
     assert!(retry > 0 && retry <= 900, "Retry-After {retry}");
 
-    app.advance(TimeDelta::minutes(15));
+    assert_eq!(
+        retry, 900,
+        "the oldest failure leaves the window in 15 minutes"
+    );
+
+    app.advance(TimeDelta::minutes(10));
+    let res = app
+        .login_answer("admin", ADMIN_PASSWORD)
+        .await
+        .expect_problem(429);
+    assert_eq!(res.headers.get("retry-after").unwrap(), "300");
+
+    app.advance(TimeDelta::minutes(5));
     app.login_answer("admin", ADMIN_PASSWORD).await.expect(200);
+}
+
+#[tokio::test]
+async fn refresh_token_expires_after_thirty_days() {
+    let app = spawn_app().await;
+    let pair = app.login_answer("admin", ADMIN_PASSWORD).await.expect(200);
+    let kept = app.login_answer("admin", ADMIN_PASSWORD).await.expect(200);
+    app.advance(TimeDelta::days(29));
+    refresh(&app, &kept.str("refresh_token")).await.expect(200);
+    app.advance(TimeDelta::days(2));
+    refresh(&app, &pair.str("refresh_token"))
+        .await
+        .expect_problem(401);
 }
 
 #[tokio::test]

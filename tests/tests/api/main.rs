@@ -1,9 +1,11 @@
 //! Integration tests: the real application over HTTP, on SQLite or PostgreSQL
 //! (`TEST_DATABASE_URL`). One binary, one module per area.
 
+mod audit;
 mod auth;
 mod calendar;
 mod chains;
+mod demo;
 mod errors;
 mod idempotency;
 mod jobs_mail;
