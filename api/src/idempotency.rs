@@ -66,7 +66,7 @@ where
     let claim = match &key.0 {
         None => None,
         Some(k) => {
-            let hash = fingerprint(req, &request)?;
+            let hash = fingerprint(state, req, &request)?;
             idempotency_key::Entity::delete_many()
                 .filter(idempotency_key::Column::Scope.eq(scope.as_str()))
                 .filter(idempotency_key::Column::Key.eq(k.as_str()))
@@ -147,16 +147,27 @@ async fn replay(state: &AppState, scope: &str, key: &str, hash: &str) -> AppResu
         .body(row.response_body))
 }
 
-fn fingerprint(req: &HttpRequest, body: &impl Serialize) -> AppResult<String> {
+/// A keyed hash of method, path and body: bodies may carry passwords, so an unkeyed hash stored
+/// for 24 hours would let anyone reading the table guess them offline.
+fn fingerprint(state: &AppState, req: &HttpRequest, body: &impl Serialize) -> AppResult<String> {
     // serde_json's map is ordered, so equal bodies give equal text whatever the key order.
     let canonical = serde_json::to_value(body)
         .map_err(anyhow::Error::from)?
         .to_string();
     let mut h = Sha256::new();
+    h.update(state.jwt.fingerprint_key());
     h.update(req.method().as_str().as_bytes());
     h.update(b" ");
     h.update(req.path().as_bytes());
     h.update(b"\n");
     h.update(canonical.as_bytes());
+    h.update(state.jwt.fingerprint_key());
     Ok(hex::encode(h.finalize()))
+}
+
+/// The idempotency scope of an unauthenticated request: per claimed identity (e.g. the username
+/// being registered), so unrelated anonymous clients that pick the same key never collide.
+pub fn anonymous_scope(identity: &str) -> String {
+    let digest = Sha256::digest(identity.trim().to_lowercase().as_bytes());
+    format!("anon:{}", &hex::encode(digest)[..32])
 }

@@ -63,10 +63,7 @@ pub async fn release(
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     job_lease::Entity::update_many()
-        .col_expr(
-            job_lease::Column::Owner,
-            Expr::val(Option::<String>::None),
-        )
+        .col_expr(job_lease::Column::Owner, Expr::val(Option::<String>::None))
         .col_expr(job_lease::Column::ExpiresAt, Expr::val(now))
         .col_expr(job_lease::Column::UpdatedAt, Expr::val(now))
         .filter(L.name.eq(job))
@@ -83,10 +80,7 @@ pub async fn release_all(
     now: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
     let res = job_lease::Entity::update_many()
-        .col_expr(
-            job_lease::Column::Owner,
-            Expr::val(Option::<String>::None),
-        )
+        .col_expr(job_lease::Column::Owner, Expr::val(Option::<String>::None))
         .col_expr(job_lease::Column::ExpiresAt, Expr::val(now))
         .col_expr(job_lease::Column::UpdatedAt, Expr::val(now))
         .filter(L.owner.eq(owner))

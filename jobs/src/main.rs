@@ -4,7 +4,7 @@
 
 use entity::clock::SystemClock;
 use jobs::{JobContext, JobsConfig, Runner, runner::default_jobs};
-use sea_orm::{ConnectOptions, Database};
+use sea_orm::{ConnectOptions, Database, EntityTrait};
 use std::{sync::Arc, time::Duration};
 use tokio_util::sync::CancellationToken;
 
@@ -23,6 +23,14 @@ async fn main() -> anyhow::Result<()> {
         .ok()
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| format!("sqlite://{data_dir}/liantong.db?mode=rwc"));
+    if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .and_then(|rest| rest.split('?').next())
+        .and_then(|p| std::path::Path::new(p).parent())
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(path)?;
+    }
     let mut opts = ConnectOptions::new(url.clone());
     opts.sqlx_logging(false)
         .acquire_timeout(Duration::from_secs(30));
@@ -32,6 +40,12 @@ async fn main() -> anyhow::Result<()> {
         opts.max_connections(5).min_connections(1);
     }
     let db = Database::connect(opts).await?;
+    // The api owns the schema; this process only checks it is there.
+    if let Err(e) = entity::job_lease::Entity::find().one(&db).await {
+        anyhow::bail!(
+            "the database is not migrated ({e}); start the api once or run `cargo run -p migration -- up`"
+        );
+    }
     let config = JobsConfig::from_env()?;
     tracing::info!(process = jobs::PROCESS_NAME, owner = %config.owner, "starting");
     let jobs = default_jobs(&config);

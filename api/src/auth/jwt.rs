@@ -27,6 +27,8 @@ pub struct JwtKeys {
     issuer: String,
     audience: String,
     ttl_secs: i64,
+    /// A key derived from the secret for keyed hashes that must not be brute-forced offline.
+    fingerprint_key: [u8; 32],
 }
 
 impl JwtKeys {
@@ -47,7 +49,19 @@ impl JwtKeys {
             issuer: issuer.into(),
             audience: audience.into(),
             ttl_secs,
+            fingerprint_key: {
+                use sha2::{Digest, Sha256};
+                let mut h = Sha256::new();
+                h.update(b"liantong idempotency fingerprint\0");
+                h.update(secret);
+                h.finalize().into()
+            },
         }
+    }
+
+    /// The key for request fingerprints (derived from the signing secret).
+    pub fn fingerprint_key(&self) -> &[u8; 32] {
+        &self.fingerprint_key
     }
 
     /// Lifetime of an access token in seconds.

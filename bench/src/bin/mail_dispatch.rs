@@ -6,19 +6,24 @@
 //! ```sh
 //! cargo run --release -p bench --bin mail_dispatch -- sqlite
 //! cargo run --release -p bench --bin mail_dispatch -- postgres   # PG_URL, default postgres://postgres:postgres@127.0.0.1:5432/postgres
-//! MAILS=5000 SENT=100000 cargo run --release -p bench --bin mail_dispatch -- postgres
+//! MAILS=5000 SENT=100000 CONCURRENCY=16 cargo run --release -p bench --bin mail_dispatch -- postgres
 //! ```
 
 use chrono::{TimeDelta, Utc};
 use entity::{clock::SystemClock, mail_outbox};
 use jobs::{JobContext, JobsConfig, mail::dispatch};
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ActiveValue::Set, ConnectOptions, ConnectionTrait, Database, EntityTrait, Statement};
+use sea_orm::{
+    ActiveValue::Set, ConnectOptions, ConnectionTrait, Database, EntityTrait, Statement,
+};
 use std::{sync::Arc, time::Instant};
 use uuid::Uuid;
 
 fn env_num(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 #[tokio::main]
@@ -27,15 +32,22 @@ async fn main() -> anyhow::Result<()> {
     let mails = env_num("MAILS", 5000);
     let sent_rows = env_num("SENT", 100_000);
     let dir = tempfile::tempdir()?;
-    let pg = std::env::var("PG_URL").unwrap_or_else(|_| "postgres://postgres:postgres@127.0.0.1:5432/postgres".into());
+    let pg = std::env::var("PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres:postgres@127.0.0.1:5432/postgres".into());
     let bench_db = "liantong_bench_mail";
     let url = match which.as_str() {
         "postgres" => {
             let admin = Database::connect(pg.as_str()).await?;
-            admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {bench_db} WITH (FORCE)")).await?;
-            admin.execute_unprepared(&format!("CREATE DATABASE {bench_db}")).await?;
+            admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {bench_db} WITH (FORCE)"))
+                .await?;
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {bench_db}"))
+                .await?;
             admin.close().await?;
-            let (head, _) = pg.rsplit_once('/').ok_or_else(|| anyhow::anyhow!("PG_URL needs a database"))?;
+            let (head, _) = pg
+                .rsplit_once('/')
+                .ok_or_else(|| anyhow::anyhow!("PG_URL needs a database"))?;
             format!("{head}/{bench_db}")
         }
         _ => format!("sqlite://{}/bench.db?mode=rwc", dir.path().display()),
@@ -47,10 +59,12 @@ async fn main() -> anyhow::Result<()> {
         opts.max_connections(5);
     } else {
         // As the api runs SQLite: one connection, WAL.
-        opts.max_connections(1).min_connections(1).map_sqlx_sqlite_opts(|o| {
-            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
-                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
-        });
+        opts.max_connections(1)
+            .min_connections(1)
+            .map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+            });
     }
     let db = Database::connect(opts).await?;
     Migrator::up(&db, None).await?;
@@ -71,7 +85,11 @@ async fn main() -> anyhow::Result<()> {
             data: Set(data.clone()),
             recipient: Set(format!("contact{i}@example.cn")),
             subject: Set(subject.clone()),
-            status: Set(if sent { mail_outbox::MailStatus::Sent } else { mail_outbox::MailStatus::Pending }),
+            status: Set(if sent {
+                mail_outbox::MailStatus::Sent
+            } else {
+                mail_outbox::MailStatus::Pending
+            }),
             attempts: Set(if sent { 1 } else { 0 }),
             next_attempt_at: Set(now - TimeDelta::days(1)),
             last_error: Set(None),
@@ -82,35 +100,56 @@ async fn main() -> anyhow::Result<()> {
     };
     let t = Instant::now();
     for chunk in (0..sent_rows).collect::<Vec<_>>().chunks(1000) {
-        mail_outbox::Entity::insert_many(chunk.iter().map(|&i| row(i, true))).exec(&db).await?;
+        mail_outbox::Entity::insert_many(chunk.iter().map(|&i| row(i, true)))
+            .exec(&db)
+            .await?;
     }
     for chunk in (0..mails).collect::<Vec<_>>().chunks(1000) {
-        mail_outbox::Entity::insert_many(chunk.iter().map(|&i| row(i, false))).exec(&db).await?;
+        mail_outbox::Entity::insert_many(chunk.iter().map(|&i| row(i, false)))
+            .exec(&db)
+            .await?;
     }
     if is_pg {
         db.execute_unprepared("ANALYZE mail_outbox").await?;
     } else {
         db.execute_unprepared("ANALYZE").await?;
     }
-    println!("seeded {sent_rows} sent + {mails} pending rows in {:.1}s", t.elapsed().as_secs_f64());
+    println!(
+        "seeded {sent_rows} sent + {mails} pending rows in {:.1}s",
+        t.elapsed().as_secs_f64()
+    );
 
     // The claim query as the dispatcher sends it.
     let ts = now.format("%Y-%m-%d %H:%M:%S%.6f+00:00");
     let (explain, claim) = if is_pg {
         (
             "EXPLAIN (ANALYZE, BUFFERS, COSTS)",
-            format!("SELECT * FROM mail_outbox WHERE status = 'pending' AND next_attempt_at <= '{ts}' ORDER BY next_attempt_at ASC LIMIT 100 FOR UPDATE SKIP LOCKED"),
+            format!(
+                "SELECT * FROM mail_outbox WHERE status = 'pending' AND next_attempt_at <= '{ts}' ORDER BY next_attempt_at ASC LIMIT 100 FOR UPDATE SKIP LOCKED"
+            ),
         )
     } else {
         (
             "EXPLAIN QUERY PLAN",
-            format!("SELECT * FROM mail_outbox WHERE status = 'pending' AND next_attempt_at <= '{ts}' ORDER BY next_attempt_at ASC LIMIT 100"),
+            format!(
+                "SELECT * FROM mail_outbox WHERE status = 'pending' AND next_attempt_at <= '{ts}' ORDER BY next_attempt_at ASC LIMIT 100"
+            ),
         )
     };
     println!("\n{explain} {claim};");
     let backend = db.get_database_backend();
-    for r in db.query_all_raw(Statement::from_string(backend, format!("{explain} {claim}"))).await? {
-        let line: String = if is_pg { r.try_get_by_index(0)? } else { r.try_get::<String>("", "detail")? };
+    for r in db
+        .query_all_raw(Statement::from_string(
+            backend,
+            format!("{explain} {claim}"),
+        ))
+        .await?
+    {
+        let line: String = if is_pg {
+            r.try_get_by_index(0)?
+        } else {
+            r.try_get::<String>("", "detail")?
+        };
         println!("  {line}");
     }
 
@@ -118,6 +157,7 @@ async fn main() -> anyhow::Result<()> {
     let mut config = JobsConfig::default();
     config.mail.smtp_url = Some(sink.url());
     config.mail.mail_dir = dir.path().join("mail");
+    config.mail.concurrency = env_num("CONCURRENCY", config.mail.concurrency);
     let ctx = JobContext::new(db.clone(), Arc::new(SystemClock), config)?;
 
     let t = Instant::now();
@@ -141,7 +181,9 @@ async fn main() -> anyhow::Result<()> {
     db.close().await?;
     if is_pg {
         let admin = Database::connect(pg.as_str()).await?;
-        admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {bench_db} WITH (FORCE)")).await?;
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {bench_db} WITH (FORCE)"))
+            .await?;
     }
     Ok(())
 }

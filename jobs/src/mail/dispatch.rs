@@ -216,10 +216,7 @@ async fn record(
     let n = sent_ids.len() as u64;
     if !sent_ids.is_empty() {
         mail_outbox::Entity::update_many()
-            .col_expr(
-                mail_outbox::Column::Status,
-                Expr::val(MailStatus::Sent),
-            )
+            .col_expr(mail_outbox::Column::Status, Expr::val(MailStatus::Sent))
             .col_expr(mail_outbox::Column::SentAt, Expr::val(now))
             .col_expr(mail_outbox::Column::UpdatedAt, Expr::val(now))
             .filter(M.id.is_in(sent_ids))
@@ -237,10 +234,7 @@ pub async fn retry(
     now: DateTime<Utc>,
 ) -> Result<Option<Result<mail_outbox::Model, MailStatus>>, DbErr> {
     let res = mail_outbox::Entity::update_many()
-        .col_expr(
-            mail_outbox::Column::Status,
-            Expr::val(MailStatus::Pending),
-        )
+        .col_expr(mail_outbox::Column::Status, Expr::val(MailStatus::Pending))
         .col_expr(mail_outbox::Column::Attempts, Expr::val(0))
         .col_expr(mail_outbox::Column::NextAttemptAt, Expr::val(now))
         .col_expr(mail_outbox::Column::UpdatedAt, Expr::val(now))
