@@ -63,7 +63,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/docs/assets/{file}", web::get().to(asset));
 }
 
-async fn index() -> HttpResponse {
+/// `GET /docs`: the browsable API reference (Swagger UI served from the binary).
+#[utoipa::path(get, path = "/docs", tag = "docs",
+    responses((status = 200, description = "HTML page rendering /api/v1/openapi.json", content_type = "text/html")))]
+pub async fn index() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .insert_header((CACHE_CONTROL, PAGE_CACHE_CONTROL))

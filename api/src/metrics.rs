@@ -132,6 +132,8 @@ pub async fn record(
 }
 
 /// `GET /metrics`: the text exposition of all metrics.
+#[utoipa::path(get, path = "/metrics", tag = "health",
+    responses((status = 200, description = "Prometheus text exposition format", content_type = "text/plain")))]
 pub async fn handler(metrics: web::Data<Metrics>) -> HttpResponse {
     match metrics.render() {
         Ok(body) => HttpResponse::Ok()

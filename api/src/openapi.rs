@@ -54,7 +54,7 @@ impl Modify for BearerAuth {
         routes::calendar::days, routes::calendar::put_day, routes::calendar::delete_day,
         routes::calendar::get_settings, routes::calendar::put_settings, routes::calendar::deadline,
         routes::jobs::list, routes::jobs::run, routes::outbox::list, routes::outbox::retry,
-        openapi_json,
+        openapi_json, crate::metrics::handler, crate::docs::index,
     ),
     components(schemas(error::Problem, error::FieldError, OrganizationPage, ChainPage, routes::jobs::JobPage, routes::outbox::MailPage)),
     modifiers(&BearerAuth),

@@ -38,7 +38,10 @@ impl AuthUser {
 
     /// 403 for an enterprise user whose enterprise is not verified yet: unverified enterprises
     /// may log in and read, but create nothing. Every creating use-case of an enterprise calls it.
-    pub async fn ensure_may_create(&self, conn: &impl sea_orm::ConnectionTrait) -> Result<(), AppError> {
+    pub async fn ensure_may_create(
+        &self,
+        conn: &impl sea_orm::ConnectionTrait,
+    ) -> Result<(), AppError> {
         use sea_orm::EntityTrait;
         if self.role != Role::Enterprise {
             return Ok(());
@@ -53,7 +56,9 @@ impl AuthUser {
         if verified {
             Ok(())
         } else {
-            Err(AppError::forbidden("the enterprise is not verified yet; it may read but not create"))
+            Err(AppError::forbidden(
+                "the enterprise is not verified yet; it may read but not create",
+            ))
         }
     }
 

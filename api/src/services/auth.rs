@@ -9,8 +9,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use entity::{enums::Role, login_attempt, login_throttle, refresh_token, user};
 use rand::RngCore;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -128,7 +128,9 @@ pub async fn login(state: &AppState, username: &str, password: String) -> AppRes
         let oldest = recent.one(&txn).await?.map(|a| a.at).unwrap_or(now);
         txn.commit().await?;
         let retry = (oldest + window - now).num_seconds().max(1);
-        return Err(AppError::TooManyRequests { retry_after_secs: retry });
+        return Err(AppError::TooManyRequests {
+            retry_after_secs: retry,
+        });
     }
     login_attempt::Entity::insert(login_attempt::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -143,7 +145,10 @@ pub async fn login(state: &AppState, username: &str, password: String) -> AppRes
         .filter(user::Column::Username.eq(username.trim()))
         .one(&state.db)
         .await?;
-    let stored = found.as_ref().filter(|u| u.active).map(|u| u.password_hash.clone());
+    let stored = found
+        .as_ref()
+        .filter(|u| u.active)
+        .map(|u| u.password_hash.clone());
     let ok = state.passwords.verify(password, stored).await?;
     let Some(u) = found.filter(|_| ok) else {
         return Err(invalid_credentials());

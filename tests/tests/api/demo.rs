@@ -14,10 +14,21 @@ async fn demo_city_loads_once_and_every_role_can_log_in() {
         .expect("an empty database gets the demo");
 
     assert_eq!(summary.chains, 6);
-    assert!(summary.organizations >= 80, "{} organizations", summary.organizations);
+    assert!(
+        summary.organizations >= 80,
+        "{} organizations",
+        summary.organizations
+    );
     assert!(summary.password.chars().count() >= 10);
     let roles: HashSet<&str> = summary.logins.iter().map(|(_, r)| r.as_str()).collect();
-    for role in ["service_center", "department", "chain_office", "bank", "enterprise", "fund_office"] {
+    for role in [
+        "service_center",
+        "department",
+        "chain_office",
+        "bank",
+        "enterprise",
+        "fund_office",
+    ] {
         assert!(roles.contains(role), "no demo login for {role}");
     }
 
@@ -25,7 +36,14 @@ async fn demo_city_loads_once_and_every_role_can_log_in() {
     let chains = app.get("/chains?limit=200", &admin).await.expect(200);
     let chains = chains.body["items"].as_array().cloned().unwrap_or_default();
     let codes: HashSet<&str> = chains.iter().filter_map(|c| c["code"].as_str()).collect();
-    let want = ["shipbuilding", "textile", "ict", "new-materials", "high-end-equipment", "new-energy"];
+    let want = [
+        "shipbuilding",
+        "textile",
+        "ict",
+        "new-materials",
+        "high-end-equipment",
+        "new-energy",
+    ];
     assert_eq!(codes, want.into_iter().collect());
     for c in &chains {
         let id = c["id"].as_str().unwrap_or_default();
@@ -40,12 +58,21 @@ async fn demo_city_loads_once_and_every_role_can_log_in() {
         assert!((1..=2).contains(&count(&banks, "partner")), "{id}");
     }
 
-    let enterprises = app.get("/organizations?kind=enterprise&limit=200", &admin).await.expect(200);
-    let enterprises = enterprises.body["items"].as_array().cloned().unwrap_or_default();
+    let enterprises = app
+        .get("/organizations?kind=enterprise&limit=200", &admin)
+        .await
+        .expect(200);
+    let enterprises = enterprises.body["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(enterprises.len(), 60);
     for e in &enterprises {
         let uscc = e["uscc"].as_str().unwrap_or_default();
-        assert!(entity::uscc::Uscc::parse(uscc).is_ok(), "invalid USCC {uscc}");
+        assert!(
+            entity::uscc::Uscc::parse(uscc).is_ok(),
+            "invalid USCC {uscc}"
+        );
     }
 
     for (username, role) in &summary.logins {
@@ -53,13 +80,26 @@ async fn demo_city_loads_once_and_every_role_can_log_in() {
         let me = app.get("/me", &token).await.expect(200);
         assert_eq!(me.str("role"), *role);
         let visible = app.get("/chains", &token).await.expect(200);
-        let first = visible.body["items"][0]["id"].as_str().unwrap_or_default().to_string();
+        let first = visible.body["items"][0]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         assert!(!first.is_empty(), "{username} sees no chain");
-        app.get(&format!("/chains/{first}"), &token).await.expect(200);
+        app.get(&format!("/chains/{first}"), &token)
+            .await
+            .expect(200);
     }
 
-    let again = api::demo::load_into(&app.state).await.expect("second load runs");
-    assert!(again.is_none(), "the demo loads only into an empty database");
-    let after = app.get("/organizations?kind=enterprise&limit=200", &admin).await.expect(200);
+    let again = api::demo::load_into(&app.state)
+        .await
+        .expect("second load runs");
+    assert!(
+        again.is_none(),
+        "the demo loads only into an empty database"
+    );
+    let after = app
+        .get("/organizations?kind=enterprise&limit=200", &admin)
+        .await
+        .expect(200);
     assert_eq!(after.body["items"].as_array().map(Vec::len), Some(60));
 }
