@@ -32,5 +32,6 @@ TEST_DATABASE_URL= cargo test --workspace -- --test-threads=8
 
 ensure_postgres
 echo "== integration tests on PostgreSQL"
-TEST_DATABASE_URL="$PG_URL" cargo test -p tests -- --test-threads=8
+# Same package selection as above, so nothing is rebuilt with other features.
+TEST_DATABASE_URL="$PG_URL" cargo test --workspace --test api -- --test-threads=8
 echo "== all green: SQLite and PostgreSQL"
