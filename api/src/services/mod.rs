@@ -6,5 +6,6 @@ pub mod bootstrap;
 pub mod calendar;
 pub mod chains;
 pub mod organizations;
+pub mod outbox;
 pub mod users;
 pub mod validate;
