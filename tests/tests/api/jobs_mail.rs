@@ -583,3 +583,49 @@ async fn a_cancelled_runner_finishes_its_step_and_releases_its_leases() {
         .expect("leases");
     assert!(leases.iter().all(|l| l.owner.is_none()), "{leases:?}");
 }
+
+#[tokio::test]
+async fn housekeeping_drops_expired_idempotency_keys_and_old_login_failures_only() {
+    use chrono::TimeDelta;
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    app.send(
+        reqwest::Method::POST,
+        "/organizations",
+        Some(&admin),
+        Some(&json!({"kind": "department", "name": "某局"})),
+        &[("Idempotency-Key", "k-1")],
+    )
+    .await
+    .expect(201);
+    app.login_answer("nobody", "wrong-password-1")
+        .await
+        .expect_problem(401);
+    let count = |db: &sea_orm::DatabaseConnection| {
+        let db = db.clone();
+        async move {
+            (
+                entity::idempotency_key::Entity::find()
+                    .count(&db)
+                    .await
+                    .expect("count"),
+                entity::login_attempt::Entity::find()
+                    .count(&db)
+                    .await
+                    .expect("count"),
+            )
+        }
+    };
+    app.post("/jobs/prune_job_runs/run", &admin, json!({}))
+        .await
+        .expect(200);
+    assert_eq!(count(&app.db).await, (1, 1), "fresh rows stay");
+
+    app.advance(TimeDelta::hours(25));
+    let admin = app.admin().await;
+    app.post("/jobs/prune_job_runs/run", &admin, json!({}))
+        .await
+        .expect(200);
+    assert_eq!(count(&app.db).await, (0, 0), "expired rows go");
+}
