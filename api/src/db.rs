@@ -39,6 +39,32 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
     Database::connect(opts).await
 }
 
+/// The pool for plain reads: on SQLite a read-only pool of a few connections beside the single
+/// writer (WAL readers see every committed write and never block the writer); on PostgreSQL
+/// the writer pool itself.
+pub async fn connect_reader(
+    settings: &Settings,
+    writer: &DatabaseConnection,
+) -> Result<DatabaseConnection, DbErr> {
+    if !settings.is_sqlite() {
+        return Ok(writer.clone());
+    }
+    let mut opts = ConnectOptions::new(settings.database_url());
+    opts.sqlx_logging(false)
+        .acquire_timeout(Duration::from_secs(30))
+        .max_connections(4)
+        .min_connections(1)
+        .idle_timeout(None)
+        .max_lifetime(None);
+    opts.map_sqlx_sqlite_opts(|o| {
+        o.read_only(true)
+            .create_if_missing(false)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+    });
+    Database::connect(opts).await
+}
+
 fn sqlite_path(url: &str) -> Option<String> {
     let rest = url
         .strip_prefix("sqlite://")

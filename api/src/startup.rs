@@ -38,6 +38,7 @@ impl Application {
         std::fs::create_dir_all(&settings.data_dir)?;
         let db = db::connect(&settings).await?;
         Migrator::up(&db, None).await?;
+        let read_db = db::connect_reader(&settings, &db).await?;
         let secret = bootstrap::jwt_secret(&settings)?;
         let jobs_config = settings.jobs_config();
         let job_list = jobs::runner::default_jobs(&jobs_config);
@@ -47,6 +48,7 @@ impl Application {
         );
         let state = AppState {
             db,
+            read_db,
             clock,
             jobs,
             jwt: JwtKeys::new(

@@ -8,7 +8,11 @@ use std::sync::Arc;
 /// What handlers and services need: the database, time, keys and settings.
 #[derive(Clone)]
 pub struct AppState {
+    /// The writer: every transaction and every write goes here.
     pub db: DatabaseConnection,
+    /// Plain reads outside a transaction. On SQLite a separate read-only pool (WAL lets readers
+    /// run beside the single writer connection); on PostgreSQL the same pool as `db`.
+    pub read_db: DatabaseConnection,
     pub clock: Arc<dyn Clock>,
     pub jwt: JwtKeys,
     pub passwords: PasswordPolicy,

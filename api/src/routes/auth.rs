@@ -64,7 +64,7 @@ pub async fn logout(
     responses((status = 200, body = UserView), (status = 401, body = Problem, content_type = "application/problem+json")))]
 #[get("/me")]
 pub async fn me(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(svc::me(&state.db, user.id).await?))
+    Ok(HttpResponse::Ok().json(svc::me(&state.read_db, user.id).await?))
 }
 
 /// Registers the routes.

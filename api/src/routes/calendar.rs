@@ -30,7 +30,7 @@ pub async fn days(
     _user: AuthUser,
     q: web::Query<RangeQuery>,
 ) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(svc::days(&state.db, &state.calendar, q.from, q.to).await?))
+    Ok(HttpResponse::Ok().json(svc::days(&state.read_db, &state.calendar, q.from, q.to).await?))
 }
 
 /// Marks a date as holiday or make-up workday (admin).
@@ -77,7 +77,7 @@ pub async fn delete_day(
     responses((status = 200, body = SettingsDto)))]
 #[get("/calendar/settings")]
 pub async fn get_settings(state: web::Data<AppState>, _user: AuthUser) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(svc::get_settings(&state.db, &state.calendar).await?))
+    Ok(HttpResponse::Ok().json(svc::get_settings(&state.read_db, &state.calendar).await?))
 }
 
 /// Replaces time zone and working hours (admin).
@@ -112,10 +112,8 @@ pub async fn deadline(
     _user: AuthUser,
     body: web::Json<DeadlineInput>,
 ) -> AppResult<HttpResponse> {
-    Ok(
-        HttpResponse::Ok()
-            .json(svc::deadline(&state.db, &state.calendar, body.into_inner()).await?),
-    )
+    Ok(HttpResponse::Ok()
+        .json(svc::deadline(&state.read_db, &state.calendar, body.into_inner()).await?))
 }
 
 /// Registers the routes.

@@ -53,7 +53,7 @@ pub async fn list(
     user: AuthUser,
     page: web::Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(svc::list(&state.db, &user, &page).await?))
+    Ok(HttpResponse::Ok().json(svc::list(&state.read_db, &user, &page).await?))
 }
 
 /// One chain with its members and banks.
@@ -65,7 +65,7 @@ pub async fn get(
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(svc::get(&state.db, &user, *id).await?))
+    Ok(HttpResponse::Ok().json(svc::get(&state.read_db, &user, *id).await?))
 }
 
 /// Adds an enterprise to a chain or changes its role (admin, the chain's office).

@@ -58,7 +58,10 @@ pub async fn list(
     filter: web::Query<OrganizationFilter>,
     page: web::Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(svc::list(&state.db, &user, filter.into_inner(), &page).await?))
+    Ok(
+        HttpResponse::Ok()
+            .json(svc::list(&state.read_db, &user, filter.into_inner(), &page).await?),
+    )
 }
 
 /// One organization with its qualifications.
@@ -71,7 +74,7 @@ pub async fn get(
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(svc::get(&state.db, &user, *id).await?))
+    Ok(HttpResponse::Ok().json(svc::get(&state.read_db, &user, *id).await?))
 }
 
 /// Self-registration of an enterprise (no auth); it starts unverified.

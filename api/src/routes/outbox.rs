@@ -44,7 +44,7 @@ pub async fn list(
         limit: q.limit,
         cursor: q.cursor,
     };
-    Ok(HttpResponse::Ok().json(svc::list(&state.db, &user, q.status, &page).await?))
+    Ok(HttpResponse::Ok().json(svc::list(&state.read_db, &user, q.status, &page).await?))
 }
 
 /// Puts a failed mail back in the queue with fresh attempts (admin); 409 unless it failed.
