@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_foundation;
 mod m20261123_000002_calendar_seed;
 mod m20261123_000003_jobs_mail;
+mod util;
 
 /// Every migration, in order.
 pub struct Migrator;

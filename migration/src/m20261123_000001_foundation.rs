@@ -1,40 +1,10 @@
 //! Organizations, users, auth, chains, calendar, idempotency keys and the audit log.
 
+use crate::util::{fk, index, ts, ts_null};
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn ts(name: &'static str) -> ColumnDef {
-    timestamp_with_time_zone(name)
-}
-
-fn ts_null(name: &'static str) -> ColumnDef {
-    timestamp_with_time_zone_null(name)
-}
-
-fn fk(
-    from_table: &'static str,
-    col: &'static str,
-    to_table: &'static str,
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(format!("fk_{from_table}_{col}"))
-        .from(from_table, col)
-        .to(to_table, "id")
-        .on_delete(ForeignKeyAction::Restrict)
-        .to_owned()
-}
-
-fn index(table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
-    let mut stmt = Index::create();
-    stmt.name(format!("ix_{table}_{}", cols.join("_")))
-        .table(table);
-    for c in cols {
-        stmt.col(*c);
-    }
-    stmt.to_owned()
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

@@ -1,17 +1,10 @@
 //! Background jobs (leases, run history) and the mail outbox.
 
+use crate::util::{ts, ts_null};
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn ts(name: &'static str) -> ColumnDef {
-    timestamp_with_time_zone(name)
-}
-
-fn ts_null(name: &'static str) -> ColumnDef {
-    timestamp_with_time_zone_null(name)
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
