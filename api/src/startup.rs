@@ -12,8 +12,8 @@ use crate::{
     telemetry::{self, RequestIdRootSpan},
 };
 use actix_web::{
-    App, HttpRequest, HttpResponse, HttpServer, ResponseError,
-    body::{BoxBody, EitherBody, MessageBody},
+    App, HttpRequest, HttpResponse, HttpServer,
+    body::{BoxBody, MessageBody},
     dev::{Server, ServiceResponse},
     error::{JsonPayloadError, PathError, QueryPayloadError},
     http::header::{CONTENT_TYPE, HeaderValue},
@@ -226,13 +226,7 @@ fn problem_body<B: MessageBody + 'static>(
         CONTENT_TYPE,
         HeaderValue::from_static("application/problem+json"),
     );
-    let _ = err.status_code();
     Ok(ErrorHandlerResponse::Response(
-        ServiceResponse::new(req, resp)
-            .map_into_right_body::<B>()
-            .map_body(|_, b| match b {
-                EitherBody::Left { body } => EitherBody::Left { body },
-                EitherBody::Right { body } => EitherBody::Right { body },
-            }),
+        ServiceResponse::new(req, resp).map_into_right_body::<B>(),
     ))
 }

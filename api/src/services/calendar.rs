@@ -292,10 +292,10 @@ pub async fn put_day(
     }
     .record(conn, before.as_ref(), Some(&after))
     .await?;
-    let cal = Calendar::new(CalendarSettings::default(), [(date, model.kind.into())]);
     Ok(DayView {
         date,
-        working: cal.is_working_day(date),
+        // An exception decides the day by itself: a holiday is off, a make-up day is worked.
+        working: model.kind == ExceptionKind::Workday,
         kind: model.kind.into(),
         name: model.name,
         name_en: None,
