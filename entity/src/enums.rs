@@ -262,3 +262,170 @@ impl From<ExceptionKind> for crate::calendar::DayKind {
         }
     }
 }
+
+/// What an appeal (诉求) is about; SLA policies and routing rules are per category.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::N(32))",
+    rename_all = "snake_case"
+)]
+#[serde(rename_all = "snake_case")]
+pub enum AppealCategory {
+    Financing,
+    Land,
+    Energy,
+    Permits,
+    Logistics,
+    Talent,
+    Technology,
+    Market,
+    Policy,
+    Other,
+}
+label_impl!(AppealCategory {
+    Financing => "融资",
+    Land => "用地",
+    Energy => "能源要素",
+    Permits => "审批许可",
+    Logistics => "物流",
+    Talent => "人才",
+    Technology => "科技创新",
+    Market => "市场拓展",
+    Policy => "政策咨询",
+    Other => "其他",
+});
+
+/// Where an appeal stands.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::N(32))",
+    rename_all = "snake_case"
+)]
+#[serde(rename_all = "snake_case")]
+pub enum AppealStatus {
+    /// Waiting for the service centre to route it.
+    Submitted,
+    Assigned,
+    Replied,
+    OpinionGiven,
+    Resolved,
+    Closed,
+    /// Paused: the department asked the enterprise for more information.
+    AwaitingEnterprise,
+    Withdrawn,
+    Reopened,
+}
+label_impl!(AppealStatus {
+    Submitted => "待分派",
+    Assigned => "已分派",
+    Replied => "已响应",
+    OpinionGiven => "已出具意见",
+    Resolved => "已办结",
+    Closed => "已关闭",
+    AwaitingEnterprise => "待企业补充",
+    Withdrawn => "已撤回",
+    Reopened => "重办中",
+});
+
+impl AppealStatus {
+    /// Still being worked on: counts as open on dashboards and may be withdrawn.
+    pub fn is_open(self) -> bool {
+        !matches!(self, Self::Resolved | Self::Closed | Self::Withdrawn)
+    }
+}
+
+/// The three service-level clocks of an appeal.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::N(16))",
+    rename_all = "snake_case"
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockKind {
+    /// First answer (1 working day by default).
+    Reply,
+    /// A clear opinion (3 working days).
+    Opinion,
+    /// Closed (5 working days).
+    Close,
+}
+label_impl!(ClockKind {
+    Reply => "响应",
+    Opinion => "出具意见",
+    Close => "办结",
+});
+
+/// Why a supervision (督办) record exists.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::N(16))",
+    rename_all = "snake_case"
+)]
+#[serde(rename_all = "snake_case")]
+pub enum SupervisionSource {
+    /// The service centre supervised by hand.
+    Manual,
+    /// The monitor found a clock past its due time (level 1).
+    Breach,
+    /// Still unmet one working day after the breach (level 2).
+    Escalation,
+}
+label_impl!(SupervisionSource {
+    Manual => "人工督办",
+    Breach => "超时督办",
+    Escalation => "升级督办",
+});

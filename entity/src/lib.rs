@@ -3,9 +3,13 @@
 pub mod calendar;
 pub mod clock;
 pub mod enums;
+pub mod sla;
 pub mod uscc;
 pub mod working_days;
 
+pub mod appeal;
+pub mod appeal_assignment;
+pub mod appeal_event;
 pub mod audit_log;
 pub mod calendar_day;
 pub mod calendar_setting;
@@ -21,4 +25,8 @@ pub mod mail_outbox;
 pub mod organization;
 pub mod qualification;
 pub mod refresh_token;
+pub mod routing_rule;
+pub mod sla_clock;
+pub mod sla_policy;
+pub mod supervision;
 pub mod user;

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_foundation;
 mod m20261123_000002_calendar_seed;
 mod m20261123_000003_jobs_mail;
+mod m20261123_000004_appeals;
 mod util;
 
 /// Every migration, in order.
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_foundation::Migration),
             Box::new(m20261123_000002_calendar_seed::Migration),
             Box::new(m20261123_000003_jobs_mail::Migration),
+            Box::new(m20261123_000004_appeals::Migration),
         ]
     }
 }

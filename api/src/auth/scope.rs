@@ -3,7 +3,10 @@
 //! An object outside the caller's scope answers 404, exactly like one that does not exist.
 
 use super::AuthUser;
-use entity::{chain, chain_bank, chain_member, enums::OrgKind, enums::Role, organization};
+use entity::{
+    appeal, appeal_assignment, chain, chain_bank, chain_member, enums::OrgKind, enums::Role,
+    organization,
+};
 use sea_orm::{
     ColumnTrait, Condition,
     sea_query::{Expr, ExprTrait, Query, SelectStatement},
@@ -104,4 +107,35 @@ pub async fn chain_office_has_member(
         .count(conn)
         .await?;
     Ok(n > 0)
+}
+
+/// Appeals the caller may see: an enterprise its own, a department those assigned to it now or
+/// before, a chain office those of its chains, the service centre and admins all; banks and fund
+/// offices none.
+pub fn appeals(user: &AuthUser) -> Condition {
+    let Some(org) = user.organization_id else {
+        return match user.role {
+            Role::Admin => Condition::all(),
+            _ => nothing(),
+        };
+    };
+    match user.role {
+        Role::Admin | Role::ServiceCenter => Condition::all(),
+        Role::Enterprise => Condition::all().add(appeal::Column::EnterpriseId.eq(org)),
+        Role::Department => Condition::any()
+            .add(appeal::Column::DepartmentId.eq(org))
+            .add(
+                appeal::Column::Id.in_subquery(
+                    Query::select()
+                        .column(appeal_assignment::Column::AppealId)
+                        .from(appeal_assignment::Entity)
+                        .and_where(appeal_assignment::Column::DepartmentId.eq(org))
+                        .to_owned(),
+                ),
+            ),
+        Role::ChainOffice => {
+            Condition::all().add(appeal::Column::ChainId.in_subquery(chains_of_office(org)))
+        }
+        Role::Bank | Role::FundOffice => nothing(),
+    }
 }

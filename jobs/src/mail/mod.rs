@@ -6,6 +6,6 @@ pub mod outbox;
 pub mod templates;
 pub mod transport;
 
-pub use outbox::enqueue;
+pub use outbox::{enqueue, enqueue_at, enqueue_for_office};
 pub use templates::Template;
 pub use transport::Mailer;

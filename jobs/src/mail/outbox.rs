@@ -3,6 +3,7 @@
 
 use super::templates::Template;
 use chrono::{DateTime, Utc};
+use entity::calendar::Calendar;
 use entity::mail_outbox::{self, MailStatus};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr};
 use uuid::Uuid;
@@ -14,6 +15,29 @@ pub const MESSAGE_ID_DOMAIN: &str = "liantong.local";
 pub async fn enqueue(
     conn: &impl ConnectionTrait,
     now: DateTime<Utc>,
+    to: &str,
+    template: &Template,
+) -> Result<mail_outbox::Model, DbErr> {
+    enqueue_at(conn, now, now, to, template).await
+}
+
+/// Queues a mail to an official: held until the next working-hours opening of `calendar`
+/// (no 2 a.m. or Sunday mail), sent at once inside working hours.
+pub async fn enqueue_for_office(
+    conn: &impl ConnectionTrait,
+    calendar: &Calendar,
+    now: DateTime<Utc>,
+    to: &str,
+    template: &Template,
+) -> Result<mail_outbox::Model, DbErr> {
+    enqueue_at(conn, now, calendar.next_opening(now), to, template).await
+}
+
+/// Queues `template` for `to`, to be sent from `send_after` on.
+pub async fn enqueue_at(
+    conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    send_after: DateTime<Utc>,
     to: &str,
     template: &Template,
 ) -> Result<mail_outbox::Model, DbErr> {
@@ -33,7 +57,7 @@ pub async fn enqueue(
         subject: Set(subject),
         status: Set(MailStatus::Pending),
         attempts: Set(0),
-        next_attempt_at: Set(now),
+        next_attempt_at: Set(send_after.max(now)),
         last_error: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
