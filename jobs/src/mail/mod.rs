@@ -3,6 +3,7 @@
 
 pub mod dispatch;
 pub mod outbox;
+pub mod recipients;
 pub mod templates;
 pub mod transport;
 
