@@ -21,6 +21,60 @@ pub enum Template {
         started_at: String,
         error: String,
     },
+    /// To a department when an appeal is assigned, transferred or reopened to it
+    /// (`action_label`: 分派, 转办, 重办); due times are local time text.
+    AppealAssigned {
+        department_name: String,
+        number: String,
+        title: String,
+        category_label: String,
+        action_label: String,
+        reply_due: String,
+        close_due: String,
+        note: Option<String>,
+    },
+    /// To a department when the service centre supervises (督办) one of its appeals by hand.
+    AppealSupervised {
+        department_name: String,
+        number: String,
+        title: String,
+        level: i32,
+        note: Option<String>,
+    },
+    /// To the enterprise when its appeal moves (已响应, 已出具意见, 需补充材料, 已办结).
+    AppealUpdate {
+        enterprise_name: String,
+        number: String,
+        title: String,
+        action_label: String,
+        message: String,
+    },
+    /// To the department before a clock's due time (`remaining`: working time, e.g. "2 小时").
+    SlaWarning {
+        department_name: String,
+        number: String,
+        title: String,
+        clock_label: String,
+        due_at: String,
+        remaining: String,
+    },
+    /// To the department and the service centres when a clock passes its due time.
+    SlaBreach {
+        department_name: String,
+        number: String,
+        title: String,
+        clock_label: String,
+        due_at: String,
+    },
+    /// To the chain's office (or the service centres) when a breached clock is still unmet.
+    SlaEscalation {
+        department_name: String,
+        number: String,
+        title: String,
+        clock_label: String,
+        due_at: String,
+        breached_at: String,
+    },
 }
 
 /// A rendered mail.
@@ -40,25 +94,28 @@ pub enum TemplateError {
     Data(#[from] serde_json::Error),
 }
 
-const SOURCES: &[(&str, &str)] = &[
-    (
-        "welcome.subject.txt",
-        include_str!("../../templates/welcome.subject.txt"),
-    ),
-    ("welcome.txt", include_str!("../../templates/welcome.txt")),
-    ("welcome.html", include_str!("../../templates/welcome.html")),
-    (
-        "job_failed.subject.txt",
-        include_str!("../../templates/job_failed.subject.txt"),
-    ),
-    (
-        "job_failed.txt",
-        include_str!("../../templates/job_failed.txt"),
-    ),
-    (
-        "job_failed.html",
-        include_str!("../../templates/job_failed.html"),
-    ),
+/// The subject, text and HTML sources of template `name`, compiled in.
+macro_rules! sources {
+    ($name:literal) => {
+        (
+            $name,
+            include_str!(concat!("../../templates/", $name, ".subject.txt")),
+            include_str!(concat!("../../templates/", $name, ".txt")),
+            include_str!(concat!("../../templates/", $name, ".html")),
+        )
+    };
+}
+
+/// Each template: name, subject, plain text, HTML.
+const SOURCES: &[(&str, &str, &str, &str)] = &[
+    sources!("welcome"),
+    sources!("job_failed"),
+    sources!("appeal_assigned"),
+    sources!("appeal_supervised"),
+    sources!("appeal_update"),
+    sources!("sla_warning"),
+    sources!("sla_breach"),
+    sources!("sla_escalation"),
 ];
 
 fn env() -> &'static Environment<'static> {
@@ -67,9 +124,12 @@ fn env() -> &'static Environment<'static> {
         let mut env = Environment::new();
         // `.html` templates auto-escape (minijinja's default by extension); the sources are
         // compiled into the binary and checked by the unit tests below.
-        for (name, src) in SOURCES {
-            if let Err(e) = env.add_template(name, src) {
-                tracing::error!(template = name, error = %e, "invalid mail template");
+        for (name, subject, text, html) in SOURCES {
+            for (suffix, src) in [(".subject.txt", subject), (".txt", text), (".html", html)] {
+                let file = format!("{name}{suffix}");
+                if let Err(e) = env.add_template_owned(file.clone(), *src) {
+                    tracing::error!(template = %file, error = %e, "invalid mail template");
+                }
             }
         }
         env
@@ -77,11 +137,17 @@ fn env() -> &'static Environment<'static> {
 }
 
 impl Template {
-    /// The stored name (`welcome`, `job_failed`).
+    /// The stored name (`welcome`, `job_failed`, ...), also the template files' stem.
     pub fn name(&self) -> &'static str {
         match self {
             Template::Welcome { .. } => "welcome",
             Template::JobFailed { .. } => "job_failed",
+            Template::AppealAssigned { .. } => "appeal_assigned",
+            Template::AppealSupervised { .. } => "appeal_supervised",
+            Template::AppealUpdate { .. } => "appeal_update",
+            Template::SlaWarning { .. } => "sla_warning",
+            Template::SlaBreach { .. } => "sla_breach",
+            Template::SlaEscalation { .. } => "sla_escalation",
         }
     }
 
@@ -190,6 +256,107 @@ mod tests {
             Template::from_stored(t.name(), &t.data_json().expect("json")).expect("reads back");
         assert_eq!(back, t);
         assert!(back.render().expect("renders").text.contains("后台任务“x”"));
+    }
+
+    fn appeal_templates() -> Vec<Template> {
+        vec![
+            Template::AppealAssigned {
+                department_name: "市工信局".into(),
+                number: "SQ20261123-000001".into(),
+                title: "厂房<用电>扩容".into(),
+                category_label: "用能".into(),
+                action_label: "转办".into(),
+                reply_due: "2026-03-03 09:00".into(),
+                close_due: "2026-03-09 09:00".into(),
+                note: Some("请优先办理".into()),
+            },
+            Template::AppealSupervised {
+                department_name: "市工信局".into(),
+                number: "SQ20261123-000001".into(),
+                title: "厂房<用电>扩容".into(),
+                level: 1,
+                note: None,
+            },
+            Template::AppealUpdate {
+                enterprise_name: "苏州链科技有限公司".into(),
+                number: "SQ20261123-000001".into(),
+                title: "厂房<用电>扩容".into(),
+                action_label: "已响应".into(),
+                message: "已联系供电公司".into(),
+            },
+            Template::SlaWarning {
+                department_name: "市工信局".into(),
+                number: "SQ20261123-000001".into(),
+                title: "厂房<用电>扩容".into(),
+                clock_label: "响应".into(),
+                due_at: "2026-03-03 09:00".into(),
+                remaining: "2 小时".into(),
+            },
+            Template::SlaBreach {
+                department_name: "市工信局".into(),
+                number: "SQ20261123-000001".into(),
+                title: "厂房<用电>扩容".into(),
+                clock_label: "响应".into(),
+                due_at: "2026-03-03 09:00".into(),
+            },
+            Template::SlaEscalation {
+                department_name: "市工信局".into(),
+                number: "SQ20261123-000001".into(),
+                title: "厂房<用电>扩容".into(),
+                clock_label: "响应".into(),
+                due_at: "2026-03-03 09:00".into(),
+                breached_at: "2026-03-03 09:00".into(),
+            },
+        ]
+    }
+
+    #[test]
+    fn appeal_templates_render_with_number_in_subject_and_escaped_html() {
+        for t in appeal_templates() {
+            let r = t
+                .render()
+                .unwrap_or_else(|e| panic!("{} renders: {e}", t.name()));
+            assert!(r.subject.contains("SQ20261123-000001"), "{}", r.subject);
+            assert!(!r.subject.contains('\n'));
+            assert!(r.text.contains("SQ20261123-000001"), "{}", r.text);
+            assert!(r.html.contains("&lt;用电&gt;"), "{}", r.html);
+            assert!(!r.html.contains("<用电>"), "{}", r.html);
+            let back =
+                Template::from_stored(t.name(), &t.data_json().expect("json")).expect("reads back");
+            assert_eq!(back, t);
+        }
+    }
+
+    #[test]
+    fn sla_subjects_name_the_clock() {
+        let subjects: Vec<String> = appeal_templates()
+            .iter()
+            .map(|t| t.subject().expect("subject"))
+            .collect();
+        assert_eq!(
+            subjects[3],
+            "【临期提醒】诉求 SQ20261123-000001 响应时限将至"
+        );
+        assert_eq!(subjects[4], "【超时督办】诉求 SQ20261123-000001 响应超时");
+        assert_eq!(
+            subjects[5],
+            "【升级督办】诉求 SQ20261123-000001 响应超时未办"
+        );
+    }
+
+    #[test]
+    fn optional_note_is_left_out_when_absent() {
+        let ts = appeal_templates();
+        let assigned = ts[0].render().expect("renders");
+        assert!(
+            assigned.text.contains("说明：请优先办理"),
+            "{}",
+            assigned.text
+        );
+        assert!(assigned.text.contains("应答时限：2026-03-03 09:00"));
+        let supervised = ts[1].render().expect("renders");
+        assert!(!supervised.text.contains("督办意见"), "{}", supervised.text);
+        assert!(supervised.text.contains("第 1 级"));
     }
 
     #[test]
