@@ -53,6 +53,10 @@ pub struct Settings {
     pub argon2_m_cost_kib: u32,
     pub argon2_t_cost: u32,
     pub idempotency_ttl_secs: i64,
+    /// A department may return (退回) an appeal only this long after its assignment.
+    pub appeal_return_window_working_days: entity::working_days::WorkingDays,
+    /// An enterprise may reopen (重办) a resolved appeal this long after the resolution.
+    pub appeal_reopen_window_working_days: entity::working_days::WorkingDays,
 }
 
 /// Settings could not be read or are unsafe.
@@ -194,7 +198,9 @@ fn defaults() -> Result<config::ConfigBuilder<config::builder::DefaultState>, co
         .set_default("max_body_bytes", 1024 * 1024)?
         .set_default("argon2_m_cost_kib", 19 * 1024)?
         .set_default("argon2_t_cost", 2)?
-        .set_default("idempotency_ttl_secs", 24 * 3600)
+        .set_default("idempotency_ttl_secs", 24 * 3600)?
+        .set_default("appeal_return_window_working_days", "2")?
+        .set_default("appeal_reopen_window_working_days", "10")
 }
 
 #[cfg(test)]

@@ -14,6 +14,13 @@ pub struct OrganizationPage {
     pub next_cursor: Option<String>,
 }
 
+/// A page of appeals.
+#[derive(ToSchema)]
+pub struct AppealPage {
+    pub items: Vec<services::appeals::AppealView>,
+    pub next_cursor: Option<String>,
+}
+
 /// A page of chains.
 #[derive(ToSchema)]
 pub struct ChainPage {
@@ -53,14 +60,24 @@ impl Modify for BearerAuth {
         routes::chains::put_member, routes::chains::delete_member, routes::chains::put_bank, routes::chains::delete_bank,
         routes::calendar::days, routes::calendar::put_day, routes::calendar::delete_day,
         routes::calendar::get_settings, routes::calendar::put_settings, routes::calendar::deadline,
+        routes::appeals::create, routes::appeals::list, routes::appeals::get, routes::appeals::events,
+        routes::appeals::assign, routes::appeals::transfer, routes::appeals::return_, routes::appeals::reply,
+        routes::appeals::opinion, routes::appeals::resolve, routes::appeals::request_info, routes::appeals::supplement,
+        routes::appeals::extension, routes::appeals::extension_decision, routes::appeals::rate, routes::appeals::reopen,
+        routes::appeals::withdraw, routes::appeals::supervise,
+        routes::sla_admin::policies, routes::sla_admin::put_policy, routes::sla_admin::rules,
+        routes::sla_admin::put_rule, routes::sla_admin::delete_rule,
+        routes::dashboard::sla, routes::dashboard::sla_csv, routes::dashboard::at_risk,
         routes::jobs::list, routes::jobs::run, routes::outbox::list, routes::outbox::retry,
         openapi_json, crate::metrics::handler, crate::docs::index,
     ),
-    components(schemas(error::Problem, error::FieldError, OrganizationPage, ChainPage, routes::jobs::JobPage, routes::outbox::MailPage)),
+    components(schemas(error::Problem, error::FieldError, OrganizationPage, ChainPage, AppealPage, routes::jobs::JobPage, routes::outbox::MailPage,
+        services::dashboard::SlaDashboard, services::dashboard::SlaRow, services::dashboard::GroupBy,
+        services::dashboard::AtRiskPage, services::dashboard::AtRiskItem)),
     modifiers(&BearerAuth),
     tags(
         (name = "health"), (name = "auth"), (name = "organizations"), (name = "users"),
-        (name = "chains"), (name = "calendar"), (name = "jobs"), (name = "docs"),
+        (name = "chains"), (name = "calendar"), (name = "appeals"), (name = "dashboard"), (name = "jobs"), (name = "docs"),
     )
 )]
 pub struct ApiDoc;

@@ -1,12 +1,15 @@
 //! HTTP routes, one module per resource. Handlers extract, call one service, map the answer.
 
+pub mod appeals;
 pub mod auth;
 pub mod calendar;
 pub mod chains;
+pub mod dashboard;
 pub mod health;
 pub mod jobs;
 pub mod organizations;
 pub mod outbox;
+pub mod sla_admin;
 pub mod users;
 
 use crate::{error::AppResult, state::AppState};
@@ -32,7 +35,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     organizations::configure(cfg);
     users::configure(cfg);
     chains::configure(cfg);
+    dashboard::configure(cfg);
     calendar::configure(cfg);
     jobs::configure(cfg);
     outbox::configure(cfg);
+    appeals::configure(cfg);
+    sla_admin::configure(cfg);
 }

@@ -155,6 +155,28 @@ async fn settings_row(conn: &impl ConnectionTrait) -> AppResult<calendar_setting
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("calendar settings row missing")))
 }
 
+/// Builds the calendar stored in the database (settings and exceptions), uncached.
+async fn load(conn: &impl ConnectionTrait) -> AppResult<Calendar> {
+    let row = settings_row(conn).await?;
+    build(conn, &row).await
+}
+
+async fn build(conn: &impl ConnectionTrait, row: &calendar_setting::Model) -> AppResult<Calendar> {
+    let dto: SettingsDto = serde_json::from_str(&format!(
+        r#"{{"time_zone":{},"working_hours":{}}}"#,
+        serde_json::Value::String(row.time_zone.clone()),
+        row.working_hours
+    ))
+    .map_err(anyhow::Error::from)?;
+    let settings = parse_settings(&dto)
+        .map_err(|_| AppError::Internal(anyhow::anyhow!("stored calendar settings are invalid")))?;
+    let days = calendar_day::Entity::find().all(conn).await?;
+    Ok(Calendar::new(
+        settings,
+        days.into_iter().map(|d| (d.date, d.kind.into())),
+    ))
+}
+
 impl CalendarCache {
     /// The calendar in effect, reloaded when another writer moved the revision.
     pub async fn current(&self, conn: &impl ConnectionTrait) -> AppResult<Arc<Calendar>> {
@@ -165,20 +187,7 @@ impl CalendarCache {
         {
             return Ok(cal.clone());
         }
-        let dto: SettingsDto = serde_json::from_str(&format!(
-            r#"{{"time_zone":{},"working_hours":{}}}"#,
-            serde_json::Value::String(row.time_zone.clone()),
-            row.working_hours
-        ))
-        .map_err(anyhow::Error::from)?;
-        let settings = parse_settings(&dto).map_err(|_| {
-            AppError::Internal(anyhow::anyhow!("stored calendar settings are invalid"))
-        })?;
-        let days = calendar_day::Entity::find().all(conn).await?;
-        let cal = Arc::new(Calendar::new(
-            settings,
-            days.into_iter().map(|d| (d.date, d.kind.into())),
-        ));
+        let cal = Arc::new(build(conn, &row).await?);
         if let Ok(mut guard) = self.0.write() {
             *guard = Some((row.revision, cal.clone()));
         }
@@ -186,8 +195,17 @@ impl CalendarCache {
     }
 }
 
-/// Moves the calendar revision; callers recompute what depends on the calendar.
+/// Moves the calendar revision and recomputes, in the same transaction, the due times of every
+/// unmet SLA clock under the changed calendar.
 async fn bump_revision(conn: &impl ConnectionTrait, now: DateTime<Utc>) -> AppResult<()> {
+    bump(conn, now).await?;
+    let cal = load(conn).await?;
+    let changed = super::appeals::recompute_clocks(conn, &cal, now).await?;
+    tracing::info!(changed, "calendar changed: unmet clocks recomputed");
+    Ok(())
+}
+
+async fn bump(conn: &impl ConnectionTrait, now: DateTime<Utc>) -> AppResult<()> {
     calendar_setting::Entity::update_many()
         .col_expr(
             calendar_setting::Column::Revision,
