@@ -1,10 +1,13 @@
 //! Use-cases: each public function is one transaction's worth of work across aggregates.
 
+pub mod appeals;
+pub mod appeals_admin;
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;
 pub mod calendar;
 pub mod chains;
+pub mod dashboard;
 pub mod organizations;
 pub mod outbox;
 pub mod users;
