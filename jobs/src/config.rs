@@ -70,6 +70,8 @@ pub struct JobsConfig {
     pub tick: Duration,
     /// Period of the mail dispatcher.
     pub dispatch_every: TimeDelta,
+    /// Period of the SLA monitor (warnings, breaches, escalations).
+    pub sla_monitor_every: TimeDelta,
     /// Job history kept by the prune job.
     pub keep_runs: TimeDelta,
     /// Where job failures are reported; `None`: the active admin users' emails.
@@ -84,6 +86,7 @@ impl Default for JobsConfig {
             lease_ttl: TimeDelta::seconds(60),
             tick: Duration::from_secs(1),
             dispatch_every: TimeDelta::seconds(10),
+            sla_monitor_every: TimeDelta::seconds(60),
             keep_runs: TimeDelta::days(30),
             admin_email: None,
             mail: MailConfig::default(),
@@ -106,7 +109,8 @@ pub fn default_owner() -> String {
 
 impl JobsConfig {
     /// Reads `SMTP_URL`, `MAIL_DIR` (default `DATA_DIR/mail`), `MAIL_FROM`, `ADMIN_EMAIL`,
-    /// `MAIL_MAX_ATTEMPTS`, `SMTP_TIMEOUT_SECS`, `JOBS_LEASE_TTL_SECS`, `MAIL_DISPATCH_EVERY_SECS`.
+    /// `MAIL_MAX_ATTEMPTS`, `SMTP_TIMEOUT_SECS`, `JOBS_LEASE_TTL_SECS`, `MAIL_DISPATCH_EVERY_SECS`,
+    /// `SLA_MONITOR_EVERY_SECS`.
     pub fn from_env() -> anyhow::Result<Self> {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         let num = |k: &str| -> anyhow::Result<Option<i64>> {
@@ -138,6 +142,9 @@ impl JobsConfig {
         }
         if let Some(n) = num("MAIL_DISPATCH_EVERY_SECS")? {
             c.dispatch_every = TimeDelta::seconds(n.max(1));
+        }
+        if let Some(n) = num("SLA_MONITOR_EVERY_SECS")? {
+            c.sla_monitor_every = TimeDelta::seconds(n.max(1));
         }
         Ok(c)
     }

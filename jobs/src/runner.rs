@@ -97,6 +97,11 @@ pub fn default_jobs(config: &JobsConfig) -> Vec<Job> {
             Schedule::DailyAt(chrono::NaiveTime::from_hms_opt(3, 30, 0).unwrap_or_default()),
             |ctx, now| async move { crate::prune::run_once(&ctx, now).await },
         ),
+        Job::new(
+            crate::sla_monitor::JOB,
+            Schedule::Every(config.sla_monitor_every),
+            |ctx, now| async move { crate::sla_monitor::run_once(&ctx, now).await },
+        ),
     ]
 }
 
