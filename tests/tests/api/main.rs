@@ -1,6 +1,7 @@
 //! Integration tests: the real application over HTTP, on SQLite or PostgreSQL
 //! (`TEST_DATABASE_URL`). One binary, one module per area.
 
+mod appeals;
 mod audit;
 mod auth;
 mod calendar;
