@@ -40,6 +40,9 @@ pub struct DemoSummary {
     pub organizations: usize,
     /// Chains created.
     pub chains: usize,
+    /// Appeals replayed, and the actions taken on them.
+    pub appeals: usize,
+    pub appeal_actions: usize,
 }
 
 /// Loads the demo city into an empty database and prints the logins; skips a non-empty one.
@@ -81,8 +84,11 @@ pub async fn load_into(state: &AppState) -> anyhow::Result<Option<DemoSummary>> 
         serial: 0,
         organizations: 0,
     };
-    let summary = loader.run().await?;
+    let mut summary = loader.run().await?;
     txn.commit().await?;
+    let appeals = crate::demo_appeals::load(state, &summary.password).await?;
+    summary.appeals = appeals.appeals;
+    summary.appeal_actions = appeals.actions;
     Ok(Some(summary))
 }
 
@@ -90,8 +96,8 @@ fn print_summary(s: &DemoSummary) {
     let orgs: HashMap<&str, &str> = LOGINS.iter().map(|l| (l.username, l.org_name)).collect();
     println!();
     println!(
-        "Demo city loaded: {} organizations, {} chains.",
-        s.organizations, s.chains
+        "Demo city loaded: {} organizations, {} chains, {} appeals ({} actions over 8 weeks).",
+        s.organizations, s.chains, s.appeals, s.appeal_actions
     );
     println!("Every demo login below uses the password: {}", s.password);
     println!();
@@ -266,6 +272,8 @@ impl Loader<'_> {
             password,
             organizations: self.organizations,
             chains: chain_ids.len(),
+            appeals: 0,
+            appeal_actions: 0,
         })
     }
 

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod demo_appeals;
 pub mod docs;
 pub mod error;
 pub mod idempotency;

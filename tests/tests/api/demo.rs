@@ -103,3 +103,66 @@ async fn demo_city_loads_once_and_every_role_can_log_in() {
         .expect(200);
     assert_eq!(after.body["items"].as_array().map(Vec::len), Some(60));
 }
+
+#[tokio::test]
+async fn demo_appeals_cover_every_stage_with_clocks_from_the_engine() {
+    use entity::{appeal, enums::AppealStatus, sla_clock, supervision};
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    use std::collections::HashMap;
+
+    let app = spawn_app().await;
+    let summary = api::demo::load_into(&app.state)
+        .await
+        .expect("demo loads")
+        .expect("an empty database gets the demo");
+    assert!(
+        (280..=300).contains(&summary.appeals),
+        "{} appeals",
+        summary.appeals
+    );
+    let all = appeal::Entity::find().all(&app.db).await.expect("appeals");
+    let mut by_status: HashMap<AppealStatus, usize> = HashMap::new();
+    for a in &all {
+        *by_status.entry(a.status).or_default() += 1;
+    }
+    eprintln!("demo statuses: {by_status:?}");
+    for s in [
+        AppealStatus::Closed,
+        AppealStatus::Resolved,
+        AppealStatus::Withdrawn,
+        AppealStatus::Replied,
+    ] {
+        assert!(by_status.get(&s).copied().unwrap_or(0) > 0, "no {s:?} appeal");
+    }
+    assert!(all.iter().any(|a| a.reopen_count > 0), "none reopened");
+    let clocks = sla_clock::Entity::find().all(&app.db).await.expect("clocks");
+    let late = clocks
+        .iter()
+        .filter(|c| c.met_at.is_some_and(|m| m > c.due_at))
+        .count();
+    let on_time = clocks
+        .iter()
+        .filter(|c| c.met_at.is_some_and(|m| m <= c.due_at))
+        .count();
+    eprintln!("demo clocks: {} on time, {late} late", on_time);
+    assert!(on_time > late && late > 0);
+    let breached = clocks.iter().filter(|c| c.breached_at.is_some()).count();
+    let escalated = clocks.iter().filter(|c| c.escalated_at.is_some()).count();
+    assert!(breached > 0 && escalated > 0, "{breached} / {escalated}");
+    let supervised = supervision::Entity::find()
+        .filter(supervision::Column::Level.eq(2))
+        .count(&app.db)
+        .await
+        .expect("supervisions");
+    assert!(supervised > 0);
+    // The replayed history queued no mail.
+    let mails = entity::mail_outbox::Entity::find()
+        .count(&app.db)
+        .await
+        .expect("outbox");
+    assert_eq!(mails, 0);
+    // The demo service-centre login sees them all.
+    let center = app.login("demo-center", &summary.password).await;
+    let page = app.get("/appeals?limit=200", &center).await.expect(200);
+    assert_eq!(page.body["items"].as_array().map(Vec::len), Some(200));
+}
