@@ -1,0 +1,523 @@
+//! The SLA monitor: warnings, breaches and escalations fire once per clock, record supervisions
+//! and timeline events, mail the right people (held to office hours), and stay single when two
+//! monitors run at once.
+
+use chrono::{DateTime, TimeZone, Utc};
+use chrono_tz::Asia::Shanghai;
+use entity::{
+    appeal_event,
+    clock::Clock,
+    enums::{ClockKind, SupervisionSource},
+    mail_outbox, sla_clock, supervision,
+};
+use jobs::{
+    mail::dispatch,
+    sla_monitor::{self, PassReport},
+};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde_json::{Value, json};
+use std::collections::HashSet;
+use tests::{TestApp, spawn_app};
+use uuid::Uuid;
+
+const DEPT_MAIL: &str = "gongxin@example.cn";
+const CENTRE_MAIL: &str = "fuwu@example.cn";
+const OFFICE_MAIL: &str = "lianzhang@example.cn";
+const ENTERPRISE_MAIL: &str = "qiye@example.cn";
+
+/// An instant given in Shanghai local time.
+fn sh(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
+    Shanghai
+        .with_ymd_and_hms(y, mo, d, h, mi, 0)
+        .single()
+        .expect("valid local time")
+        .with_timezone(&Utc)
+}
+
+/// A department, a service centre, an enterprise with a user and optionally a chain with its
+/// office, each organization with its own contact address.
+struct City {
+    app: TestApp,
+    admin: String,
+    dept: Uuid,
+    dept_token: String,
+    ent_token: String,
+    chain: Option<String>,
+}
+
+async fn org(app: &TestApp, admin: &str, kind: &str, name: &str, mail: &str) -> String {
+    let mut body = json!({"kind": kind, "name": name, "contact_email": mail});
+    if kind == "enterprise" {
+        body["uscc"] = json!(tests::random_uscc());
+    }
+    app.post("/organizations", admin, body)
+        .await
+        .expect(201)
+        .id()
+}
+
+async fn city(with_chain: bool) -> City {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    org(
+        &app,
+        &admin,
+        "service_center",
+        "市企业服务中心",
+        CENTRE_MAIL,
+    )
+    .await;
+    let dept = org(&app, &admin, "department", "市工信局", DEPT_MAIL).await;
+    let dept_token = app.user_token(&admin, "department", Some(&dept)).await;
+    let ent = org(
+        &app,
+        &admin,
+        "enterprise",
+        "南通某电子公司",
+        ENTERPRISE_MAIL,
+    )
+    .await;
+    let ent_token = app.user_token(&admin, "enterprise", Some(&ent)).await;
+    let chain = if with_chain {
+        let office = org(&app, &admin, "chain_office", "电子信息链长办", OFFICE_MAIL).await;
+        let body =
+            json!({"code": "EI", "name": "电子信息产业链", "office_organization_id": office});
+        Some(app.post("/chains", &admin, body).await.expect(201).id())
+    } else {
+        None
+    };
+    app.put(
+        "/routing-rules/energy",
+        &admin,
+        json!({"department_id": dept}),
+    )
+    .await
+    .expect(200);
+    City {
+        app,
+        admin,
+        dept: dept.parse().expect("uuid"),
+        dept_token,
+        ent_token,
+        chain,
+    }
+}
+
+impl City {
+    /// Submits an energy appeal (routed to the department at once); returns the answer body.
+    async fn submit(&self, title: &str) -> Value {
+        let mut body =
+            json!({"title": title, "content": "新厂房需增容 2000kVA", "category": "energy"});
+        if let Some(chain) = &self.chain {
+            body["chain_id"] = json!(chain);
+        }
+        let a = self
+            .app
+            .post("/appeals", &self.ent_token, body)
+            .await
+            .expect(201)
+            .body;
+        assert_eq!(a["status"], "assigned", "{a}");
+        a
+    }
+
+    /// Moves the mock clock to `t`.
+    fn at(&self, t: DateTime<Utc>) {
+        self.app.clock.set(t);
+    }
+
+    /// One monitor pass at the clock's time.
+    async fn pass(&self) -> PassReport {
+        let cal = self
+            .app
+            .jobs
+            .context()
+            .calendar
+            .current(&self.app.db)
+            .await
+            .expect("calendar");
+        sla_monitor::run_pass(&self.app.db, &cal, self.app.clock.now())
+            .await
+            .expect("monitor pass")
+    }
+
+    /// Sends what the outbox has due.
+    async fn dispatch(&self) -> u64 {
+        dispatch::run_once(self.app.jobs.context(), self.app.clock.now())
+            .await
+            .expect("dispatch step")
+    }
+
+    async fn outbox(&self, template: &str) -> Vec<mail_outbox::Model> {
+        mail_outbox::Entity::find()
+            .filter(mail_outbox::Column::Template.eq(template))
+            .order_by_asc(mail_outbox::Column::Recipient)
+            .all(&self.app.db)
+            .await
+            .expect("outbox")
+    }
+
+    async fn clock(&self, appeal: &Value, kind: ClockKind) -> sla_clock::Model {
+        let id: Uuid = appeal["id"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .expect("id");
+        sla_clock::Entity::find()
+            .filter(sla_clock::Column::AppealId.eq(id))
+            .filter(sla_clock::Column::Kind.eq(kind))
+            .one(&self.app.db)
+            .await
+            .expect("query")
+            .expect("clock")
+    }
+
+    async fn supervisions(&self) -> Vec<supervision::Model> {
+        supervision::Entity::find()
+            .order_by_asc(supervision::Column::Id)
+            .all(&self.app.db)
+            .await
+            .expect("supervisions")
+    }
+
+    async fn events(&self, action: &str) -> Vec<appeal_event::Model> {
+        appeal_event::Entity::find()
+            .filter(appeal_event::Column::Action.eq(action))
+            .order_by_asc(appeal_event::Column::Id)
+            .all(&self.app.db)
+            .await
+            .expect("events")
+    }
+}
+
+fn report(warnings: u64, breaches: u64, escalations: u64) -> PassReport {
+    PassReport {
+        warnings,
+        breaches,
+        escalations,
+        failed: 0,
+    }
+}
+
+/// Equal but for blanks (the harness's decoder does not keep those between encoded words).
+fn same_text(a: &str, b: &str) -> bool {
+    let squeeze = |s: &str| s.split_whitespace().collect::<String>();
+    squeeze(a) == squeeze(b)
+}
+
+fn recipients(rows: &[mail_outbox::Model]) -> Vec<&str> {
+    rows.iter().map(|m| m.recipient.as_str()).collect()
+}
+
+#[tokio::test]
+async fn warning_breach_and_escalation_fire_once_each_with_supervisions_and_mail() {
+    let c = city(true).await;
+    let a = c.submit("用电增容").await;
+    let number = a["number"].as_str().expect("number").to_string();
+    let reply = c.clock(&a, ClockKind::Reply).await;
+    assert_eq!(reply.due_at, sh(2026, 3, 2, 17, 0));
+    assert_eq!(reply.warn_at, sh(2026, 3, 2, 15, 0));
+
+    assert_eq!(c.pass().await, report(0, 0, 0));
+    c.at(sh(2026, 3, 2, 14, 59));
+    assert_eq!(c.pass().await, report(0, 0, 0));
+
+    // Two working hours before the reply is due: one warning to the department.
+    c.at(sh(2026, 3, 2, 15, 0));
+    assert_eq!(c.pass().await, report(1, 0, 0));
+    assert_eq!(c.pass().await, report(0, 0, 0));
+    let warnings = c.outbox("sla_warning").await;
+    assert_eq!(recipients(&warnings), vec![DEPT_MAIL]);
+    assert_eq!(
+        warnings[0].subject,
+        format!("【临期提醒】诉求 {number} 响应时限将至")
+    );
+    assert!(warnings[0].data.contains("2 小时"), "{}", warnings[0].data);
+    assert!(warnings[0].data.contains("2026-03-02 17:00"));
+    assert_eq!(
+        warnings[0].next_attempt_at,
+        c.app.clock.now(),
+        "sent at once in office hours"
+    );
+    assert_eq!(c.dispatch().await, 2, "the assignment mail and the warning");
+    let sent = c.app.mail.messages();
+    let warning = sent
+        .iter()
+        .find(|m| m.subject().starts_with("【临期提醒】"))
+        .expect("warning delivered");
+    assert_eq!(warning.rcpt_to, vec![DEPT_MAIL.to_string()]);
+
+    // Due: a level-1 supervision, a timeline line and mail to the department and the centre.
+    c.at(sh(2026, 3, 2, 17, 0));
+    assert_eq!(c.pass().await, report(0, 1, 0));
+    assert_eq!(c.pass().await, report(0, 0, 0));
+    let reply = c.clock(&a, ClockKind::Reply).await;
+    assert_eq!(reply.breached_at, Some(sh(2026, 3, 2, 17, 0)));
+    assert_eq!(reply.escalate_at, Some(sh(2026, 3, 3, 17, 0)));
+    let sups = c.supervisions().await;
+    assert_eq!(sups.len(), 1);
+    assert_eq!(
+        (
+            sups[0].level,
+            sups[0].source,
+            sups[0].clock_id,
+            sups[0].department_id
+        ),
+        (1, SupervisionSource::Breach, Some(reply.id), Some(c.dept))
+    );
+    assert_eq!(sups[0].note.as_deref(), Some("响应时限已超时"));
+    let breach_events = c.events("breach").await;
+    assert_eq!(breach_events.len(), 1);
+    assert_eq!(breach_events[0].actor_id, None);
+    assert_eq!(breach_events[0].department_id, Some(c.dept));
+    assert_eq!(
+        breach_events[0].to_status,
+        entity::enums::AppealStatus::Assigned
+    );
+    assert!(
+        breach_events[0]
+            .note
+            .as_deref()
+            .unwrap_or_default()
+            .contains("响应")
+    );
+    let breaches = c.outbox("sla_breach").await;
+    assert_eq!(recipients(&breaches), vec![CENTRE_MAIL, DEPT_MAIL]);
+    for m in &breaches {
+        assert_eq!(m.subject, format!("【超时督办】诉求 {number} 响应超时"));
+        assert_eq!(
+            m.next_attempt_at,
+            sh(2026, 3, 3, 9, 0),
+            "17:00 is closing time"
+        );
+    }
+    // The timeline shows the breach too.
+    let id = a["id"].as_str().expect("id");
+    let timeline = c
+        .app
+        .get(&format!("/appeals/{id}/events"), &c.app.admin().await)
+        .await
+        .expect(200)
+        .body;
+    let text = timeline.to_string();
+    assert!(text.contains("\"breach\""), "{text}");
+
+    c.at(sh(2026, 3, 3, 9, 0));
+    assert_eq!(c.dispatch().await, 2);
+    let sent = c.app.mail.messages();
+    let mut breach_rcpts: Vec<String> = sent
+        .iter()
+        .filter(|m| same_text(&m.subject(), &format!("【超时督办】诉求 {number} 响应超时")))
+        .flat_map(|m| m.rcpt_to.clone())
+        .collect();
+    breach_rcpts.sort();
+    assert_eq!(breach_rcpts, vec![CENTRE_MAIL, DEPT_MAIL]);
+
+    // Still unmet one working day later: level 2, to the chain's office.
+    c.at(sh(2026, 3, 3, 16, 59));
+    assert_eq!(c.pass().await, report(0, 0, 0));
+    c.at(sh(2026, 3, 3, 17, 0));
+    assert_eq!(c.pass().await, report(0, 0, 1));
+    assert_eq!(c.pass().await, report(0, 0, 0));
+    let sups = c.supervisions().await;
+    assert_eq!(sups.len(), 2);
+    assert_eq!(
+        (sups[1].level, sups[1].source, sups[1].clock_id),
+        (2, SupervisionSource::Escalation, Some(reply.id))
+    );
+    assert_eq!(c.events("escalation").await.len(), 1);
+    let escalations = c.outbox("sla_escalation").await;
+    assert_eq!(recipients(&escalations), vec![OFFICE_MAIL]);
+    assert_eq!(
+        escalations[0].subject,
+        format!("【升级督办】诉求 {number} 响应超时未办")
+    );
+    c.at(sh(2026, 3, 4, 9, 0));
+    assert_eq!(c.dispatch().await, 1);
+    let sent = c.app.mail.messages();
+    let esc = sent
+        .iter()
+        .find(|m| m.subject().starts_with("【升级督办】"))
+        .expect("escalation delivered");
+    assert_eq!(esc.rcpt_to, vec![OFFICE_MAIL.to_string()]);
+
+    // Long after: the opinion and close clocks breach and escalate in one pass (their warnings
+    // are overdue and go silently), and nothing fires twice.
+    c.at(sh(2026, 3, 16, 10, 0));
+    assert_eq!(c.pass().await, report(0, 2, 2));
+    assert_eq!(c.pass().await, report(0, 0, 0));
+    let sups = c.supervisions().await;
+    assert_eq!(sups.len(), 6);
+    let keys: HashSet<(Option<Uuid>, i32)> = sups.iter().map(|s| (s.clock_id, s.level)).collect();
+    assert_eq!(keys.len(), 6);
+    assert_eq!(c.outbox("sla_warning").await.len(), 1);
+    let opinion = c.clock(&a, ClockKind::Opinion).await;
+    assert!(opinion.warned_at.is_some() && opinion.escalated_at.is_some());
+}
+
+#[tokio::test]
+async fn mail_from_a_night_pass_waits_for_the_next_working_opening() {
+    let c = city(true).await;
+    let a = c.submit("夜间超时").await;
+    assert_eq!(c.dispatch().await, 1, "the assignment mail");
+
+    // The monitor was down all evening; at 22:30 the reply clock is overdue.
+    c.at(sh(2026, 3, 2, 22, 30));
+    assert_eq!(c.pass().await, report(0, 1, 0));
+    let reply = c.clock(&a, ClockKind::Reply).await;
+    assert_eq!(
+        reply.warned_at,
+        Some(sh(2026, 3, 2, 22, 30)),
+        "warned silently"
+    );
+    assert!(c.outbox("sla_warning").await.is_empty());
+    let breaches = c.outbox("sla_breach").await;
+    assert_eq!(breaches.len(), 2);
+    for m in &breaches {
+        assert_eq!(m.next_attempt_at, sh(2026, 3, 3, 9, 0));
+        assert_eq!(m.created_at, sh(2026, 3, 2, 22, 30));
+    }
+    assert_eq!(c.dispatch().await, 0, "nothing at night");
+    c.at(sh(2026, 3, 3, 8, 59));
+    assert_eq!(c.dispatch().await, 0);
+    c.at(sh(2026, 3, 3, 9, 0));
+    assert_eq!(c.dispatch().await, 2);
+    assert_eq!(
+        c.app
+            .mail
+            .messages()
+            .iter()
+            .filter(|m| m.subject().starts_with("【超时督办】"))
+            .count(),
+        2
+    );
+
+    // Saturday: the reply escalates, the opinion breaches and escalates, the close clock
+    // breaches; the mail waits for Monday.
+    c.at(sh(2026, 3, 7, 11, 0));
+    assert_eq!(c.pass().await, report(0, 2, 2));
+    for m in c.outbox("sla_escalation").await {
+        assert_eq!(m.next_attempt_at, sh(2026, 3, 9, 9, 0));
+    }
+}
+
+#[tokio::test]
+async fn met_and_paused_clocks_are_neither_warned_nor_breached() {
+    let c = city(false).await;
+    let a = c.submit("按时应答").await;
+    let id = a["id"].as_str().expect("id");
+    c.app
+        .post(
+            &format!("/appeals/{id}/reply"),
+            &c.dept_token,
+            json!({"message": "已收到，正在协调供电公司"}),
+        )
+        .await
+        .expect(200);
+    c.app
+        .post(
+            &format!("/appeals/{id}/request_info"),
+            &c.dept_token,
+            json!({"message": "请补充用电负荷测算"}),
+        )
+        .await
+        .expect(200);
+
+    // Met (reply) and paused (opinion, close): nothing is due, however late it gets.
+    c.at(sh(2026, 3, 20, 10, 0));
+    assert_eq!(c.pass().await, report(0, 0, 0));
+    assert!(c.supervisions().await.is_empty());
+    assert!(c.outbox("sla_breach").await.is_empty());
+    let reply = c.clock(&a, ClockKind::Reply).await;
+    assert_eq!((reply.warned_at, reply.breached_at), (None, None));
+}
+
+#[tokio::test]
+async fn without_a_chain_the_escalation_goes_to_the_service_centre_and_the_job_runs_every_minute() {
+    let c = city(false).await;
+    let a = c.submit("无产业链").await;
+    let number = a["number"].as_str().expect("number").to_string();
+
+    let list = c.app.get("/jobs", &c.admin).await.expect(200);
+    let job = list.body["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|j| j["name"] == "sla_monitor").cloned())
+        .expect("sla_monitor listed");
+    assert_eq!(job["schedule"], "every 1m");
+
+    // Breach and escalation of the reply clock in one run of the job.
+    c.at(sh(2026, 3, 3, 17, 0));
+    let admin = c.app.admin().await;
+    let run = c
+        .app
+        .post("/jobs/sla_monitor/run", &admin, json!({}))
+        .await
+        .expect(200);
+    assert_eq!(run.body["status"], "succeeded", "{}", run.text);
+    assert_eq!(run.body["items"], 2, "the reply's breach and escalation");
+    let escalations = c.outbox("sla_escalation").await;
+    assert_eq!(recipients(&escalations), vec![CENTRE_MAIL]);
+    assert_eq!(
+        escalations[0].subject,
+        format!("【升级督办】诉求 {number} 响应超时未办")
+    );
+    let again = c
+        .app
+        .post("/jobs/sla_monitor/run", &admin, json!({}))
+        .await
+        .expect(200);
+    assert_eq!(again.body["items"], 0);
+}
+
+#[tokio::test]
+async fn two_monitors_at_once_record_every_event_once() {
+    let c = city(true).await;
+    let appeals = 6;
+    for i in 0..appeals {
+        c.submit(&format!("并发诉求 {i}")).await;
+    }
+    let cal = c
+        .app
+        .jobs
+        .context()
+        .calendar
+        .current(&c.app.db)
+        .await
+        .expect("calendar");
+    let mut total = PassReport::default();
+    for t in [
+        sh(2026, 3, 2, 15, 0),
+        sh(2026, 3, 2, 17, 0),
+        sh(2026, 3, 3, 17, 0),
+        sh(2026, 3, 4, 15, 0),
+        sh(2026, 3, 4, 17, 0),
+        sh(2026, 3, 5, 17, 0),
+        sh(2026, 3, 6, 15, 0),
+        sh(2026, 3, 6, 17, 0),
+        sh(2026, 3, 9, 17, 0),
+    ] {
+        c.at(t);
+        for _ in 0..2 {
+            let (x, y) = tokio::join!(
+                sla_monitor::run_pass(&c.app.db, &cal, t),
+                sla_monitor::run_pass(&c.app.db, &cal, t),
+            );
+            for r in [x.expect("monitor a"), y.expect("monitor b")] {
+                assert_eq!(r.failed, 0);
+                total.warnings += r.warnings;
+                total.breaches += r.breaches;
+                total.escalations += r.escalations;
+            }
+        }
+    }
+    let clocks = appeals * 3;
+    assert_eq!(total, report(clocks, clocks, clocks));
+    let sups = c.supervisions().await;
+    assert_eq!(sups.len() as u64, 2 * clocks);
+    let keys: HashSet<(Option<Uuid>, i32)> = sups.iter().map(|s| (s.clock_id, s.level)).collect();
+    assert_eq!(keys.len() as u64, 2 * clocks, "no clock supervised twice");
+    assert_eq!(c.events("breach").await.len() as u64, clocks);
+    assert_eq!(c.events("escalation").await.len() as u64, clocks);
+    assert_eq!(c.outbox("sla_warning").await.len() as u64, clocks);
+    assert_eq!(c.outbox("sla_breach").await.len() as u64, 2 * clocks);
+    assert_eq!(c.outbox("sla_escalation").await.len() as u64, clocks);
+}
