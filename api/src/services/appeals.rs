@@ -953,8 +953,8 @@ async fn meet(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     sla_clock::Entity::update_many()
-        .col_expr(sla_clock::Column::MetAt, Expr::val(now).into())
-        .col_expr(sla_clock::Column::UpdatedAt, Expr::val(now).into())
+        .col_expr(sla_clock::Column::MetAt, Expr::val(now))
+        .col_expr(sla_clock::Column::UpdatedAt, Expr::val(now))
         .filter(sla_clock::Column::AppealId.eq(appeal))
         .filter(sla_clock::Column::Kind.is_in(kinds.iter().copied()))
         .filter(sla_clock::Column::MetAt.is_null())
@@ -1084,8 +1084,8 @@ pub async fn act(
         Act::RequestInfo(i) => {
             let msg = text("message", &i.message)?;
             sla_clock::Entity::update_many()
-                .col_expr(sla_clock::Column::PausedAt, Expr::val(now).into())
-                .col_expr(sla_clock::Column::UpdatedAt, Expr::val(now).into())
+                .col_expr(sla_clock::Column::PausedAt, Expr::val(now))
+                .col_expr(sla_clock::Column::UpdatedAt, Expr::val(now))
                 .filter(sla_clock::Column::AppealId.eq(a.id))
                 .filter(sla_clock::Column::MetAt.is_null())
                 .filter(sla_clock::Column::CancelledAt.is_null())
@@ -1220,8 +1220,8 @@ pub async fn act(
         Act::Withdraw(i) => {
             note = opt_text("reason", i.reason.as_deref())?;
             sla_clock::Entity::update_many()
-                .col_expr(sla_clock::Column::CancelledAt, Expr::val(now).into())
-                .col_expr(sla_clock::Column::UpdatedAt, Expr::val(now).into())
+                .col_expr(sla_clock::Column::CancelledAt, Expr::val(now))
+                .col_expr(sla_clock::Column::UpdatedAt, Expr::val(now))
                 .filter(sla_clock::Column::AppealId.eq(a.id))
                 .filter(sla_clock::Column::MetAt.is_null())
                 .filter(sla_clock::Column::CancelledAt.is_null())
