@@ -829,20 +829,26 @@ pub async fn at_risk(
         .to_owned();
     let mut select = Query::select();
     select
-        .columns([
-            appeal::Column::Id,
-            appeal::Column::Number,
-            appeal::Column::Title,
-            appeal::Column::Status,
-            appeal::Column::DepartmentId,
-            appeal::Column::ChainId,
-            appeal::Column::Category,
-        ])
-        .columns([
-            sla_clock::Column::Kind,
-            sla_clock::Column::DueAt,
-            sla_clock::Column::BreachedAt,
-        ])
+        .columns(
+            [
+                appeal::Column::Id,
+                appeal::Column::Number,
+                appeal::Column::Title,
+                appeal::Column::Status,
+                appeal::Column::DepartmentId,
+                appeal::Column::ChainId,
+                appeal::Column::Category,
+            ]
+            .map(|c| (appeal::Entity, c)),
+        )
+        .columns(
+            [
+                sla_clock::Column::Kind,
+                sla_clock::Column::DueAt,
+                sla_clock::Column::BreachedAt,
+            ]
+            .map(|c| (sla_clock::Entity, c)),
+        )
         .from(sla_clock::Entity)
         .join(
             JoinType::InnerJoin,
@@ -853,8 +859,8 @@ pub async fn at_risk(
         .and_where(is_open())
         .and_where(Expr::not_exists(nearer))
         .cond_where(scope)
-        .order_by(sla_clock::Column::DueAt, Order::Asc)
-        .order_by(sla_clock::Column::Id, Order::Asc)
+        .order_by((sla_clock::Entity, sla_clock::Column::DueAt), Order::Asc)
+        .order_by((sla_clock::Entity, sla_clock::Column::Id), Order::Asc)
         .limit(limit);
     if let Some(d) = q.department_id {
         select.and_where(appeal::Column::DepartmentId.eq(d));
