@@ -199,15 +199,16 @@ impl MigrationTrait for Migration {
         .await?;
         m.create_index(index("sla_clocks", &["due_at"])).await?;
         let conn = m.get_connection();
-        // The monitor's three queries read only the clocks that can still fire: their cost
-        // follows the clocks due, not the number of appeals. Same syntax on both databases.
+        // The monitor's three queries read only the clocks that can still fire (not met, not
+        // cancelled, not paused): their cost follows the clocks due, not the number of appeals.
+        // Same syntax on both databases.
         for sql in [
             "CREATE INDEX ix_sla_clocks_warn ON sla_clocks (warn_at) \
-             WHERE met_at IS NULL AND warned_at IS NULL AND cancelled_at IS NULL",
+             WHERE met_at IS NULL AND warned_at IS NULL AND cancelled_at IS NULL AND paused_at IS NULL",
             "CREATE INDEX ix_sla_clocks_breach ON sla_clocks (due_at) \
-             WHERE met_at IS NULL AND breached_at IS NULL AND cancelled_at IS NULL",
+             WHERE met_at IS NULL AND breached_at IS NULL AND cancelled_at IS NULL AND paused_at IS NULL",
             "CREATE INDEX ix_sla_clocks_escalate ON sla_clocks (escalate_at) \
-             WHERE met_at IS NULL AND escalated_at IS NULL AND cancelled_at IS NULL",
+             WHERE met_at IS NULL AND escalated_at IS NULL AND cancelled_at IS NULL AND paused_at IS NULL",
             "CREATE INDEX ix_sla_clocks_open ON sla_clocks (due_at) \
              WHERE met_at IS NULL AND cancelled_at IS NULL",
         ] {
