@@ -60,9 +60,11 @@ impl Received {
     }
 }
 
-/// Decodes `=?utf-8?b?...?=` and `=?utf-8?q?...?=` words (whitespace between words dropped).
+/// Decodes `=?utf-8?b?...?=` and `=?utf-8?q?...?=` words as RFC 2047 says: whitespace between
+/// two encoded words is dropped, whitespace next to plain text is kept (as one space).
 pub fn decode_words(s: &str) -> String {
     let mut out = String::new();
+    let mut previous_encoded = false;
     for token in s.split_whitespace() {
         let decoded = token
             .strip_prefix("=?")
@@ -77,15 +79,12 @@ pub fn decode_words(s: &str) -> String {
                 };
                 String::from_utf8(bytes).ok()
             });
-        match decoded {
-            Some(d) => out.push_str(&d),
-            None => {
-                if !out.is_empty() {
-                    out.push(' ');
-                }
-                out.push_str(token);
-            }
+        let encoded = decoded.is_some();
+        if !out.is_empty() && !(encoded && previous_encoded) {
+            out.push(' ');
         }
+        out.push_str(decoded.as_deref().unwrap_or(token));
+        previous_encoded = encoded;
     }
     out
 }
