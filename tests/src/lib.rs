@@ -73,6 +73,16 @@ pub fn default_start() -> DateTime<Utc> {
     "2026-03-02T01:00:00Z".parse().expect("valid instant")
 }
 
+/// An instant given as a wall-clock time in Shanghai (the default calendar's zone).
+pub fn shanghai(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    chrono_tz::Asia::Shanghai
+        .with_ymd_and_hms(y, mo, d, h, mi, 0)
+        .single()
+        .expect("a valid Shanghai time")
+        .with_timezone(&Utc)
+}
+
 /// Starts the app with default test settings.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await

@@ -2,7 +2,7 @@
 //! their notifications. Each action is one transaction that changes the appeal, its clocks,
 //! writes one timeline event and queues the mails it causes.
 
-use super::validate::Checks;
+use super::{chains::org_of_kind, validate::Checks};
 use crate::{
     auth::{AuthUser, scope},
     error::{AppError, AppResult},
@@ -403,22 +403,6 @@ async fn next_number(
     };
     let date: NaiveDate = now.with_timezone(&cal.settings().time_zone).date_naive();
     Ok(format!("SQ{}-{n:06}", date.format("%Y%m%d")))
-}
-
-async fn org_of_kind(
-    conn: &impl ConnectionTrait,
-    id: Uuid,
-    kind: OrgKind,
-    field: &str,
-) -> AppResult<organization::Model> {
-    match organization::Entity::find_by_id(id).one(conn).await? {
-        Some(o) if o.kind == kind => Ok(o),
-        Some(_) => Err(AppError::invalid(
-            field,
-            format!("must be an organization of kind {}", kind.code()),
-        )),
-        None => Err(AppError::invalid(field, "no such organization")),
-    }
 }
 
 /// Writes one timeline event.

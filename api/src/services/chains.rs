@@ -94,7 +94,7 @@ pub struct BankInput {
     pub role: BankRole,
 }
 
-async fn org_of_kind(
+pub(crate) async fn org_of_kind(
     conn: &impl ConnectionTrait,
     id: Uuid,
     kind: OrgKind,

@@ -1,22 +1,14 @@
 //! Appeals: the whole workflow, disallowed transitions, clock arithmetic at calendar edges,
 //! scoping and notifications.
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use chrono_tz::Asia::Shanghai;
+use chrono::{DateTime, TimeDelta, Utc};
 use entity::clock::Clock;
 use entity::{mail_outbox, supervision};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use tests::{TestApp, spawn_app, spawn_app_with};
 
-/// An instant given in Shanghai local time.
-fn sh(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
-    Shanghai
-        .with_ymd_and_hms(y, mo, d, h, mi, 0)
-        .single()
-        .expect("valid local time")
-        .with_timezone(&Utc)
-}
+use tests::shanghai as sh;
 
 fn rfc(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)

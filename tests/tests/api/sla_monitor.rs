@@ -2,8 +2,7 @@
 //! and timeline events, mail the right people (held to office hours), and stay single when two
 //! monitors run at once.
 
-use chrono::{DateTime, TimeZone, Utc};
-use chrono_tz::Asia::Shanghai;
+use chrono::{DateTime, Utc};
 use entity::{
     appeal_event,
     clock::Clock,
@@ -25,14 +24,7 @@ const CENTRE_MAIL: &str = "fuwu@example.cn";
 const OFFICE_MAIL: &str = "lianzhang@example.cn";
 const ENTERPRISE_MAIL: &str = "qiye@example.cn";
 
-/// An instant given in Shanghai local time.
-fn sh(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
-    Shanghai
-        .with_ymd_and_hms(y, mo, d, h, mi, 0)
-        .single()
-        .expect("valid local time")
-        .with_timezone(&Utc)
-}
+use tests::shanghai as sh;
 
 /// A department, a service centre, an enterprise with a user and optionally a chain with its
 /// office, each organization with its own contact address.
