@@ -6,6 +6,7 @@ mod m20261123_000001_foundation;
 mod m20261123_000002_calendar_seed;
 mod m20261123_000003_jobs_mail;
 mod m20261123_000004_appeals;
+mod m20261123_000005_dashboard;
 mod util;
 
 /// Every migration, in order.
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_calendar_seed::Migration),
             Box::new(m20261123_000003_jobs_mail::Migration),
             Box::new(m20261123_000004_appeals::Migration),
+            Box::new(m20261123_000005_dashboard::Migration),
         ]
     }
 }

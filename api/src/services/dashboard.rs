@@ -352,38 +352,34 @@ fn clock_late(now: DateTime<Utc>) -> Condition {
         )
 }
 
-/// The clocks due in the period joined to their appeals, with on-time and late counts per
-/// kind and group.
-fn due_clocks(
-    group: GroupBy,
-    period: Period,
-    now: DateTime<Utc>,
-    scope: Condition,
-) -> SelectStatement {
-    let mut due = Query::select();
-    due.expr_as(key_expr(group, DeptColumn::Appeal), "k");
-    for kind in [ClockKind::Reply, ClockKind::Opinion, ClockKind::Close] {
+/// Adds the on-time and late counts of each clock kind to a select over `sla_clocks`, as
+/// `reply_on_time`, `reply_late`, ... `close_late`.
+fn clock_counts(select: &mut SelectStatement, now: DateTime<Utc>) {
+    for kind in KINDS {
         let of_kind = || Condition::all().add(sla_clock::Column::Kind.eq(kind));
-        due.expr_as(
-            count_if(of_kind().add(clock_on_time())),
-            format!("{}_on_time", kind.code()),
-        )
-        .expr_as(
-            count_if(of_kind().add(clock_late(now))),
-            format!("{}_late", kind.code()),
-        );
+        select
+            .expr_as(
+                count_if(of_kind().add(clock_on_time())),
+                format!("{}_on_time", kind.code()),
+            )
+            .expr_as(
+                count_if(of_kind().add(clock_late(now))),
+                format!("{}_late", kind.code()),
+            );
     }
-    due.from(sla_clock::Entity)
-        .join(
-            JoinType::InnerJoin,
-            appeal::Entity,
-            col(appeal::Column::Id).equals(sla_clock::Column::AppealId.as_column_ref()),
-        )
-        .cond_where(period.holds(sla_clock::Column::DueAt))
-        .cond_where(scope)
-        .add_group_by([key_expr(group, DeptColumn::Appeal)]);
-    due
 }
+
+/// The counts `clock_counts` selects: on time and late of reply, opinion and close.
+fn read_clock_counts(row: &QueryResult) -> AppResult<[i64; 6]> {
+    let mut out = [0; 6];
+    for (i, kind) in KINDS.into_iter().enumerate() {
+        out[2 * i] = int(row, &format!("{}_on_time", kind.code()))?;
+        out[2 * i + 1] = int(row, &format!("{}_late", kind.code()))?;
+    }
+    Ok(out)
+}
+
+const KINDS: [ClockKind; 3] = [ClockKind::Reply, ClockKind::Opinion, ClockKind::Close];
 
 /// Whether the caller's scope is every appeal (so a query need not join them to filter).
 fn sees_everything(user: &AuthUser) -> bool {
@@ -424,11 +420,13 @@ struct Acc {
     transfers: i64,
 }
 
-fn clock_index(kind: ClockKind) -> usize {
-    match kind {
-        ClockKind::Reply => 0,
-        ClockKind::Opinion => 1,
-        ClockKind::Close => 2,
+impl Acc {
+    /// Adds counts in the order of `read_clock_counts`.
+    fn add_clocks(&mut self, counts: &[i64; 6]) {
+        for i in 0..3 {
+            self.on_time[i] += counts[2 * i];
+            self.late[i] += counts[2 * i + 1];
+        }
     }
 }
 
@@ -529,34 +527,67 @@ pub async fn sla(
     .await?;
 
     // Clocks due in the period, any round, by kind. Joining them to their appeals is the
-    // expensive part, so it runs in two exact halves. Clocks of the submission (round 0) start
-    // at `submitted_at`; those that started shortly before the period belong to appeals
-    // submitted since then, which a hash join reads through the `submitted_at` index instead
-    // of every appeal. The rest (older starts, reopen rounds) are few and joined one by one.
+    // expensive part, so it runs in two halves. A clock of the submission (round 0) starts at
+    // `submitted_at`: when that is at most `RECENT_START_DAYS` before the period, the appeal is
+    // among those submitted since then, which a hash join reads through the `submitted_at`
+    // index instead of every appeal. The other clocks (long-running ones, reopen rounds) are
+    // few: counted per appeal on their own, then put in their appeal's group.
     let recent = period.start - TimeDelta::days(RECENT_START_DAYS);
-    let recent_clock = || {
-        Condition::all()
-            .add(sla_clock::Column::Round.eq(0))
-            .add(sla_clock::Column::StartAt.gte(recent))
-    };
-    let recent_half = due_clocks(group, period, now, appeals_scope.clone())
-        .cond_where(recent_clock())
+    let mut recent_half = Query::select();
+    recent_half.expr_as(key.clone(), "k");
+    clock_counts(&mut recent_half, now);
+    recent_half
+        .from(sla_clock::Entity)
+        .join(
+            JoinType::InnerJoin,
+            appeal::Entity,
+            col(appeal::Column::Id).equals(sla_clock::Column::AppealId.as_column_ref()),
+        )
+        .cond_where(period.holds(sla_clock::Column::DueAt))
+        .and_where(sla_clock::Column::Round.eq(0))
         .and_where(appeal::Column::SubmittedAt.gte(recent))
         .and_where(appeal::Column::SubmittedAt.lt(period.end))
-        .to_owned();
-    let other_half = due_clocks(group, period, now, appeals_scope.clone())
-        .cond_where(recent_clock().not())
-        .to_owned();
-    for half in [&recent_half, &other_half] {
-        fold(conn, group, half, &mut groups, |row, acc| {
-            for kind in [ClockKind::Reply, ClockKind::Opinion, ClockKind::Close] {
-                let i = clock_index(kind);
-                acc.on_time[i] += int(row, &format!("{}_on_time", kind.code()))?;
-                acc.late[i] += int(row, &format!("{}_late", kind.code()))?;
+        .cond_where(appeals_scope.clone())
+        .add_group_by([key.clone()]);
+    fold(conn, group, &recent_half, &mut groups, |row, acc| {
+        let counts = read_clock_counts(row)?;
+        acc.add_clocks(&counts);
+        Ok(())
+    })
+    .await?;
+    let mut long = Query::select();
+    long.column((sla_clock::Entity, sla_clock::Column::AppealId));
+    clock_counts(&mut long, now);
+    long.from(sla_clock::Entity)
+        .cond_where(period.holds(sla_clock::Column::DueAt))
+        .cond_where(
+            Condition::any()
+                .add(sla_clock::Column::Round.ne(0))
+                .add(sla_clock::Column::StartAt.lt(recent)),
+        )
+        .group_by_col((sla_clock::Entity, sla_clock::Column::AppealId));
+    let mut per_appeal: HashMap<Uuid, [i64; 6]> = HashMap::new();
+    for row in conn.query_all(&long).await? {
+        per_appeal.insert(row.try_get("", "appeal_id")?, read_clock_counts(&row)?);
+    }
+    let ids: Vec<Uuid> = per_appeal.keys().copied().collect();
+    for chunk in ids.chunks(500) {
+        let keys = Query::select()
+            .column((appeal::Entity, appeal::Column::Id))
+            .expr_as(key.clone(), "k")
+            .from(appeal::Entity)
+            .and_where(appeal::Column::Id.is_in(chunk.iter().copied()))
+            .cond_where(appeals_scope.clone())
+            .to_owned();
+        for row in conn.query_all(&keys).await? {
+            let id: Uuid = row.try_get("", "id")?;
+            if let Some(counts) = per_appeal.get(&id) {
+                groups
+                    .entry(read_key(&row, group)?)
+                    .or_default()
+                    .add_clocks(counts);
             }
-            Ok(())
-        })
-        .await?;
+        }
     }
 
     // Appeals resolved in the period: working time to resolution.

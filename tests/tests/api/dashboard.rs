@@ -391,6 +391,75 @@ async fn a_period_before_the_appeals_has_no_rows() {
     assert_eq!(body["rows"], json!([]));
 }
 
+#[tokio::test]
+async fn long_paused_and_reopened_clocks_count_in_the_period_they_fall_due() {
+    let w = world().await;
+    let (d1, d2) = (w.d1_token.clone(), w.d2_token.clone());
+    // A: resolved Tuesday, reopened Thu 03-12: a fresh close clock due Wed 03-18 17:00, met
+    // on Monday 03-16.
+    let a = w.submit("A 重办", "financing", None).await;
+    // B: paused an hour after submission for four weeks: its reply clock, 7 working hours
+    // short when paused, is now due Mon 03-30 17:00, and still unmet.
+    let b = w.submit("B 补充材料", "land", None).await;
+    w.act("2026-03-02 10:00", &d2, &b, "request_info", msg())
+        .await;
+    w.act("2026-03-03 10:00", &d1, &a, "resolve", msg()).await;
+    w.act(
+        "2026-03-12 09:00",
+        &w.enterprise,
+        &a,
+        "reopen",
+        json!({"reason": "问题未解决"}),
+    )
+    .await;
+    w.act("2026-03-16 10:00", &d1, &a, "resolve", msg()).await;
+    w.act(
+        "2026-03-30 10:00",
+        &w.enterprise,
+        &b,
+        "supplement",
+        json!({"message": "已补充材料"}),
+    )
+    .await;
+    w.app.clock.set(sh("2026-03-31 10:00"));
+
+    let body = w.dashboard(&w.admin, "from=2026-03-18&to=2026-03-31").await;
+    assert_eq!(
+        rows(&body),
+        vec![
+            row(
+                Some(&w.d1),
+                D1_NAME,
+                0,
+                0,
+                [0, 0, 0, 0, 1, 0],
+                "1.0000",
+                0,
+                0,
+                (None, None),
+                0,
+                0,
+            ),
+            row(
+                Some(&w.d2),
+                D2_NAME,
+                0,
+                0,
+                [0, 1, 0, 0, 0, 0],
+                "0.0000",
+                0,
+                0,
+                (None, None),
+                0,
+                0,
+            ),
+        ]
+    );
+    // A department sees only its own long-running clocks.
+    let own = w.dashboard(&d2, "from=2026-03-18&to=2026-03-31").await;
+    assert_eq!(rows(&own), vec![rows(&body)[1].clone()]);
+}
+
 /// Splits one CSV line, honouring double quotes.
 fn csv_fields(line: &str) -> Vec<String> {
     let (mut out, mut cur, mut quoted, mut chars) =
