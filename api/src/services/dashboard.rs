@@ -352,30 +352,23 @@ fn clock_late(now: DateTime<Utc>) -> Condition {
         )
 }
 
-/// Adds the on-time and late counts of each clock kind to a select over `sla_clocks`, as
-/// `reply_on_time`, `reply_late`, ... `close_late`.
+/// Adds the clock kind and its on-time and late counts to a select over `sla_clocks`; the
+/// caller groups by the kind too.
 fn clock_counts(select: &mut SelectStatement, now: DateTime<Utc>) {
-    for kind in KINDS {
-        let of_kind = || Condition::all().add(sla_clock::Column::Kind.eq(kind));
-        select
-            .expr_as(
-                count_if(of_kind().add(clock_on_time())),
-                format!("{}_on_time", kind.code()),
-            )
-            .expr_as(
-                count_if(of_kind().add(clock_late(now))),
-                format!("{}_late", kind.code()),
-            );
-    }
+    select
+        .column((sla_clock::Entity, sla_clock::Column::Kind))
+        .expr_as(count_if(clock_on_time()), "on_time")
+        .expr_as(count_if(clock_late(now)), "late")
+        .add_group_by([col(sla_clock::Column::Kind)]);
 }
 
-/// The counts `clock_counts` selects: on time and late of reply, opinion and close.
+/// One row of `clock_counts` as on time and late of reply, opinion and close.
 fn read_clock_counts(row: &QueryResult) -> AppResult<[i64; 6]> {
+    let kind: ClockKind = row.try_get("", "kind")?;
+    let i = KINDS.iter().position(|k| *k == kind).unwrap_or(0);
     let mut out = [0; 6];
-    for (i, kind) in KINDS.into_iter().enumerate() {
-        out[2 * i] = int(row, &format!("{}_on_time", kind.code()))?;
-        out[2 * i + 1] = int(row, &format!("{}_late", kind.code()))?;
-    }
+    out[2 * i] = int(row, "on_time")?;
+    out[2 * i + 1] = int(row, "late")?;
     Ok(out)
 }
 
@@ -568,7 +561,11 @@ pub async fn sla(
         .group_by_col((sla_clock::Entity, sla_clock::Column::AppealId));
     let mut per_appeal: HashMap<Uuid, [i64; 6]> = HashMap::new();
     for row in conn.query_all(&long).await? {
-        per_appeal.insert(row.try_get("", "appeal_id")?, read_clock_counts(&row)?);
+        let counts = read_clock_counts(&row)?;
+        let sum = per_appeal.entry(row.try_get("", "appeal_id")?).or_default();
+        for (total, n) in sum.iter_mut().zip(counts) {
+            *total += n;
+        }
     }
     let ids: Vec<Uuid> = per_appeal.keys().copied().collect();
     for chunk in ids.chunks(500) {
