@@ -132,10 +132,16 @@ async fn demo_appeals_cover_every_stage_with_clocks_from_the_engine() {
         AppealStatus::Withdrawn,
         AppealStatus::Replied,
     ] {
-        assert!(by_status.get(&s).copied().unwrap_or(0) > 0, "no {s:?} appeal");
+        assert!(
+            by_status.get(&s).copied().unwrap_or(0) > 0,
+            "no {s:?} appeal"
+        );
     }
     assert!(all.iter().any(|a| a.reopen_count > 0), "none reopened");
-    let clocks = sla_clock::Entity::find().all(&app.db).await.expect("clocks");
+    let clocks = sla_clock::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("clocks");
     let late = clocks
         .iter()
         .filter(|c| c.met_at.is_some_and(|m| m > c.due_at))
