@@ -80,7 +80,8 @@ pub fn decode_words(s: &str) -> String {
                 String::from_utf8(bytes).ok()
             });
         let encoded = decoded.is_some();
-        if !out.is_empty() && !(encoded && previous_encoded) {
+        let joins_encoded_words = encoded && previous_encoded;
+        if !out.is_empty() && !joins_encoded_words {
             out.push(' ');
         }
         out.push_str(decoded.as_deref().unwrap_or(token));
