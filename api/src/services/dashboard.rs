@@ -34,9 +34,9 @@ use uuid::Uuid;
 pub const MAX_SPAN_DAYS: i64 = 366;
 /// The default period: the last 30 days, today included.
 const DEFAULT_SPAN_DAYS: i64 = 30;
-/// Clocks of the submission that started at most this long before the period are joined to
-/// the appeals submitted since then (a small hash join); the others one by one. See `sla`.
-const RECENT_START_DAYS: i64 = 15;
+/// Clocks due in the period are joined by hash to the appeals submitted at most this long
+/// before it; the clocks of older appeals (long pauses, reopens) one appeal at a time. See `sla`.
+const RECENT_APPEAL_DAYS: i64 = 31;
 /// Name of the group of appeals not routed to any department yet.
 pub const NO_DEPARTMENT: &str = "未分派";
 /// Name of the group of appeals outside any chain.
@@ -520,69 +520,91 @@ pub async fn sla(
     .await?;
 
     // Clocks due in the period, any round, by kind. Joining them to their appeals is the
-    // expensive part, so it runs in two halves. A clock of the submission (round 0) starts at
-    // `submitted_at`: when that is at most `RECENT_START_DAYS` before the period, the appeal is
-    // among those submitted since then, which a hash join reads through the `submitted_at`
-    // index instead of every appeal. The other clocks (long-running ones, reopen rounds) are
-    // few: counted per appeal on their own, then put in their appeal's group.
-    let recent = period.start - TimeDelta::days(RECENT_START_DAYS);
+    // expensive part. Nearly all of them belong to appeals submitted shortly before or in the
+    // period, which a hash join reads through the `submitted_at` index instead of every
+    // appeal: a left join, so the clocks of older appeals show up unmatched.
+    let recent = period.start - TimeDelta::days(RECENT_APPEAL_DAYS);
+    let unmatched = Expr::col((appeal::Entity, appeal::Column::Id)).is_null();
     let mut recent_half = Query::select();
-    recent_half.expr_as(key.clone(), "k");
+    recent_half
+        .expr_as(key.clone(), "k")
+        .expr_as(unmatched.clone(), "unmatched");
     clock_counts(&mut recent_half, now);
     recent_half
         .from(sla_clock::Entity)
         .join(
-            JoinType::InnerJoin,
+            JoinType::LeftJoin,
             appeal::Entity,
-            col(appeal::Column::Id).equals(sla_clock::Column::AppealId.as_column_ref()),
+            Condition::all()
+                .add(col(appeal::Column::Id).equals(sla_clock::Column::AppealId.as_column_ref()))
+                .add(appeal::Column::SubmittedAt.gte(recent))
+                .add(appeal::Column::SubmittedAt.lt(period.end)),
         )
-        .cond_where(period.holds(sla_clock::Column::DueAt))
-        .and_where(sla_clock::Column::Round.eq(0))
-        .and_where(appeal::Column::SubmittedAt.gte(recent))
-        .and_where(appeal::Column::SubmittedAt.lt(period.end))
-        .cond_where(appeals_scope.clone())
-        .add_group_by([key.clone()]);
-    fold(conn, group, &recent_half, &mut groups, |row, acc| {
-        let counts = read_clock_counts(row)?;
-        acc.add_clocks(&counts);
-        Ok(())
-    })
-    .await?;
-    let mut long = Query::select();
-    long.column((sla_clock::Entity, sla_clock::Column::AppealId));
-    clock_counts(&mut long, now);
-    long.from(sla_clock::Entity)
         .cond_where(period.holds(sla_clock::Column::DueAt))
         .cond_where(
             Condition::any()
-                .add(sla_clock::Column::Round.ne(0))
-                .add(sla_clock::Column::StartAt.lt(recent)),
+                .add(unmatched.clone())
+                .add(appeals_scope.clone()),
         )
-        .group_by_col((sla_clock::Entity, sla_clock::Column::AppealId));
-    let mut per_appeal: HashMap<Uuid, [i64; 6]> = HashMap::new();
-    for row in conn.query_all(&long).await? {
+        .add_group_by([key.clone(), unmatched]);
+    let mut older_decided = false;
+    for row in conn.query_all(&recent_half).await? {
         let counts = read_clock_counts(&row)?;
-        let sum = per_appeal.entry(row.try_get("", "appeal_id")?).or_default();
-        for (total, n) in sum.iter_mut().zip(counts) {
-            *total += n;
+        if row.try_get::<bool>("", "unmatched")? {
+            older_decided |= counts.iter().any(|n| *n > 0);
+        } else {
+            groups
+                .entry(read_key(&row, group)?)
+                .or_default()
+                .add_clocks(&counts);
         }
     }
-    let ids: Vec<Uuid> = per_appeal.keys().copied().collect();
-    for chunk in ids.chunks(500) {
-        let keys = Query::select()
-            .column((appeal::Entity, appeal::Column::Id))
-            .expr_as(key.clone(), "k")
-            .from(appeal::Entity)
-            .and_where(appeal::Column::Id.is_in(chunk.iter().copied()))
-            .cond_where(appeals_scope.clone())
-            .to_owned();
-        for row in conn.query_all(&keys).await? {
-            let id: Uuid = row.try_get("", "id")?;
-            if let Some(counts) = per_appeal.get(&id) {
-                groups
-                    .entry(read_key(&row, group)?)
-                    .or_default()
-                    .add_clocks(counts);
+    // The clocks of older appeals: a clock of the submission (round 0) starts at
+    // `submitted_at`, so theirs started before `recent` or are reopen rounds. Counted per
+    // appeal, then put in the appeal's group.
+    if older_decided {
+        let mut long = Query::select();
+        long.column((sla_clock::Entity, sla_clock::Column::AppealId));
+        clock_counts(&mut long, now);
+        long.from(sla_clock::Entity)
+            .cond_where(period.holds(sla_clock::Column::DueAt))
+            .cond_where(
+                Condition::any()
+                    .add(sla_clock::Column::Round.ne(0))
+                    .add(sla_clock::Column::StartAt.lt(recent)),
+            )
+            .group_by_col((sla_clock::Entity, sla_clock::Column::AppealId));
+        let mut per_appeal: HashMap<Uuid, [i64; 6]> = HashMap::new();
+        for row in conn.query_all(&long).await? {
+            let counts = read_clock_counts(&row)?;
+            let sum = per_appeal.entry(row.try_get("", "appeal_id")?).or_default();
+            for (total, n) in sum.iter_mut().zip(counts) {
+                *total += n;
+            }
+        }
+        let ids: Vec<Uuid> = per_appeal.keys().copied().collect();
+        for chunk in ids.chunks(500) {
+            // Only the appeals the left join left unmatched.
+            let keys = Query::select()
+                .column((appeal::Entity, appeal::Column::Id))
+                .expr_as(key.clone(), "k")
+                .from(appeal::Entity)
+                .and_where(appeal::Column::Id.is_in(chunk.iter().copied()))
+                .cond_where(
+                    Condition::any()
+                        .add(appeal::Column::SubmittedAt.lt(recent))
+                        .add(appeal::Column::SubmittedAt.gte(period.end)),
+                )
+                .cond_where(appeals_scope.clone())
+                .to_owned();
+            for row in conn.query_all(&keys).await? {
+                let id: Uuid = row.try_get("", "id")?;
+                if let Some(counts) = per_appeal.get(&id) {
+                    groups
+                        .entry(read_key(&row, group)?)
+                        .or_default()
+                        .add_clocks(counts);
+                }
             }
         }
     }

@@ -460,6 +460,50 @@ async fn long_paused_and_reopened_clocks_count_in_the_period_they_fall_due() {
     assert_eq!(rows(&own), vec![rows(&body)[1].clone()]);
 }
 
+#[tokio::test]
+async fn clocks_of_appeals_submitted_long_before_the_period_still_count() {
+    let w = world().await;
+    // Submitted Mon 03-02 09:00, paused at 10:00 for seven weeks: the reply clock, 7 working
+    // hours short, is due Mon 04-20 17:00, more than a month after the submission.
+    let c = w.submit("C 长期补充", "financing", None).await;
+    w.act("2026-03-02 10:00", &w.d1_token, &c, "request_info", msg())
+        .await;
+    w.act(
+        "2026-04-20 10:00",
+        &w.enterprise,
+        &c,
+        "supplement",
+        json!({"message": "已补充材料"}),
+    )
+    .await;
+    w.app.clock.set(sh("2026-04-21 10:00"));
+    let expected = vec![row(
+        Some(&w.d1),
+        D1_NAME,
+        0,
+        0,
+        [0, 1, 0, 0, 0, 0],
+        "0.0000",
+        0,
+        0,
+        (None, None),
+        0,
+        0,
+    )];
+    for token in [&w.admin, &w.d1_token] {
+        let body = w.dashboard(token, "from=2026-04-20&to=2026-04-20").await;
+        assert_eq!(rows(&body), expected);
+    }
+    let other = w
+        .dashboard(&w.d2_token, "from=2026-04-20&to=2026-04-20")
+        .await;
+    assert_eq!(other["rows"], json!([]));
+    let office = w
+        .dashboard(&w.office_token, "from=2026-04-20&to=2026-04-20")
+        .await;
+    assert_eq!(office["rows"], json!([]));
+}
+
 /// Splits one CSV line, honouring double quotes.
 fn csv_fields(line: &str) -> Vec<String> {
     let (mut out, mut cur, mut quoted, mut chars) =
