@@ -461,6 +461,106 @@ fn ratio(numerator: i64, denominator: i64, places: u32) -> String {
     format!("{value:.prec$}", prec = places as usize)
 }
 
+/// Counts the clocks due in the period, any round, by kind, into their appeals' groups.
+///
+/// Joining clocks to their appeals is the expensive part of the dashboard. Nearly all of them
+/// belong to appeals submitted shortly before or in the period, which a hash join reads through
+/// the `submitted_at` index instead of every appeal: a left join, so the clocks of older
+/// appeals show up unmatched. Only when some of those are decided does a second pass count
+/// them per appeal.
+async fn fold_due_clocks(
+    conn: &impl ConnectionTrait,
+    group: GroupBy,
+    period: Period,
+    now: DateTime<Utc>,
+    scope: &Condition,
+    groups: &mut BTreeMap<Option<String>, Acc>,
+) -> AppResult<()> {
+    let key = key_expr(group, DeptColumn::Appeal);
+    let recent = period.start - TimeDelta::days(RECENT_APPEAL_DAYS);
+    let unmatched = Expr::col((appeal::Entity, appeal::Column::Id)).is_null();
+    let mut joined = Query::select();
+    joined
+        .expr_as(key.clone(), "k")
+        .expr_as(unmatched.clone(), "unmatched");
+    clock_counts(&mut joined, now);
+    joined
+        .from(sla_clock::Entity)
+        .join(
+            JoinType::LeftJoin,
+            appeal::Entity,
+            Condition::all()
+                .add(col(appeal::Column::Id).equals(sla_clock::Column::AppealId.as_column_ref()))
+                .add(appeal::Column::SubmittedAt.gte(recent))
+                .add(appeal::Column::SubmittedAt.lt(period.end)),
+        )
+        .cond_where(period.holds(sla_clock::Column::DueAt))
+        .cond_where(Condition::any().add(unmatched.clone()).add(scope.clone()))
+        .add_group_by([key.clone(), unmatched]);
+    let mut older_decided = false;
+    for row in conn.query_all(&joined).await? {
+        let counts = read_clock_counts(&row)?;
+        if row.try_get::<bool>("", "unmatched")? {
+            older_decided |= counts.iter().any(|n| *n > 0);
+        } else {
+            groups
+                .entry(read_key(&row, group)?)
+                .or_default()
+                .add_clocks(&counts);
+        }
+    }
+    // The clocks of older appeals: a clock of the submission (round 0) starts at
+    // `submitted_at`, so theirs started before `recent` or are reopen rounds. Counted per
+    // appeal, then put in the appeal's group.
+    if older_decided {
+        let mut long = Query::select();
+        long.column((sla_clock::Entity, sla_clock::Column::AppealId));
+        clock_counts(&mut long, now);
+        long.from(sla_clock::Entity)
+            .cond_where(period.holds(sla_clock::Column::DueAt))
+            .cond_where(
+                Condition::any()
+                    .add(sla_clock::Column::Round.ne(0))
+                    .add(sla_clock::Column::StartAt.lt(recent)),
+            )
+            .group_by_col((sla_clock::Entity, sla_clock::Column::AppealId));
+        let mut per_appeal: HashMap<Uuid, [i64; 6]> = HashMap::new();
+        for row in conn.query_all(&long).await? {
+            let counts = read_clock_counts(&row)?;
+            let sum = per_appeal.entry(row.try_get("", "appeal_id")?).or_default();
+            for (total, n) in sum.iter_mut().zip(counts) {
+                *total += n;
+            }
+        }
+        let ids: Vec<Uuid> = per_appeal.keys().copied().collect();
+        for chunk in ids.chunks(500) {
+            // Only the appeals the left join left unmatched.
+            let keys = Query::select()
+                .column((appeal::Entity, appeal::Column::Id))
+                .expr_as(key.clone(), "k")
+                .from(appeal::Entity)
+                .and_where(appeal::Column::Id.is_in(chunk.iter().copied()))
+                .cond_where(
+                    Condition::any()
+                        .add(appeal::Column::SubmittedAt.lt(recent))
+                        .add(appeal::Column::SubmittedAt.gte(period.end)),
+                )
+                .cond_where(scope.clone())
+                .to_owned();
+            for row in conn.query_all(&keys).await? {
+                let id: Uuid = row.try_get("", "id")?;
+                if let Some(counts) = per_appeal.get(&id) {
+                    groups
+                        .entry(read_key(&row, group)?)
+                        .or_default()
+                        .add_clocks(counts);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The SLA figures of a period, one row per group, ordered by name.
 #[tracing::instrument(skip_all, fields(role = %user.role.code()))]
 pub async fn sla(
@@ -519,95 +619,7 @@ pub async fn sla(
     })
     .await?;
 
-    // Clocks due in the period, any round, by kind. Joining them to their appeals is the
-    // expensive part. Nearly all of them belong to appeals submitted shortly before or in the
-    // period, which a hash join reads through the `submitted_at` index instead of every
-    // appeal: a left join, so the clocks of older appeals show up unmatched.
-    let recent = period.start - TimeDelta::days(RECENT_APPEAL_DAYS);
-    let unmatched = Expr::col((appeal::Entity, appeal::Column::Id)).is_null();
-    let mut recent_half = Query::select();
-    recent_half
-        .expr_as(key.clone(), "k")
-        .expr_as(unmatched.clone(), "unmatched");
-    clock_counts(&mut recent_half, now);
-    recent_half
-        .from(sla_clock::Entity)
-        .join(
-            JoinType::LeftJoin,
-            appeal::Entity,
-            Condition::all()
-                .add(col(appeal::Column::Id).equals(sla_clock::Column::AppealId.as_column_ref()))
-                .add(appeal::Column::SubmittedAt.gte(recent))
-                .add(appeal::Column::SubmittedAt.lt(period.end)),
-        )
-        .cond_where(period.holds(sla_clock::Column::DueAt))
-        .cond_where(
-            Condition::any()
-                .add(unmatched.clone())
-                .add(appeals_scope.clone()),
-        )
-        .add_group_by([key.clone(), unmatched]);
-    let mut older_decided = false;
-    for row in conn.query_all(&recent_half).await? {
-        let counts = read_clock_counts(&row)?;
-        if row.try_get::<bool>("", "unmatched")? {
-            older_decided |= counts.iter().any(|n| *n > 0);
-        } else {
-            groups
-                .entry(read_key(&row, group)?)
-                .or_default()
-                .add_clocks(&counts);
-        }
-    }
-    // The clocks of older appeals: a clock of the submission (round 0) starts at
-    // `submitted_at`, so theirs started before `recent` or are reopen rounds. Counted per
-    // appeal, then put in the appeal's group.
-    if older_decided {
-        let mut long = Query::select();
-        long.column((sla_clock::Entity, sla_clock::Column::AppealId));
-        clock_counts(&mut long, now);
-        long.from(sla_clock::Entity)
-            .cond_where(period.holds(sla_clock::Column::DueAt))
-            .cond_where(
-                Condition::any()
-                    .add(sla_clock::Column::Round.ne(0))
-                    .add(sla_clock::Column::StartAt.lt(recent)),
-            )
-            .group_by_col((sla_clock::Entity, sla_clock::Column::AppealId));
-        let mut per_appeal: HashMap<Uuid, [i64; 6]> = HashMap::new();
-        for row in conn.query_all(&long).await? {
-            let counts = read_clock_counts(&row)?;
-            let sum = per_appeal.entry(row.try_get("", "appeal_id")?).or_default();
-            for (total, n) in sum.iter_mut().zip(counts) {
-                *total += n;
-            }
-        }
-        let ids: Vec<Uuid> = per_appeal.keys().copied().collect();
-        for chunk in ids.chunks(500) {
-            // Only the appeals the left join left unmatched.
-            let keys = Query::select()
-                .column((appeal::Entity, appeal::Column::Id))
-                .expr_as(key.clone(), "k")
-                .from(appeal::Entity)
-                .and_where(appeal::Column::Id.is_in(chunk.iter().copied()))
-                .cond_where(
-                    Condition::any()
-                        .add(appeal::Column::SubmittedAt.lt(recent))
-                        .add(appeal::Column::SubmittedAt.gte(period.end)),
-                )
-                .cond_where(appeals_scope.clone())
-                .to_owned();
-            for row in conn.query_all(&keys).await? {
-                let id: Uuid = row.try_get("", "id")?;
-                if let Some(counts) = per_appeal.get(&id) {
-                    groups
-                        .entry(read_key(&row, group)?)
-                        .or_default()
-                        .add_clocks(counts);
-                }
-            }
-        }
-    }
+    fold_due_clocks(conn, group, period, now, &appeals_scope, &mut groups).await?;
 
     // Appeals resolved in the period: working time to resolution.
     let resolved = Query::select()
