@@ -919,9 +919,8 @@ fn generate(ctx: &Ctx, i: usize, sub: i64) -> Ap {
 /// `escalated_at` at the pass after `escalate_at`. Up to date at `now`, except the breaches of
 /// the clocks in `unhandled`.
 fn apply_monitor(ctx: &Ctx, ap: &mut Ap, i: usize, unhandled: &[bool; 3]) {
-    for k in 0..3 {
+    for (k, c) in ap.clocks.iter_mut().enumerate() {
         let d = |slot: u64| (mix(ctx.seed ^ ((i as u64) << 4) ^ slot) % 55 + 3) as i64;
-        let c = &mut ap.clocks[k];
         if c.warn <= ctx.now && c.running_at(c.warn) {
             c.warned = (c.warn + d(k as u64)).min(ctx.now);
         }
