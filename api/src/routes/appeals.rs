@@ -59,7 +59,17 @@ pub async fn list(
     page: web::Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
     let cal = state.calendar.current(&state.read_db).await?;
-    Ok(HttpResponse::Ok().json(svc::list(&state.read_db, &cal, &user, &filter, &page).await?))
+    Ok(HttpResponse::Ok().json(
+        svc::list(
+            &state.read_db,
+            &cal,
+            state.clock.now(),
+            &user,
+            &filter,
+            &page,
+        )
+        .await?,
+    ))
 }
 
 /// One appeal with its clocks.

@@ -23,8 +23,8 @@ use jobs::mail::{self, Template, recipients};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect, Statement,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QuerySelect, Statement,
     sea_query::{Expr, Query},
 };
 use serde::{Deserialize, Serialize};
@@ -795,6 +795,7 @@ fn parse_due_before(s: &str, cal: &Calendar) -> AppResult<DateTime<Utc>> {
 pub async fn list(
     conn: &impl ConnectionTrait,
     cal: &Calendar,
+    now: DateTime<Utc>,
     actor: &AuthUser,
     f: &AppealFilter,
     page: &PageQuery,
@@ -823,10 +824,25 @@ pub async fn list(
         q = q.filter(appeal::Column::EnterpriseId.eq(e));
     }
     if let Some(b) = f.breached {
+        // Late even before the monitor's next pass records the breach: met after the due
+        // time, or still running past it.
+        use sea_orm::sea_query::ExprTrait;
+        let running_late = Condition::all()
+            .add(sla_clock::Column::MetAt.is_null())
+            .add(sla_clock::Column::CancelledAt.is_null())
+            .add(sla_clock::Column::PausedAt.is_null())
+            .add(sla_clock::Column::DueAt.lt(now));
         let breached = Query::select()
             .column(sla_clock::Column::AppealId)
             .from(sla_clock::Entity)
-            .and_where(sla_clock::Column::BreachedAt.is_not_null())
+            .cond_where(
+                Condition::any()
+                    .add(sla_clock::Column::BreachedAt.is_not_null())
+                    .add(
+                        Expr::col(sla_clock::Column::MetAt).gt(Expr::col(sla_clock::Column::DueAt)),
+                    )
+                    .add(running_late),
+            )
             .to_owned();
         q = if b {
             q.filter(appeal::Column::Id.in_subquery(breached))

@@ -1022,6 +1022,23 @@ async fn lists_filter_and_page_and_numbers_stay_unique_under_concurrency() {
         .await
         .expect(201);
     assert_eq!(first.body["number"], again.body["number"]);
+
+    // Past the reply deadline every appeal counts as breached, before any monitor pass.
+    c.app.clock.set(sh(2026, 3, 2, 17, 1));
+    let late = c
+        .app
+        .get("/appeals?breached=true&limit=200", &c.center)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(late["items"].as_array().map(Vec::len), Some(13));
+    let fine = c
+        .app
+        .get("/appeals?breached=false", &c.center)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(fine["items"].as_array().map(Vec::len), Some(0));
 }
 
 #[tokio::test]
