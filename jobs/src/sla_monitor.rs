@@ -5,14 +5,14 @@
 //!
 //! Candidates are read in batches through the partial indexes `ix_sla_clocks_warn`, `_breach`
 //! and `_escalate` (the queries repeat their predicates), so a pass costs what is due, not what
-//! is open. Each clock is then claimed with a conditional `UPDATE` in its own short transaction,
-//! together with everything the event writes (supervision, timeline, outbox): a second monitor,
-//! a restart or a retried pass finds the guard column set and does nothing. The unique index on
-//! `supervisions (clock_id, level)` is the second guard. Mail to officials is held until the
-//! calendar's next working-hours opening.
+//! is open. A batch is then claimed with one conditional `UPDATE … RETURNING` in one short
+//! transaction, together with everything the claimed clocks write (supervisions, timeline,
+//! outbox, as multi-row inserts): a second monitor, a restart or a retried pass finds the guard
+//! column set and does nothing. The unique index on `supervisions (clock_id, level)` is the
+//! second guard. Mail to officials is held until the calendar's next working-hours opening.
 
 use crate::{
-    mail::{enqueue_for_office, recipients, templates::Template},
+    mail::{enqueue_many_for_office, recipients, templates::Template},
     runner::JobContext,
 };
 use chrono::{DateTime, TimeDelta, Utc};
@@ -192,23 +192,27 @@ async fn run_step(
         after = step.instant(last).map(|at| (at, last.id));
         let full = batch.len() as u64 == BATCH;
         let appeals = appeals_of(db, &batch).await?;
+        // Everything a claim writes is prepared first: on SQLite the transaction holds the
+        // only writer connection, so names and addresses are looked up before it.
+        let mut prepared = Vec::with_capacity(batch.len());
         for clock in &batch {
-            let res = match appeals.get(&clock.appeal_id) {
-                Some(appeal) => handle(db, cal, now, step, clock, appeal, dir).await,
-                None => Err(DbErr::RecordNotFound(format!(
-                    "appeal {} of clock {}",
-                    clock.appeal_id, clock.id
-                ))),
-            };
-            match res {
-                Ok(true) => done += 1,
-                Ok(false) => {}
-                // Without a connection every other clock would fail the same way.
-                Err(e @ (DbErr::Conn(_) | DbErr::ConnectionAcquire(_))) => return Err(e),
-                Err(e) => {
-                    failed += 1;
-                    tracing::error!(clock = %clock.id, appeal = %clock.appeal_id, error = %e, "cannot handle SLA clock");
+            match appeals.get(&clock.appeal_id) {
+                Some(appeal) => {
+                    prepared.push(prepare(db, cal, now, step, clock, appeal, dir).await?)
                 }
+                None => {
+                    failed += 1;
+                    tracing::error!(clock = %clock.id, appeal = %clock.appeal_id, "SLA clock without its appeal");
+                }
+            }
+        }
+        match apply(db, cal, now, step, prepared).await {
+            Ok(n) => done += n,
+            // Without a connection every other batch would fail the same way.
+            Err(e @ (DbErr::Conn(_) | DbErr::ConnectionAcquire(_))) => return Err(e),
+            Err(e) => {
+                failed += batch.len() as u64;
+                tracing::error!(error = %e, clocks = batch.len(), "cannot handle a batch of SLA clocks");
             }
         }
         if !full || after.is_none() {
@@ -235,7 +239,20 @@ async fn appeals_of(
         .collect())
 }
 
-async fn handle(
+/// What claiming one clock writes: its supervision and timeline event (breach, escalation)
+/// and its mails.
+struct Prepared {
+    clock: sla_clock::Model,
+    appeal: appeal::Model,
+    /// `(supervision note, event note)` for a breach or an escalation.
+    notes: Option<(String, String)>,
+    mails: Vec<(String, Template)>,
+    /// Counted as done when claimed (a warning of an overdue clock is claimed silently).
+    counts: bool,
+}
+
+/// Builds what claiming `clock` will write.
+async fn prepare(
     db: &DatabaseConnection,
     cal: &Calendar,
     now: DateTime<Utc>,
@@ -243,239 +260,201 @@ async fn handle(
     clock: &sla_clock::Model,
     appeal: &appeal::Model,
     dir: &mut Directory,
-) -> Result<bool, DbErr> {
-    match step {
-        Step::Warn => warn(db, cal, now, clock, appeal, dir).await,
-        Step::Breach => breach(db, cal, now, clock, appeal, dir).await,
-        Step::Escalate => escalate(db, cal, now, clock, appeal, dir).await,
-    }
-}
-
-/// Claims the warning; mails the department when the clock is not yet overdue.
-async fn warn(
-    db: &DatabaseConnection,
-    cal: &Calendar,
-    now: DateTime<Utc>,
-    clock: &sla_clock::Model,
-    appeal: &appeal::Model,
-    dir: &mut Directory,
-) -> Result<bool, DbErr> {
-    let mail = clock.due_at > now;
-    // Looked up before the transaction: on SQLite it holds the only writer connection.
+) -> Result<Prepared, DbErr> {
     let dept = dir.department(db, appeal.department_id).await?;
-    let txn = db.begin().await?;
-    let claimed = sla_clock::Entity::update_many()
-        .col_expr(sla_clock::Column::WarnedAt, Expr::val(now))
-        .col_expr(sla_clock::Column::UpdatedAt, Expr::val(now))
-        .filter(C.id.eq(clock.id))
-        .filter(Step::Warn.due(now))
-        .exec(&txn)
-        .await?
-        .rows_affected
-        == 1;
-    if !claimed {
-        txn.rollback().await?;
-        return Ok(false);
-    }
-    if mail {
-        let template = Template::SlaWarning {
-            department_name: dept.name.clone(),
-            number: appeal.number.clone(),
-            title: appeal.title.clone(),
-            clock_label: clock.kind.label_zh().into(),
-            due_at: local(cal, clock.due_at),
-            remaining: working_time_text(cal.working_time_between(now, clock.due_at)),
-        };
-        for to in &dept.mails {
-            enqueue_for_office(&txn, cal, now, to, &template).await?;
-        }
-    }
-    txn.commit().await?;
-    Ok(mail)
-}
-
-/// Claims the breach; records the level-1 supervision and the timeline event, mails the
-/// department and the service centres.
-async fn breach(
-    db: &DatabaseConnection,
-    cal: &Calendar,
-    now: DateTime<Utc>,
-    clock: &sla_clock::Model,
-    appeal: &appeal::Model,
-    dir: &mut Directory,
-) -> Result<bool, DbErr> {
-    let dept = dir.department(db, appeal.department_id).await?;
-    let mut to = dept.mails.clone();
-    to.extend(dir.service_centres(db).await?);
     let label = clock.kind.label_zh();
     let due = local(cal, clock.due_at);
-    let txn = db.begin().await?;
-    let claimed = sla_clock::Entity::update_many()
-        .col_expr(sla_clock::Column::BreachedAt, Expr::val(clock.due_at))
-        .col_expr(
-            sla_clock::Column::EscalateAt,
-            Expr::val(sla::escalate_at(cal, clock.due_at)),
-        )
-        .col_expr(sla_clock::Column::UpdatedAt, Expr::val(now))
-        .filter(C.id.eq(clock.id))
-        .filter(Step::Breach.due(now))
-        .exec(&txn)
-        .await?
-        .rows_affected
-        == 1;
-    if !claimed {
-        txn.rollback().await?;
-        return Ok(false);
-    }
-    let recorded = record(
-        &txn,
-        now,
-        clock,
-        appeal,
-        SupervisionSource::Breach,
-        format!("{label}时限已超时"),
-        format!("{label}时限 {due} 已超时，自动督办"),
-    )
-    .await?;
-    if recorded {
-        let template = Template::SlaBreach {
-            department_name: dept.name.clone(),
-            number: appeal.number.clone(),
-            title: appeal.title.clone(),
-            clock_label: label.into(),
-            due_at: due,
-        };
-        for to in sorted_unique(to) {
-            enqueue_for_office(&txn, cal, now, &to, &template).await?;
+    let (notes, mails, counts) = match step {
+        Step::Warn => {
+            let mail = clock.due_at > now;
+            let template = Template::SlaWarning {
+                department_name: dept.name.clone(),
+                number: appeal.number.clone(),
+                title: appeal.title.clone(),
+                clock_label: label.into(),
+                due_at: due,
+                remaining: working_time_text(cal.working_time_between(now, clock.due_at)),
+            };
+            let mails = if mail {
+                dept.mails
+                    .iter()
+                    .map(|to| (to.clone(), template.clone()))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            (None, mails, mail)
         }
-    }
-    txn.commit().await?;
-    Ok(recorded)
+        Step::Breach => {
+            let mut to = dept.mails.clone();
+            to.extend(dir.service_centres(db).await?);
+            let template = Template::SlaBreach {
+                department_name: dept.name.clone(),
+                number: appeal.number.clone(),
+                title: appeal.title.clone(),
+                clock_label: label.into(),
+                due_at: due.clone(),
+            };
+            let notes = (
+                format!("{label}时限已超时"),
+                format!("{label}时限 {due} 已超时，自动督办"),
+            );
+            let mails = sorted_unique(to)
+                .into_iter()
+                .map(|to| (to, template.clone()))
+                .collect();
+            (Some(notes), mails, true)
+        }
+        Step::Escalate => {
+            let mut to = match appeal.chain_id {
+                Some(chain) => dir.chain_office(db, chain).await?,
+                None => Vec::new(),
+            };
+            if to.is_empty() {
+                to = dir.service_centres(db).await?;
+            }
+            let breached = local(cal, clock.breached_at.unwrap_or(clock.due_at));
+            let template = Template::SlaEscalation {
+                department_name: dept.name.clone(),
+                number: appeal.number.clone(),
+                title: appeal.title.clone(),
+                clock_label: label.into(),
+                due_at: due.clone(),
+                breached_at: breached,
+            };
+            let notes = (
+                format!("{label}超时一个工作日仍未办理，升级督办"),
+                format!("{label}时限 {due} 超时后一个工作日仍未办理，升级督办"),
+            );
+            let mails = sorted_unique(to)
+                .into_iter()
+                .map(|to| (to, template.clone()))
+                .collect();
+            (Some(notes), mails, true)
+        }
+    };
+    Ok(Prepared {
+        clock: clock.clone(),
+        appeal: appeal.clone(),
+        notes,
+        mails,
+        counts,
+    })
 }
 
-/// Claims the escalation; records the level-2 supervision and the timeline event, mails the
-/// chain's office (the service centres when the appeal has no chain or the office no address).
-async fn escalate(
+/// Claims a batch of clocks with one conditional `UPDATE … RETURNING` and writes, in the same
+/// transaction, the supervisions, timeline events and mails of the clocks it claimed (a clock
+/// another monitor claimed first is not returned, so nothing is written twice). Returns how
+/// many warnings, breaches or escalations it made.
+async fn apply(
     db: &DatabaseConnection,
     cal: &Calendar,
     now: DateTime<Utc>,
-    clock: &sla_clock::Model,
-    appeal: &appeal::Model,
-    dir: &mut Directory,
-) -> Result<bool, DbErr> {
-    let dept = dir.department(db, appeal.department_id).await?;
-    let mut to = match appeal.chain_id {
-        Some(chain) => dir.chain_office(db, chain).await?,
-        None => Vec::new(),
-    };
-    if to.is_empty() {
-        to = dir.service_centres(db).await?;
+    step: Step,
+    prepared: Vec<Prepared>,
+) -> Result<u64, DbErr> {
+    if prepared.is_empty() {
+        return Ok(0);
     }
-    let label = clock.kind.label_zh();
-    let due = local(cal, clock.due_at);
-    let breached = local(cal, clock.breached_at.unwrap_or(clock.due_at));
+    let ids: Vec<Uuid> = prepared.iter().map(|p| p.clock.id).collect();
     let txn = db.begin().await?;
-    let claimed = sla_clock::Entity::update_many()
-        .col_expr(sla_clock::Column::EscalatedAt, Expr::val(now))
+    let mut claim = sla_clock::Entity::update_many()
         .col_expr(sla_clock::Column::UpdatedAt, Expr::val(now))
-        .filter(C.id.eq(clock.id))
-        .filter(Step::Escalate.due(now))
-        .exec(&txn)
-        .await?
-        .rows_affected
-        == 1;
-    if !claimed {
-        txn.rollback().await?;
-        return Ok(false);
-    }
-    let recorded = record(
-        &txn,
-        now,
-        clock,
-        appeal,
-        SupervisionSource::Escalation,
-        format!("{label}超时一个工作日仍未办理，升级督办"),
-        format!("{label}时限 {due} 超时后一个工作日仍未办理，升级督办"),
-    )
-    .await?;
-    if recorded {
-        let template = Template::SlaEscalation {
-            department_name: dept.name.clone(),
-            number: appeal.number.clone(),
-            title: appeal.title.clone(),
-            clock_label: label.into(),
-            due_at: due,
-            breached_at: breached,
-        };
-        for to in sorted_unique(to) {
-            enqueue_for_office(&txn, cal, now, &to, &template).await?;
+        .filter(C.id.is_in(ids))
+        .filter(step.due(now));
+    claim = match step {
+        Step::Warn => claim.col_expr(sla_clock::Column::WarnedAt, Expr::val(now)),
+        Step::Breach => {
+            // The breach happened at the due time; escalation one working day later, which
+            // only the calendar knows: one CASE over the batch.
+            let mut case: Option<sea_orm::sea_query::CaseStatement> = None;
+            for p in &prepared {
+                let at = Expr::val(sla::escalate_at(cal, p.clock.due_at));
+                let cond = C.id.eq(p.clock.id);
+                case = Some(match case {
+                    None => Expr::case(cond, at),
+                    Some(c) => c.case(cond, at),
+                });
+            }
+            let escalate: Expr = match case {
+                Some(c) => c.finally(Expr::col(sla_clock::Column::EscalateAt)).into(),
+                None => Expr::col(sla_clock::Column::EscalateAt),
+            };
+            claim
+                .col_expr(
+                    sla_clock::Column::BreachedAt,
+                    Expr::col(sla_clock::Column::DueAt),
+                )
+                .col_expr(sla_clock::Column::EscalateAt, escalate)
         }
-    }
-    txn.commit().await?;
-    Ok(recorded)
-}
-
-/// Inserts the monitor's supervision (level 1 for a breach, 2 for an escalation) and its
-/// timeline event. `false` when the clock already has a supervision of that level (its guard
-/// column was cleared by hand, say): nothing is written then.
-async fn record(
-    txn: &sea_orm::DatabaseTransaction,
-    now: DateTime<Utc>,
-    clock: &sla_clock::Model,
-    appeal: &appeal::Model,
-    source: SupervisionSource,
-    supervision_note: String,
-    event_note: String,
-) -> Result<bool, DbErr> {
-    let (level, action) = match source {
-        SupervisionSource::Escalation => (2, AppealAction::Escalation),
-        _ => (1, AppealAction::Breach),
+        Step::Escalate => claim.col_expr(sla_clock::Column::EscalatedAt, Expr::val(now)),
     };
-    let inserted = supervision::Entity::insert(supervision::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        appeal_id: Set(appeal.id),
-        clock_id: Set(Some(clock.id)),
-        level: Set(level),
-        source: Set(source),
-        department_id: Set(appeal.department_id),
-        note: Set(Some(supervision_note)),
-        created_by: Set(None),
-        created_at: Set(now),
-    })
-    .on_conflict(
-        OnConflict::columns([supervision::Column::ClockId, supervision::Column::Level])
-            .target_and_where(supervision::Column::ClockId.is_not_null())
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec_without_returning(txn)
-    .await?;
-    if inserted == 0 {
-        tracing::warn!(clock = %clock.id, level, "clock already supervised at this level");
-        return Ok(false);
+    let claimed: std::collections::HashSet<Uuid> = claim
+        .exec_with_returning(&txn)
+        .await?
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    let (level, action, source) = match step {
+        Step::Escalate => (2, AppealAction::Escalation, SupervisionSource::Escalation),
+        _ => (1, AppealAction::Breach, SupervisionSource::Breach),
+    };
+    let mut supervisions = Vec::new();
+    let mut events = Vec::new();
+    let mut mails = Vec::new();
+    let mut done = 0;
+    for p in prepared
+        .into_iter()
+        .filter(|p| claimed.contains(&p.clock.id))
+    {
+        if let Some((supervision_note, event_note)) = p.notes {
+            supervisions.push(supervision::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                appeal_id: Set(p.appeal.id),
+                clock_id: Set(Some(p.clock.id)),
+                level: Set(level),
+                source: Set(source),
+                department_id: Set(p.appeal.department_id),
+                note: Set(Some(supervision_note)),
+                created_by: Set(None),
+                created_at: Set(now),
+            });
+            events.push(appeal_event::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                appeal_id: Set(p.appeal.id),
+                at: Set(now),
+                actor_id: Set(None),
+                actor_organization_id: Set(None),
+                department_id: Set(p.appeal.department_id),
+                action: Set(action.code().to_string()),
+                from_status: Set(Some(p.appeal.status)),
+                to_status: Set(p.appeal.status),
+                note: Set(Some(event_note)),
+            });
+            tracing::info!(clock = %p.clock.id, appeal = %p.appeal.number, kind = ?p.clock.kind, level, "SLA supervision recorded");
+        }
+        if p.counts {
+            done += 1;
+        }
+        mails.extend(p.mails);
     }
-    appeal_event::Entity::insert(appeal_event::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        appeal_id: Set(appeal.id),
-        at: Set(now),
-        actor_id: Set(None),
-        actor_organization_id: Set(None),
-        department_id: Set(appeal.department_id),
-        action: Set(action.code().to_string()),
-        from_status: Set(Some(appeal.status)),
-        to_status: Set(appeal.status),
-        note: Set(Some(event_note)),
-    })
-    .exec_without_returning(txn)
-    .await?;
-    tracing::info!(
-        clock = %clock.id,
-        appeal = %appeal.number,
-        kind = ?clock.kind,
-        level,
-        "SLA supervision recorded"
-    );
-    Ok(true)
+    if !supervisions.is_empty() {
+        supervision::Entity::insert_many(supervisions)
+            .on_conflict(
+                OnConflict::columns([supervision::Column::ClockId, supervision::Column::Level])
+                    .target_and_where(supervision::Column::ClockId.is_not_null())
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
+        appeal_event::Entity::insert_many(events)
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    enqueue_many_for_office(&txn, cal, now, &mails).await?;
+    txn.commit().await?;
+    Ok(done)
 }
 
 /// A department's name and addresses.

@@ -7,6 +7,6 @@ pub mod recipients;
 pub mod templates;
 pub mod transport;
 
-pub use outbox::{enqueue, enqueue_at, enqueue_for_office};
+pub use outbox::{enqueue, enqueue_at, enqueue_for_office, enqueue_many_for_office};
 pub use templates::Template;
 pub use transport::Mailer;

@@ -5,7 +5,7 @@ use super::templates::Template;
 use chrono::{DateTime, Utc};
 use entity::calendar::Calendar;
 use entity::mail_outbox::{self, MailStatus};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
 use uuid::Uuid;
 
 /// The domain part of generated `Message-ID`s.
@@ -67,4 +67,52 @@ pub async fn enqueue_at(
     .await?;
     tracing::info!(mail = %row.id, template = %row.template, "mail queued");
     Ok(row)
+}
+
+/// Queues many mails to officials in one multi-row insert per chunk, each held until the next
+/// working-hours opening like [`enqueue_for_office`].
+pub async fn enqueue_many_for_office(
+    conn: &impl ConnectionTrait,
+    calendar: &Calendar,
+    now: DateTime<Utc>,
+    mails: &[(String, Template)],
+) -> Result<u64, DbErr> {
+    let send_after = calendar.next_opening(now).max(now);
+    let mut rows = Vec::with_capacity(mails.len());
+    for (to, template) in mails {
+        let id = Uuid::now_v7();
+        let subject = template
+            .subject()
+            .map_err(|e| DbErr::Custom(e.to_string()))?;
+        let data = template
+            .data_json()
+            .map_err(|e| DbErr::Custom(e.to_string()))?;
+        rows.push(mail_outbox::ActiveModel {
+            id: Set(id),
+            message_id: Set(format!("<{}@{MESSAGE_ID_DOMAIN}>", id.simple())),
+            template: Set(template.name().to_string()),
+            data: Set(data),
+            recipient: Set(to.trim().to_string()),
+            subject: Set(subject),
+            status: Set(MailStatus::Pending),
+            attempts: Set(0),
+            next_attempt_at: Set(send_after),
+            last_error: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            sent_at: Set(None),
+        });
+    }
+    let n = rows.len() as u64;
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<_> = rows.by_ref().take(200).collect();
+        mail_outbox::Entity::insert_many(chunk)
+            .exec_without_returning(conn)
+            .await?;
+    }
+    if n > 0 {
+        tracing::info!(mails = n, "mails queued");
+    }
+    Ok(n)
 }
