@@ -276,7 +276,7 @@ pub async fn load(state: &AppState, password: &str) -> anyhow::Result<AppealsSum
             },
         );
     }
-    let center_org = all_orgs_of(&orgs, "南通市企业服务中心")?;
+    let center_org = org_named(&orgs, "南通市企业服务中心")?;
     let center = *actors
         .get(&center_org)
         .context("the demo service centre has no login")?;
@@ -372,20 +372,10 @@ pub async fn load(state: &AppState, password: &str) -> anyhow::Result<AppealsSum
         }
     }
     jobs::sla_monitor::run_pass(&state.db, &cal, now).await?;
-    // The replayed history is not news: nobody gets its mail.
+    // The replayed history is not news: nobody gets its mail (every row was queued at a
+    // replayed instant, the last pass's at `now`).
     mail_outbox::Entity::delete_many()
-        .filter(mail_outbox::Column::CreatedAt.lt(now))
-        .exec(&state.db)
-        .await?;
-    mail_outbox::Entity::delete_many()
-        .filter(mail_outbox::Column::Template.is_in([
-            "appeal_assigned",
-            "appeal_supervised",
-            "appeal_update",
-            "sla_warning",
-            "sla_breach",
-            "sla_escalation",
-        ]))
+        .filter(mail_outbox::Column::CreatedAt.lte(now))
         .exec(&state.db)
         .await?;
     Ok(AppealsSummary {
@@ -394,7 +384,7 @@ pub async fn load(state: &AppState, password: &str) -> anyhow::Result<AppealsSum
     })
 }
 
-fn all_orgs_of(orgs: &HashMap<String, Uuid>, name: &str) -> anyhow::Result<Uuid> {
+fn org_named(orgs: &HashMap<String, Uuid>, name: &str) -> anyhow::Result<Uuid> {
     orgs.get(name)
         .copied()
         .with_context(|| format!("demo organization {name} is missing"))

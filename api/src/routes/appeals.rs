@@ -58,11 +58,10 @@ pub async fn list(
     filter: web::Query<AppealFilter>,
     page: web::Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
-    let cal = state.calendar.current(&state.read_db).await?;
     Ok(HttpResponse::Ok().json(
         svc::list(
             &state.read_db,
-            &cal,
+            &state.calendar,
             state.clock.now(),
             &user,
             &filter,

@@ -2,7 +2,7 @@
 //! their notifications. Each action is one transaction that changes the appeal, its clocks,
 //! writes one timeline event and queues the mails it causes.
 
-use super::{chains::org_of_kind, validate::Checks};
+use super::{calendar::CalendarCache, chains::org_of_kind, validate::Checks};
 use crate::{
     auth::{AuthUser, scope},
     error::{AppError, AppResult},
@@ -118,7 +118,8 @@ pub struct AppealView {
     pub updated_at: DateTime<Utc>,
 }
 
-fn days_of(s: &str) -> WorkingDays {
+/// A stored working-day amount (a normalized decimal string written by this code).
+pub(crate) fn days_of(s: &str) -> WorkingDays {
     s.parse().unwrap_or(WorkingDays::ZERO)
 }
 
@@ -794,7 +795,7 @@ fn parse_due_before(s: &str, cal: &Calendar) -> AppResult<DateTime<Utc>> {
 /// The appeals the caller may see, filtered, oldest first.
 pub async fn list(
     conn: &impl ConnectionTrait,
-    cal: &Calendar,
+    calendar: &CalendarCache,
     now: DateTime<Utc>,
     actor: &AuthUser,
     f: &AppealFilter,
@@ -851,7 +852,9 @@ pub async fn list(
         };
     }
     if let Some(s) = f.due_before.as_deref() {
-        let before = parse_due_before(s, cal)?;
+        // The calendar (one more query) only matters for a date in its time zone.
+        let cal = calendar.current(conn).await?;
+        let before = parse_due_before(s, &cal)?;
         q = q.filter(
             appeal::Column::Id.in_subquery(
                 Query::select()

@@ -1,6 +1,6 @@
 //! SLA policies per category and routing rules (category → department).
 
-use super::audit::Change;
+use super::{appeals::days_of, audit::Change};
 use crate::{
     auth::AuthUser,
     error::{AppError, AppResult, FieldError},
@@ -65,18 +65,14 @@ pub struct RuleInput {
     pub department_id: Uuid,
 }
 
-fn days(s: &str) -> WorkingDays {
-    s.parse().unwrap_or(WorkingDays::ZERO)
-}
-
 fn policy_view(p: sla_policy::Model) -> PolicyView {
     PolicyView {
         category: p.category,
         category_label: p.category.label_zh(),
-        reply_working_days: days(&p.reply_working_days),
-        opinion_working_days: days(&p.opinion_working_days),
-        close_working_days: days(&p.close_working_days),
-        warn_before_working_hours: days(&p.warn_before_working_hours),
+        reply_working_days: days_of(&p.reply_working_days),
+        opinion_working_days: days_of(&p.opinion_working_days),
+        close_working_days: days_of(&p.close_working_days),
+        warn_before_working_hours: days_of(&p.warn_before_working_hours),
         updated_at: p.updated_at,
     }
 }

@@ -41,6 +41,20 @@ pub async fn enqueue_at(
     to: &str,
     template: &Template,
 ) -> Result<mail_outbox::Model, DbErr> {
+    let row = pending_row(now, send_after, to, template)?
+        .insert(conn)
+        .await?;
+    tracing::info!(mail = %row.id, template = %row.template, "mail queued");
+    Ok(row)
+}
+
+/// A pending outbox row: rendered subject, the template's data and a `Message-ID` fixed now.
+fn pending_row(
+    now: DateTime<Utc>,
+    send_after: DateTime<Utc>,
+    to: &str,
+    template: &Template,
+) -> Result<mail_outbox::ActiveModel, DbErr> {
     let id = Uuid::now_v7();
     let subject = template
         .subject()
@@ -48,7 +62,7 @@ pub async fn enqueue_at(
     let data = template
         .data_json()
         .map_err(|e| DbErr::Custom(e.to_string()))?;
-    let row = mail_outbox::ActiveModel {
+    Ok(mail_outbox::ActiveModel {
         id: Set(id),
         message_id: Set(format!("<{}@{MESSAGE_ID_DOMAIN}>", id.simple())),
         template: Set(template.name().to_string()),
@@ -62,11 +76,7 @@ pub async fn enqueue_at(
         created_at: Set(now),
         updated_at: Set(now),
         sent_at: Set(None),
-    }
-    .insert(conn)
-    .await?;
-    tracing::info!(mail = %row.id, template = %row.template, "mail queued");
-    Ok(row)
+    })
 }
 
 /// Queues many mails to officials in one multi-row insert per chunk, each held until the next
@@ -77,32 +87,11 @@ pub async fn enqueue_many_for_office(
     now: DateTime<Utc>,
     mails: &[(String, Template)],
 ) -> Result<u64, DbErr> {
-    let send_after = calendar.next_opening(now).max(now);
-    let mut rows = Vec::with_capacity(mails.len());
-    for (to, template) in mails {
-        let id = Uuid::now_v7();
-        let subject = template
-            .subject()
-            .map_err(|e| DbErr::Custom(e.to_string()))?;
-        let data = template
-            .data_json()
-            .map_err(|e| DbErr::Custom(e.to_string()))?;
-        rows.push(mail_outbox::ActiveModel {
-            id: Set(id),
-            message_id: Set(format!("<{}@{MESSAGE_ID_DOMAIN}>", id.simple())),
-            template: Set(template.name().to_string()),
-            data: Set(data),
-            recipient: Set(to.trim().to_string()),
-            subject: Set(subject),
-            status: Set(MailStatus::Pending),
-            attempts: Set(0),
-            next_attempt_at: Set(send_after),
-            last_error: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-            sent_at: Set(None),
-        });
-    }
+    let send_after = calendar.next_opening(now);
+    let rows = mails
+        .iter()
+        .map(|(to, template)| pending_row(now, send_after, to, template))
+        .collect::<Result<Vec<_>, _>>()?;
     let n = rows.len() as u64;
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
