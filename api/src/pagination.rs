@@ -73,12 +73,26 @@ where
     M: FromQueryResult + Sized + Send + Sync,
     C: ColumnTrait,
 {
+    let (q, limit) = page_of(select, id, page)?;
+    Ok(finish(q.all(conn).await?, limit, key_of))
+}
+
+/// `select` ordered by `id`, after the cursor, one row past the page (to know if more follow).
+pub(crate) fn page_of<E: EntityTrait, C: ColumnTrait>(
+    select: Select<E>,
+    id: C,
+    page: &PageQuery,
+) -> AppResult<(Select<E>, u64)> {
     let limit = page.limit()?;
     let mut q = select.order_by_asc(id).limit(limit + 1);
     if let Some(after) = page.after()? {
         q = q.filter(id.gt(after));
     }
-    let mut items = q.all(conn).await?;
+    Ok((q, limit))
+}
+
+/// The page of `items` (fetched with one extra row) and the cursor after its last item.
+pub(crate) fn finish<M>(mut items: Vec<M>, limit: u64, key_of: impl Fn(&M) -> Uuid) -> Page<M> {
     let next_cursor = if items.len() as u64 > limit {
         items.truncate(limit as usize);
         items
@@ -87,5 +101,5 @@ where
     } else {
         None
     };
-    Ok(Page { items, next_cursor })
+    Page { items, next_cursor }
 }

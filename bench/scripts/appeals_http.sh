@@ -20,6 +20,11 @@
 #   NOW=2026-11-23T10:00:00+08:00           the seed's --now (dashboard period ends that day)
 #   SEED_DB=lt_bench_pg APPEALS=1000000     seeded database, and its size when seeding
 #   API_PORT=18081  PGHOST PGPORT PGUSER PGPASSWORD (default postgres@127.0.0.1:5432)
+#   PG_SOCKET=/var/run/postgresql           connect the api, psql and pgbench through PostgreSQL's
+#                                           Unix socket in that directory (the same-host set-up:
+#                                           no TCP, no TLS); default TCP to PGHOST:PGPORT, where
+#                                           sqlx and libpq both negotiate TLS when the server
+#                                           offers it (Debian's does)
 #   SKIP_BUILD=1  KEEP_DB=1  TASKSET="taskset -c 0,1" (prefix for the api process)
 set -euo pipefail
 
@@ -51,6 +56,13 @@ API_PORT="${API_PORT:-18081}"
 TASKSET="${TASKSET:-}"
 export PGHOST="${PGHOST:-127.0.0.1}" PGPORT="${PGPORT:-5432}" PGUSER="${PGUSER:-postgres}"
 export PGOPTIONS="${PGOPTIONS:---client-min-messages=warning}"
+PG_SOCKET="${PG_SOCKET:-}"
+if [ -n "$PG_SOCKET" ]; then
+    export PGHOST="$PG_SOCKET"
+    CONNECTION="Unix socket $PG_SOCKET"
+else
+    CONNECTION="TCP $PGHOST:$PGPORT (TLS if the server offers it)"
+fi
 PASSWORD=bench-password-123
 WORK_DB="${SEED_DB}_http"
 
@@ -104,7 +116,13 @@ SEED_BIN="$TARGET_DIR/release/seed_appeals"
 [ -x "$API_BIN" ] || die "missing $API_BIN"
 
 auth="$PGUSER${PGPASSWORD:+:$PGPASSWORD}"
-pg_url() { printf 'postgres://%s@%s:%s/%s' "$auth" "$PGHOST" "$PGPORT" "$1"; }
+pg_url() {
+    if [ -n "$PG_SOCKET" ]; then
+        printf 'postgres://%s@localhost:%s/%s?host=%s' "$auth" "$PGPORT" "$1" "$PG_SOCKET"
+    else
+        printf 'postgres://%s@%s:%s/%s' "$auth" "$PGHOST" "$PGPORT" "$1"
+    fi
+}
 
 # --- the seeded database and the working copy ---------------------------------------------
 has_db="$(psql -Atq -d postgres -c "select 1 from pg_database where datname = '$SEED_DB'")"
@@ -256,6 +274,7 @@ fi
 sync_commit="$(psql -Atq -d "$WORK_DB" -c 'show synchronous_commit')"
 echo
 echo "Appeals over $n_appeals seeded appeals, PostgreSQL $(psql -Atq -d postgres -c 'show server_version'), synchronous_commit=$sync_commit  $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "connection (api, psql, pgbench): $CONNECTION"
 echo "host: $(nproc) CPUs, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 {

@@ -1,6 +1,6 @@
 //! Time as a dependency: services and jobs ask a `Clock`, tests move a `MockClock`.
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use std::sync::{Arc, Mutex};
 
 /// A source of the current instant.
@@ -14,8 +14,10 @@ pub trait Clock: Send + Sync + std::fmt::Debug {
 pub struct SystemClock;
 
 impl Clock for SystemClock {
+    /// Whole microseconds: what PostgreSQL keeps of an instant, so an answer built from the
+    /// values just written shows the same instants as a later read.
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        Utc::now().trunc_subsecs(6)
     }
 }
 
@@ -44,5 +46,16 @@ impl MockClock {
 impl Clock for MockClock {
     fn now(&self) -> DateTime<Utc> {
         *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Timelike;
+
+    #[test]
+    fn the_system_clock_keeps_whole_microseconds() {
+        assert_eq!(SystemClock.now().nanosecond() % 1_000, 0);
     }
 }

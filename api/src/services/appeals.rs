@@ -7,6 +7,7 @@ use crate::{
     auth::{AuthUser, scope},
     error::{AppError, AppResult},
     pagination::{self, Page, PageQuery},
+    rows,
 };
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use entity::{
@@ -45,13 +46,19 @@ pub struct ClockView {
     pub kind_label: &'static str,
     /// 0 for the submission's clocks; a reopen adds a close clock of the next round.
     pub round: i32,
+    #[serde(serialize_with = "crate::rfc3339::utc")]
     pub started_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::rfc3339::utc")]
     pub due_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::rfc3339::option_utc")]
     pub met_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::rfc3339::option_utc")]
     pub breached_at: Option<DateTime<Utc>>,
     /// Waiting for the enterprise: the clock stands still.
     pub paused: bool,
+    #[serde(serialize_with = "crate::rfc3339::option_utc")]
     pub warned_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::rfc3339::option_utc")]
     pub escalated_at: Option<DateTime<Utc>>,
     /// Withdrawn before it was met.
     pub cancelled: bool,
@@ -59,9 +66,20 @@ pub struct ClockView {
     pub late: bool,
 }
 
+impl ClockView {
+    /// Met after its due time, or breached.
+    pub(crate) fn is_late(
+        due_at: DateTime<Utc>,
+        met_at: Option<DateTime<Utc>>,
+        breached_at: Option<DateTime<Utc>>,
+    ) -> bool {
+        breached_at.is_some() || met_at.is_some_and(|m| m > due_at)
+    }
+}
+
 impl From<sla_clock::Model> for ClockView {
     fn from(c: sla_clock::Model) -> Self {
-        let late = c.breached_at.is_some() || c.met_at.is_some_and(|m| m > c.due_at);
+        let late = Self::is_late(c.due_at, c.met_at, c.breached_at);
         Self {
             kind: c.kind,
             kind_label: c.kind.label_zh(),
@@ -102,7 +120,9 @@ pub struct AppealView {
     pub status: AppealStatus,
     pub status_label: &'static str,
     pub department_id: Option<Uuid>,
+    #[serde(serialize_with = "crate::rfc3339::utc")]
     pub submitted_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::rfc3339::option_utc")]
     pub assigned_at: Option<DateTime<Utc>>,
     pub clocks: Vec<ClockView>,
     /// Approved extensions of the close clock, working days.
@@ -112,9 +132,13 @@ pub struct AppealView {
     pub satisfaction: Option<i32>,
     pub satisfaction_comment: Option<String>,
     pub reopen_count: i32,
+    #[serde(serialize_with = "crate::rfc3339::option_utc")]
     pub resolved_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::rfc3339::option_utc")]
     pub closed_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::rfc3339::option_utc")]
     pub withdrawn_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::rfc3339::utc")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -123,7 +147,11 @@ pub(crate) fn days_of(s: &str) -> WorkingDays {
     s.parse().unwrap_or(WorkingDays::ZERO)
 }
 
-fn view(a: appeal::Model, mut clocks: Vec<sla_clock::Model>) -> AppealView {
+fn view(a: appeal::Model, clocks: Vec<sla_clock::Model>) -> AppealView {
+    view_of(a, clocks.into_iter().map(ClockView::from).collect())
+}
+
+fn view_of(a: appeal::Model, mut clocks: Vec<ClockView>) -> AppealView {
     clocks.sort_by_key(|c| (c.round, c.kind));
     AppealView {
         id: a.id,
@@ -139,7 +167,7 @@ fn view(a: appeal::Model, mut clocks: Vec<sla_clock::Model>) -> AppealView {
         department_id: a.department_id,
         submitted_at: a.submitted_at,
         assigned_at: a.assigned_at,
-        clocks: clocks.into_iter().map(ClockView::from).collect(),
+        clocks,
         extension_working_days: days_of(&a.extension_working_days),
         pending_extension: a
             .pending_extension_days
@@ -486,12 +514,14 @@ fn spec_of(c: &sla_clock::Model, warn_before_hours: WorkingDays) -> ClockSpec {
 }
 
 async fn clocks_of(conn: &impl ConnectionTrait, appeal: Uuid) -> AppResult<Vec<sla_clock::Model>> {
-    Ok(sla_clock::Entity::find()
-        .filter(sla_clock::Column::AppealId.eq(appeal))
-        .order_by_asc(sla_clock::Column::Round)
-        .order_by_asc(sla_clock::Column::Kind)
-        .all(conn)
-        .await?)
+    Ok(rows::all(
+        conn,
+        sla_clock::Entity::find()
+            .filter(sla_clock::Column::AppealId.eq(appeal))
+            .order_by_asc(sla_clock::Column::Round)
+            .order_by_asc(sla_clock::Column::Kind),
+    )
+    .await?)
 }
 
 fn is_open(c: &sla_clock::Model) -> bool {
@@ -766,13 +796,19 @@ pub async fn get(conn: &impl ConnectionTrait, actor: &AuthUser, id: Uuid) -> App
         Role::ChainOffice,
         Role::Enterprise,
     ])?;
-    let a = appeal::Entity::find_by_id(id)
-        .filter(scope::appeals(actor))
-        .one(conn)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let clocks = clocks_of(conn, a.id).await?;
-    Ok(view(a, clocks))
+    let a = rows::all::<appeal::Model>(
+        conn,
+        appeal::Entity::find_by_id(id).filter(scope::appeals(actor)),
+    )
+    .await?
+    .pop()
+    .ok_or(AppError::NotFound)?;
+    let clocks = rows::all::<rows::ListedClock>(
+        conn,
+        sla_clock::Entity::find().filter(sla_clock::Column::AppealId.eq(a.id)),
+    )
+    .await?;
+    Ok(view_of(a, clocks.into_iter().map(|c| c.view).collect()))
 }
 
 fn parse_due_before(s: &str, cal: &Calendar) -> AppResult<DateTime<Utc>> {
@@ -867,22 +903,26 @@ pub async fn list(
             ),
         );
     }
-    let page =
-        pagination::fetch(conn, q, appeal::Column::Id, page, |a: &appeal::Model| a.id).await?;
+    let (page_select, limit) = pagination::page_of(q, appeal::Column::Id, page)?;
+    let appeals = rows::all::<appeal::Model>(conn, page_select).await?;
+    let page = pagination::finish(appeals, limit, |a| a.id);
+    // The clocks of the page in a second statement: a join would repeat every appeal's
+    // columns once per clock, which costs more than the round trip (measured).
     let ids: Vec<Uuid> = page.items.iter().map(|a| a.id).collect();
-    let mut by_appeal: HashMap<Uuid, Vec<sla_clock::Model>> = HashMap::new();
+    let mut by_appeal: HashMap<Uuid, Vec<ClockView>> = HashMap::with_capacity(ids.len());
     if !ids.is_empty() {
-        for c in sla_clock::Entity::find()
-            .filter(sla_clock::Column::AppealId.is_in(ids))
-            .all(conn)
-            .await?
+        for c in rows::all::<rows::ListedClock>(
+            conn,
+            sla_clock::Entity::find().filter(sla_clock::Column::AppealId.is_in(ids)),
+        )
+        .await?
         {
-            by_appeal.entry(c.appeal_id).or_default().push(c);
+            by_appeal.entry(c.appeal_id).or_default().push(c.view);
         }
     }
     Ok(page.map(|a| {
         let clocks = by_appeal.remove(&a.id).unwrap_or_default();
-        view(a, clocks)
+        view_of(a, clocks)
     }))
 }
 

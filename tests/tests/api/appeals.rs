@@ -1110,3 +1110,75 @@ async fn admins_set_sla_policies_and_routing_rules() {
         .expect(204);
     assert_eq!(c.submit("permits").await["status"], "submitted");
 }
+
+/// `GET /appeals/{id}` and the appeal's item in `GET /appeals` (read positionally) show the
+/// same appeal as the action that changed it (built from the written models), instant for
+/// instant, through pauses, extensions, a resolution and a reopen, with sub-second times.
+async fn assert_readers_agree(c: &City, answer: &Value) {
+    let id = answer["id"].as_str().expect("id");
+    let one = c
+        .app
+        .get(&format!("/appeals/{id}"), &c.center)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(&one, answer, "GET /appeals/{id}");
+    let list = c
+        .app
+        .get(
+            &format!("/appeals?enterprise_id={}&limit=200", c.ent),
+            &c.center,
+        )
+        .await
+        .expect(200)
+        .body;
+    let item = list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|i| i["id"] == id)
+        .expect("the appeal is listed");
+    assert_eq!(item, answer, "GET /appeals item");
+}
+
+#[tokio::test]
+async fn the_list_the_appeal_and_each_answer_agree() {
+    let c = city().await;
+    c.route("energy", &c.dept_a).await;
+    let fraction = TimeDelta::microseconds(123_456);
+    c.app.clock.set(sh(2026, 3, 2, 9, 30) + fraction);
+    let a = c.submit("energy").await;
+    assert!(
+        a["submitted_at"]
+            .as_str()
+            .is_some_and(|s| s.ends_with(".123456Z")),
+        "{}",
+        a["submitted_at"]
+    );
+    assert_readers_agree(&c, &a).await;
+    let id = a["id"].as_str().expect("id").to_string();
+    let steps: [(&str, &str, Value); 7] = [
+        (&c.dept_a_token, "reply", json!({"message": "已收到"})),
+        (
+            &c.dept_a_token,
+            "request_info",
+            json!({"message": "请补充用电负荷表"}),
+        ),
+        (&c.ent_token, "supplement", json!({"message": "已补充"})),
+        (
+            &c.dept_a_token,
+            "extension",
+            json!({"working_days": 1.5, "reason": "需现场踏勘"}),
+        ),
+        (&c.center, "extension_decision", json!({"approve": true})),
+        (&c.dept_a_token, "resolve", json!({"message": "已办结"})),
+        (&c.ent_token, "reopen", json!({"reason": "问题复现"})),
+    ];
+    for (i, (token, action, body)) in steps.into_iter().enumerate() {
+        c.app
+            .clock
+            .set(sh(2026, 3, 2 + i as u32, 14, 5) + TimeDelta::microseconds(7 * i as i64 + 1));
+        let answer = c.ok(token, &id, action, body).await;
+        assert_readers_agree(&c, &answer).await;
+    }
+}
