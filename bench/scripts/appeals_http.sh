@@ -221,7 +221,7 @@ fi
 # --- dashboard -----------------------------------------------------------------------------
 if want dashboard; then
     TO="$(TZ=Asia/Shanghai date -d "$NOW" +%F)"
-    FROM="$(date -d "$TO -30 days" +%F)"
+    FROM="$(date -d "$TO -29 days" +%F)"
     for group in department chain category; do
         url="$BASE/api/v1/dashboard/sla?group_by=$group&from=$FROM&to=$TO"
         curl -fsS -o "$WORK/dash-$group.json" -H "Authorization: Bearer $SVC_TOKEN" "$url" ||

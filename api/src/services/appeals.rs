@@ -25,7 +25,7 @@ use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, QuerySelect, Statement,
+    QueryOrder, QuerySelect, Statement, TryIntoModel,
     sea_query::{Expr, Query},
 };
 use serde::{Deserialize, Serialize};
@@ -446,6 +446,22 @@ async fn event(
     to: AppealStatus,
     note: Option<String>,
 ) -> AppResult<()> {
+    event_row(a, actor, now, action, from, to, note)
+        .insert(conn)
+        .await?;
+    Ok(())
+}
+
+/// The timeline line of `action` by `actor` on `a`, for [`event`] or a batch.
+fn event_row(
+    a: &appeal::Model,
+    actor: &AuthUser,
+    now: DateTime<Utc>,
+    action: AppealAction,
+    from: Option<AppealStatus>,
+    to: AppealStatus,
+    note: Option<String>,
+) -> appeal_event::ActiveModel {
     appeal_event::ActiveModel {
         id: Set(Uuid::now_v7()),
         appeal_id: Set(a.id),
@@ -458,9 +474,6 @@ async fn event(
         to_status: Set(to),
         note: Set(note),
     }
-    .insert(conn)
-    .await?;
-    Ok(())
 }
 
 fn clock_row(
@@ -564,13 +577,14 @@ async fn mail_department(
     department: Uuid,
     template: impl FnOnce(String) -> Template,
 ) -> AppResult<()> {
-    let name = organization::Entity::find_by_id(department)
+    let Some(org) = organization::Entity::find_by_id(department)
         .one(conn)
         .await?
-        .map(|o| o.name)
-        .unwrap_or_default();
-    let to = recipients::of_organization(conn, department).await?;
-    let t = template(name);
+    else {
+        return Ok(());
+    };
+    let to = recipients::addresses(conn, &org).await?;
+    let t = template(org.name);
     for addr in to {
         mail::enqueue_for_office(conn, cal, now, &addr, &t).await?;
     }
@@ -610,16 +624,17 @@ async fn mail_enterprise(
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn mail_assigned(
     conn: &impl ConnectionTrait,
     cal: &Calendar,
     now: DateTime<Utc>,
     a: &appeal::Model,
+    clocks: &[sla_clock::Model],
     department: Uuid,
     action_label: &str,
     note: Option<String>,
 ) -> AppResult<()> {
-    let clocks = clocks_of(conn, a.id).await?;
     let due = |k: ClockKind| {
         clocks
             .iter()
@@ -735,14 +750,19 @@ pub async fn submit(
             .into_iter()
             .map(|k| clock_row(cal, id, k, 0, now, &policy, now))
             .collect();
+    // Every column is set, so the rows are the stored clocks: no read back.
+    let clocks = rows
+        .iter()
+        .cloned()
+        .map(TryIntoModel::try_into_model)
+        .collect::<Result<Vec<sla_clock::Model>, _>>()?;
     sla_clock::Entity::insert_many(rows)
         .exec_without_returning(conn)
         .await?;
     // The timeline's first line has no department yet; routing is its own line.
     let mut unrouted = a.clone();
     unrouted.department_id = None;
-    event(
-        conn,
+    let mut events = vec![event_row(
         &unrouted,
         actor,
         now,
@@ -750,11 +770,9 @@ pub async fn submit(
         None,
         AppealStatus::Submitted,
         None,
-    )
-    .await?;
-    if let Some(dep) = department {
-        assign_to(conn, id, dep, now).await?;
-        appeal_event::ActiveModel {
+    )];
+    if department.is_some() {
+        events.push(appeal_event::ActiveModel {
             id: Set(Uuid::now_v7()),
             appeal_id: Set(id),
             at: Set(now),
@@ -765,12 +783,15 @@ pub async fn submit(
             from_status: Set(Some(AppealStatus::Submitted)),
             to_status: Set(AppealStatus::Assigned),
             note: Set(Some("按分派规则自动分派".into())),
-        }
-        .insert(conn)
-        .await?;
-        mail_assigned(conn, cal, now, &a, dep, "分派", None).await?;
+        });
     }
-    let clocks = clocks_of(conn, id).await?;
+    appeal_event::Entity::insert_many(events)
+        .exec_without_returning(conn)
+        .await?;
+    if let Some(dep) = department {
+        assign_to(conn, id, dep, now).await?;
+        mail_assigned(conn, cal, now, &a, &clocks, dep, "分派", None).await?;
+    }
     Ok(view(a, clocks))
 }
 
@@ -1305,10 +1326,11 @@ pub async fn act(
     am.updated_at = Set(now);
     let saved = am.update(conn).await?;
     event(conn, &a, actor, now, action, Some(from), to, note).await?;
+    let clocks = clocks_of(conn, saved.id).await?;
     for f in after {
         match f {
             Followup::Assigned(dep, label, note) => {
-                mail_assigned(conn, cal, now, &saved, dep, label, note).await?
+                mail_assigned(conn, cal, now, &saved, &clocks, dep, label, note).await?
             }
             Followup::Enterprise(label, msg) => {
                 mail_enterprise(conn, now, &saved, label, &msg).await?
@@ -1328,7 +1350,6 @@ pub async fn act(
             }
         }
     }
-    let clocks = clocks_of(conn, saved.id).await?;
     Ok(view(saved, clocks))
 }
 

@@ -28,7 +28,8 @@ pub async fn of_service_centres(conn: &impl ConnectionTrait) -> Result<Vec<Strin
     Ok(all)
 }
 
-async fn addresses(
+/// The addresses of organization `o`, already loaded (see [`of_organization`]).
+pub async fn addresses(
     conn: &impl ConnectionTrait,
     o: &organization::Model,
 ) -> Result<Vec<String>, DbErr> {
