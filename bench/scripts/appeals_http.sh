@@ -157,6 +157,10 @@ wait_ready() {
 }
 
 start_api() {
+    # Another server on the port would answer the readiness probe and be measured instead.
+    if curl -s -o /dev/null "$BASE/health/ready" 2>/dev/null; then
+        die "something already listens on port $API_PORT (set API_PORT)"
+    fi
     mkdir -p "$WORK/data"
     DATA_DIR="$WORK/data" DATABASE_URL="$(pg_url "$WORK_DB")" PORT="$API_PORT" \
         JOBS_EMBEDDED=false RUST_LOG=warn \
