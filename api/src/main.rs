@@ -5,6 +5,11 @@ use api::{config::Settings, startup::Application, telemetry};
 use entity::clock::SystemClock;
 use std::sync::Arc;
 
+/// mimalloc instead of glibc's malloc: a page of appeals allocates a few thousand small
+/// strings and vectors (see "Why these dependencies" in the README for the measurement).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let demo = std::env::args().skip(1).any(|a| a == "--demo");
