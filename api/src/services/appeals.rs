@@ -434,25 +434,7 @@ async fn next_number(
     Ok(format!("SQ{}-{n:06}", date.format("%Y%m%d")))
 }
 
-/// Writes one timeline event.
-#[allow(clippy::too_many_arguments)]
-async fn event(
-    conn: &impl ConnectionTrait,
-    a: &appeal::Model,
-    actor: &AuthUser,
-    now: DateTime<Utc>,
-    action: AppealAction,
-    from: Option<AppealStatus>,
-    to: AppealStatus,
-    note: Option<String>,
-) -> AppResult<()> {
-    event_row(a, actor, now, action, from, to, note)
-        .insert(conn)
-        .await?;
-    Ok(())
-}
-
-/// The timeline line of `action` by `actor` on `a`, for [`event`] or a batch.
+/// The timeline line of `action` by `actor` on `a`.
 fn event_row(
     a: &appeal::Model,
     actor: &AuthUser,
@@ -1325,7 +1307,9 @@ pub async fn act(
     am.status = Set(to);
     am.updated_at = Set(now);
     let saved = am.update(conn).await?;
-    event(conn, &a, actor, now, action, Some(from), to, note).await?;
+    event_row(&a, actor, now, action, Some(from), to, note)
+        .insert(conn)
+        .await?;
     let clocks = clocks_of(conn, saved.id).await?;
     for f in after {
         match f {
