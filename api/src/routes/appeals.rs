@@ -40,7 +40,7 @@ pub async fn create(
         body.into_inner(),
         StatusCode::CREATED,
         |txn, input| async move {
-            let cal = cache.current(&txn).await?;
+            let cal = cache.current_for_write(&txn).await?;
             let v = svc::submit(&txn, &cal, &user, now, input).await?;
             Ok((v, txn))
         },
@@ -108,7 +108,7 @@ async fn run(state: &AppState, user: AuthUser, id: Uuid, act: Act) -> AppResult<
         reopen_window: state.settings.appeal_reopen_window_working_days,
     };
     let v = write(state, |txn| async move {
-        let cal = cache.current(&txn).await?;
+        let cal = cache.current_for_write(&txn).await?;
         Ok((
             svc::act(&txn, &cal, &rules, &user, now, id, act).await?,
             txn,

@@ -16,7 +16,7 @@ use entity::{
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait},
 };
 use serde::{Deserialize, Serialize};
@@ -181,6 +181,34 @@ impl CalendarCache {
     /// The calendar in effect, reloaded when another writer moved the revision.
     pub async fn current(&self, conn: &impl ConnectionTrait) -> AppResult<Arc<Calendar>> {
         let row = settings_row(conn).await?;
+        self.of_row(conn, row).await
+    }
+
+    /// [`CalendarCache::current`] for a transaction that computes and writes SLA clocks with
+    /// it. On PostgreSQL the settings row is read `FOR SHARE`: a calendar change (which moves
+    /// the revision on that row, then recomputes the unmet clocks) waits until this
+    /// transaction has committed, so its recompute sees the clocks written here; and this
+    /// transaction, if a change is under way, waits for it and then reads the new calendar.
+    /// Without it, clocks written beside a change kept the old due times. (SQLite has one
+    /// writer at a time, which already orders the two.)
+    pub async fn current_for_write(&self, conn: &impl ConnectionTrait) -> AppResult<Arc<Calendar>> {
+        if conn.get_database_backend() != DbBackend::Postgres {
+            return self.current(conn).await;
+        }
+        let row = calendar_setting::Entity::find_by_id(1)
+            .lock_shared()
+            .one(conn)
+            .await?
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("calendar settings row missing")))?;
+        self.of_row(conn, row).await
+    }
+
+    /// The cached calendar if `row` is its revision, else the calendar rebuilt.
+    async fn of_row(
+        &self,
+        conn: &impl ConnectionTrait,
+        row: calendar_setting::Model,
+    ) -> AppResult<Arc<Calendar>> {
         if let Ok(guard) = self.0.read()
             && let Some((rev, cal)) = guard.as_ref()
             && *rev == row.revision

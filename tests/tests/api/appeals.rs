@@ -1182,3 +1182,83 @@ async fn the_list_the_appeal_and_each_answer_agree() {
         assert_readers_agree(&c, &answer).await;
     }
 }
+
+/// A calendar change made while a submission's transaction is still open waits for it, then
+/// moves that submission's clocks too: the submission read the calendar `FOR SHARE` on
+/// PostgreSQL (on SQLite the single writer orders them). Without that, the change's recompute
+/// ran before the submission committed and its clocks kept the old due times.
+#[tokio::test]
+async fn a_calendar_change_beside_an_open_submission_moves_its_clocks() {
+    use api::{
+        auth::AuthUser,
+        services::appeals::{self as svc, NewAppeal},
+    };
+    use entity::enums::{AppealCategory, Role};
+    use sea_orm::TransactionTrait;
+
+    let c = city().await;
+    let now = sh(2026, 3, 2, 9, 0);
+    c.app.clock.set(now);
+    let me = c.app.get("/me", &c.ent_token).await.expect(200).body;
+    let enterprise = AuthUser {
+        id: me["id"].as_str().expect("id").parse().expect("uuid"),
+        role: Role::Enterprise,
+        organization_id: Some(c.ent.parse().expect("uuid")),
+    };
+    let state = &c.app.state;
+    let txn = state.db.begin().await.expect("begin");
+    let cal = state
+        .calendar
+        .current_for_write(&txn)
+        .await
+        .expect("calendar");
+    let a = svc::submit(
+        &txn,
+        &cal,
+        &enterprise,
+        now,
+        NewAppeal {
+            title: "用地指标".into(),
+            content: "扩建用地指标申请".into(),
+            category: AppealCategory::Land,
+            chain_id: None,
+        },
+    )
+    .await
+    .expect("submit");
+    assert_eq!(
+        at(&clock(&serde_json::to_value(&a).expect("json"), "close")["due_at"]),
+        sh(2026, 3, 6, 17, 0)
+    );
+
+    let (client, admin) = (c.app.client.clone(), c.admin.clone());
+    let url = format!("{}/api/v1/calendar/days/2026-03-04", c.app.address);
+    let change = tokio::spawn(async move {
+        client
+            .put(url)
+            .bearer_auth(admin)
+            .json(&json!({"kind": "holiday", "name": "临时停工"}))
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert!(
+        !change.is_finished(),
+        "the change waits for the open submission"
+    );
+    txn.commit().await.expect("commit");
+    assert_eq!(change.await.expect("join").expect("request"), 200);
+
+    let moved = c
+        .app
+        .get(&format!("/appeals/{}", a.id), &c.ent_token)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        at(&clock(&moved, "opinion")["due_at"]),
+        sh(2026, 3, 5, 17, 0)
+    );
+    assert_eq!(at(&clock(&moved, "close")["due_at"]), sh(2026, 3, 9, 17, 0));
+}
