@@ -3,7 +3,7 @@
 //! sea-orm's derived `FromQueryResult` finds every column by name and, for each NULL it reads
 //! into an `Option`, formats an error string that it then throws away. On a 50-appeal page
 //! (50 appeals, 150 clocks, ~3,500 values) that was more than a third of the request's CPU.
-//! Here the select lists its columns explicitly ([`APPEAL_COLUMNS`], [`CLOCK_COLUMNS`]) and
+//! Here the select lists its columns explicitly ([`Positional::COLUMNS`]) and
 //! each value is read by its index straight from the sqlx row of either backend; a NULL is a
 //! plain `None`.
 
@@ -141,38 +141,36 @@ where
         .collect())
 }
 
-/// Every column of an appeal, in the order of `appeal::Model`'s fields.
-pub(crate) const APPEAL_COLUMNS: &[appeal::Column] = &[
-    appeal::Column::Id,
-    appeal::Column::Number,
-    appeal::Column::EnterpriseId,
-    appeal::Column::SubmittedBy,
-    appeal::Column::ChainId,
-    appeal::Column::Category,
-    appeal::Column::Title,
-    appeal::Column::Content,
-    appeal::Column::Status,
-    appeal::Column::DepartmentId,
-    appeal::Column::AssignedAt,
-    appeal::Column::PausedFromStatus,
-    appeal::Column::PausedAt,
-    appeal::Column::ExtensionWorkingDays,
-    appeal::Column::PendingExtensionDays,
-    appeal::Column::PendingExtensionReason,
-    appeal::Column::Satisfaction,
-    appeal::Column::SatisfactionComment,
-    appeal::Column::ReopenCount,
-    appeal::Column::SubmittedAt,
-    appeal::Column::ResolvedAt,
-    appeal::Column::ClosedAt,
-    appeal::Column::WithdrawnAt,
-    appeal::Column::CloseWorkingSeconds,
-    appeal::Column::UpdatedAt,
-];
-
 impl Positional for appeal::Model {
     type Entity = appeal::Entity;
-    const COLUMNS: &'static [appeal::Column] = APPEAL_COLUMNS;
+    /// Every column, in the order of `appeal::Model`'s fields.
+    const COLUMNS: &'static [appeal::Column] = &[
+        appeal::Column::Id,
+        appeal::Column::Number,
+        appeal::Column::EnterpriseId,
+        appeal::Column::SubmittedBy,
+        appeal::Column::ChainId,
+        appeal::Column::Category,
+        appeal::Column::Title,
+        appeal::Column::Content,
+        appeal::Column::Status,
+        appeal::Column::DepartmentId,
+        appeal::Column::AssignedAt,
+        appeal::Column::PausedFromStatus,
+        appeal::Column::PausedAt,
+        appeal::Column::ExtensionWorkingDays,
+        appeal::Column::PendingExtensionDays,
+        appeal::Column::PendingExtensionReason,
+        appeal::Column::Satisfaction,
+        appeal::Column::SatisfactionComment,
+        appeal::Column::ReopenCount,
+        appeal::Column::SubmittedAt,
+        appeal::Column::ResolvedAt,
+        appeal::Column::ClosedAt,
+        appeal::Column::WithdrawnAt,
+        appeal::Column::CloseWorkingSeconds,
+        appeal::Column::UpdatedAt,
+    ];
 
     fn read(r: &QueryResult, at: usize) -> Result<Self, DbErr> {
         Ok(Self {
@@ -205,31 +203,29 @@ impl Positional for appeal::Model {
     }
 }
 
-/// Every column of a clock, in the order of `sla_clock::Model`'s fields.
-pub(crate) const CLOCK_COLUMNS: &[sla_clock::Column] = &[
-    sla_clock::Column::Id,
-    sla_clock::Column::AppealId,
-    sla_clock::Column::Kind,
-    sla_clock::Column::Round,
-    sla_clock::Column::StartAt,
-    sla_clock::Column::TargetWorkingDays,
-    sla_clock::Column::ExtensionWorkingDays,
-    sla_clock::Column::PausedWorkingSeconds,
-    sla_clock::Column::PausedAt,
-    sla_clock::Column::DueAt,
-    sla_clock::Column::WarnAt,
-    sla_clock::Column::MetAt,
-    sla_clock::Column::WarnedAt,
-    sla_clock::Column::BreachedAt,
-    sla_clock::Column::EscalateAt,
-    sla_clock::Column::EscalatedAt,
-    sla_clock::Column::CancelledAt,
-    sla_clock::Column::UpdatedAt,
-];
-
 impl Positional for sla_clock::Model {
     type Entity = sla_clock::Entity;
-    const COLUMNS: &'static [sla_clock::Column] = CLOCK_COLUMNS;
+    /// Every column, in the order of `sla_clock::Model`'s fields.
+    const COLUMNS: &'static [sla_clock::Column] = &[
+        sla_clock::Column::Id,
+        sla_clock::Column::AppealId,
+        sla_clock::Column::Kind,
+        sla_clock::Column::Round,
+        sla_clock::Column::StartAt,
+        sla_clock::Column::TargetWorkingDays,
+        sla_clock::Column::ExtensionWorkingDays,
+        sla_clock::Column::PausedWorkingSeconds,
+        sla_clock::Column::PausedAt,
+        sla_clock::Column::DueAt,
+        sla_clock::Column::WarnAt,
+        sla_clock::Column::MetAt,
+        sla_clock::Column::WarnedAt,
+        sla_clock::Column::BreachedAt,
+        sla_clock::Column::EscalateAt,
+        sla_clock::Column::EscalatedAt,
+        sla_clock::Column::CancelledAt,
+        sla_clock::Column::UpdatedAt,
+    ];
 
     fn read(r: &QueryResult, at: usize) -> Result<Self, DbErr> {
         Ok(Self {
@@ -315,8 +311,8 @@ mod tests {
             cols.iter().map(|c| c.as_str().to_owned()).collect()
         };
         let all: Vec<appeal::Column> = appeal::Column::iter().collect();
-        assert_eq!(names(APPEAL_COLUMNS), names(&all));
-        let clock_names: Vec<String> = CLOCK_COLUMNS
+        assert_eq!(names(<appeal::Model as Positional>::COLUMNS), names(&all));
+        let clock_names: Vec<String> = <sla_clock::Model as Positional>::COLUMNS
             .iter()
             .map(|c| c.as_str().to_owned())
             .collect();

@@ -86,21 +86,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-log() { printf '>> %s\n' "$*" >&2; }
-die() {
-    printf 'error: %s\n' "$*" >&2
-    exit 1
-}
+# shellcheck source=bench/scripts/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # --- tools -------------------------------------------------------------------------------
-if ! command -v wrk >/dev/null; then
-    log "installing wrk"
-    SUDO=""
-    [ "$(id -u)" = 0 ] || SUDO=sudo
-    $SUDO apt-get install -y wrk >/dev/null 2>&1 ||
-        { $SUDO apt-get update >/dev/null && $SUDO apt-get install -y wrk >/dev/null; } ||
-        die "could not install wrk (apt-get install -y wrk)"
-fi
+ensure_wrk
 for tool in curl psql pgbench; do
     command -v "$tool" >/dev/null || die "$tool is required"
 done

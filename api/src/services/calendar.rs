@@ -149,8 +149,20 @@ fn to_dto(s: &CalendarSettings) -> SettingsDto {
 }
 
 async fn settings_row(conn: &impl ConnectionTrait) -> AppResult<calendar_setting::Model> {
-    calendar_setting::Entity::find_by_id(1)
-        .one(conn)
+    settings_row_locked(conn, false).await
+}
+
+/// The settings row, read `FOR SHARE` on PostgreSQL when `shared` (see
+/// [`CalendarCache::current_for_write`]).
+async fn settings_row_locked(
+    conn: &impl ConnectionTrait,
+    shared: bool,
+) -> AppResult<calendar_setting::Model> {
+    let mut q = calendar_setting::Entity::find_by_id(1);
+    if shared && conn.get_database_backend() == DbBackend::Postgres {
+        q = q.lock_shared();
+    }
+    q.one(conn)
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("calendar settings row missing")))
 }
@@ -180,8 +192,7 @@ async fn build(conn: &impl ConnectionTrait, row: &calendar_setting::Model) -> Ap
 impl CalendarCache {
     /// The calendar in effect, reloaded when another writer moved the revision.
     pub async fn current(&self, conn: &impl ConnectionTrait) -> AppResult<Arc<Calendar>> {
-        let row = settings_row(conn).await?;
-        self.of_row(conn, row).await
+        self.of_row(conn, settings_row(conn).await?).await
     }
 
     /// [`CalendarCache::current`] for a transaction that computes and writes SLA clocks with
@@ -192,15 +203,8 @@ impl CalendarCache {
     /// Without it, clocks written beside a change kept the old due times. (SQLite has one
     /// writer at a time, which already orders the two.)
     pub async fn current_for_write(&self, conn: &impl ConnectionTrait) -> AppResult<Arc<Calendar>> {
-        if conn.get_database_backend() != DbBackend::Postgres {
-            return self.current(conn).await;
-        }
-        let row = calendar_setting::Entity::find_by_id(1)
-            .lock_shared()
-            .one(conn)
-            .await?
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("calendar settings row missing")))?;
-        self.of_row(conn, row).await
+        self.of_row(conn, settings_row_locked(conn, true).await?)
+            .await
     }
 
     /// The cached calendar if `row` is its revision, else the calendar rebuilt.
