@@ -57,6 +57,8 @@ pub struct Settings {
     pub appeal_return_window_working_days: entity::working_days::WorkingDays,
     /// An enterprise may reopen (重办) a resolved appeal this long after the resolution.
     pub appeal_reopen_window_working_days: entity::working_days::WorkingDays,
+    /// Memory for rendered appeal-list items, MiB per process; 0 turns the cache off.
+    pub appeal_cache_mib: u64,
 }
 
 /// Settings could not be read or are unsafe.
@@ -200,7 +202,8 @@ fn defaults() -> Result<config::ConfigBuilder<config::builder::DefaultState>, co
         .set_default("argon2_t_cost", 2)?
         .set_default("idempotency_ttl_secs", 24 * 3600)?
         .set_default("appeal_return_window_working_days", "2")?
-        .set_default("appeal_reopen_window_working_days", "10")
+        .set_default("appeal_reopen_window_working_days", "10")?
+        .set_default("appeal_cache_mib", 64)
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use entity::{appeal, enums::ClockKind, sla_clock};
 use sea_orm::{
     ActiveEnum, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryResult, QuerySelect,
     Select,
+    sea_query::{Alias, Expr},
     sqlx::{self, Row, ValueRef, postgres::PgValueFormat},
 };
 use uuid::Uuid;
@@ -138,6 +139,34 @@ where
         .await?
         .into_iter()
         .map(|Fast(m)| m)
+        .collect())
+}
+
+/// A model decoded by [`Positional`] with the row's `version` (kept by database triggers, not
+/// part of the entity) in the column after the model's.
+pub(crate) struct Versioned<M>(pub M, pub i64);
+
+impl<M: Positional> FromQueryResult for Versioned<M> {
+    fn from_query_result(row: &QueryResult, _pre: &str) -> Result<Self, DbErr> {
+        Ok(Versioned(M::read(row, 0)?, get(row, M::COLUMNS.len())?))
+    }
+}
+
+/// Every row of `select` with its row version, decoded positionally.
+pub(crate) async fn all_versioned<M: Positional>(
+    conn: &impl ConnectionTrait,
+    select: Select<M::Entity>,
+) -> Result<Vec<(M, i64)>, DbErr>
+where
+    <M::Entity as EntityTrait>::Column: Copy,
+{
+    Ok(self::select::<M>(select)
+        .expr(Expr::col((M::Entity::default(), Alias::new("version"))))
+        .into_model::<Versioned<M>>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|Versioned(m, v)| (m, v))
         .collect())
 }
 

@@ -7,7 +7,7 @@ use crate::{
     error::AppError,
     metrics::{self, Metrics},
     openapi, routes,
-    services::{bootstrap, calendar::CalendarCache},
+    services::{appeal_cache::AppealCache, bootstrap, calendar::CalendarCache},
     state::AppState,
     telemetry::{self, RequestIdRootSpan},
 };
@@ -58,6 +58,7 @@ impl Application {
                 settings.access_token_ttl_secs,
             ),
             passwords: PasswordPolicy::new(settings.argon2_m_cost_kib, settings.argon2_t_cost),
+            appeal_cache: AppealCache::new(settings.appeal_cache_mib * 1024 * 1024),
             settings: Arc::new(settings),
             calendar: CalendarCache::default(),
         };

@@ -2,7 +2,8 @@
 # HTTP benchmarks of the appeal endpoints over 1M appeals on PostgreSQL, against the release
 # `api` binary:
 #   list       GET /api/v1/appeals?department_id=<busiest department>&limit=50 (first page), wrk
-#              -c32, as the service centre: req/s and p99 (target p99 <= 20 ms)
+#              -c32, as the service centre: req/s and p99 (target p99 <= 20 ms); then the same
+#              with the api's rendered-item cache off (every item rendered from its rows)
 #   dashboard  GET /api/v1/dashboard/sla?group_by=department&from=<now - 30 days>&to=<now>,
 #              sequential requests with curl: median (target <= 300 ms); also chain, category
 #   post       POST /api/v1/appeals {title, content, category} as a verified enterprise user,
@@ -146,14 +147,15 @@ wait_ready() {
     die "api not ready after 60 s"
 }
 
+# start_api [VAR=value...]: the api with the bench settings plus these.
 start_api() {
     # Another server on the port would answer the readiness probe and be measured instead.
     if curl -s -o /dev/null "$BASE/health/ready" 2>/dev/null; then
         die "something already listens on port $API_PORT (set API_PORT)"
     fi
     mkdir -p "$WORK/data"
-    DATA_DIR="$WORK/data" DATABASE_URL="$(pg_url "$WORK_DB")" PORT="$API_PORT" \
-        JOBS_EMBEDDED=false RUST_LOG=warn \
+    env DATA_DIR="$WORK/data" DATABASE_URL="$(pg_url "$WORK_DB")" PORT="$API_PORT" \
+        JOBS_EMBEDDED=false RUST_LOG=warn "$@" \
         $TASKSET "$API_BIN" >"$WORK/api.log" 2>&1 &
     API_PID=$!
     wait_ready
@@ -210,6 +212,13 @@ if want list; then
     [ "$items" = 50 ] || die "the list answered $items items, expected 50"
     run_wrk list "$url" -H "Authorization: Bearer $SVC_TOKEN"
     ROWS+=("GET /appeals?department_id=…&limit=50 ($DEPT_N appeals in the department)|wrk -c$CONNECTIONS -d$DURATION|$RPS req/s|p50 $P50, p99 $P99")
+    # The same with the rendered-item cache off: every item rendered from its rows each time.
+    stop_api
+    start_api LIANTONG__APPEAL_CACHE_MIB=0
+    run_wrk list_uncached "$url" -H "Authorization: Bearer $SVC_TOKEN"
+    ROWS+=("… the same, item cache off (LIANTONG__APPEAL_CACHE_MIB=0)|wrk -c$CONNECTIONS -d$DURATION|$RPS req/s|p50 $P50, p99 $P99")
+    stop_api
+    start_api
 fi
 
 # --- dashboard -----------------------------------------------------------------------------

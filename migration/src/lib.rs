@@ -7,6 +7,7 @@ mod m20261123_000002_calendar_seed;
 mod m20261123_000003_jobs_mail;
 mod m20261123_000004_appeals;
 mod m20261123_000005_dashboard;
+mod m20261124_000006_appeal_versions;
 mod util;
 
 /// Every migration, in order.
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_jobs_mail::Migration),
             Box::new(m20261123_000004_appeals::Migration),
             Box::new(m20261123_000005_dashboard::Migration),
+            Box::new(m20261124_000006_appeal_versions::Migration),
         ]
     }
 }

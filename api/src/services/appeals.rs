@@ -2,11 +2,13 @@
 //! their notifications. Each action is one transaction that changes the appeal, its clocks,
 //! writes one timeline event and queues the mails it causes.
 
-use super::{calendar::CalendarCache, chains::org_of_kind, validate::Checks};
+use super::{
+    appeal_cache::AppealCache, calendar::CalendarCache, chains::org_of_kind, validate::Checks,
+};
 use crate::{
     auth::{AuthUser, scope},
     error::{AppError, AppResult},
-    pagination::{self, Page, PageQuery},
+    pagination::{self, PageQuery},
     rows,
 };
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
@@ -25,11 +27,11 @@ use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, QuerySelect, Statement, TryIntoModel,
-    sea_query::{Expr, Query},
+    QueryOrder, QuerySelect, QueryTrait, Select, Statement, TryIntoModel,
+    sea_query::{Alias, Expr, Order, Query},
 };
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 use uuid::Uuid;
 
 /// Longest accepted title, characters.
@@ -831,15 +833,14 @@ fn parse_due_before(s: &str, cal: &Calendar) -> AppResult<DateTime<Utc>> {
         })
 }
 
-/// The appeals the caller may see, filtered, oldest first.
-pub async fn list(
+/// The appeals the caller may see, filtered.
+async fn filtered(
     conn: &impl ConnectionTrait,
     calendar: &CalendarCache,
     now: DateTime<Utc>,
     actor: &AuthUser,
     f: &AppealFilter,
-    page: &PageQuery,
-) -> AppResult<Page<AppealView>> {
+) -> AppResult<Select<appeal::Entity>> {
     actor.require(&[
         Role::Admin,
         Role::ServiceCenter,
@@ -906,27 +907,119 @@ pub async fn list(
             ),
         );
     }
+    Ok(q)
+}
+
+/// An appeal's validator (see [`super::appeal_cache`]): its row version plus its clocks', for
+/// the appeal `p.id` of the page.
+const VALIDATOR: &str = "CAST(p.version + COALESCE((SELECT SUM(c.version) FROM sla_clocks c \
+     WHERE c.appeal_id = p.id), 0) AS BIGINT)";
+
+/// The page of appeals the caller may see, filtered, oldest first, as the JSON of a
+/// `Page<AppealView>`. One statement reads the page's ids and validators; the items still
+/// current in `cache` are reused as they are, the others rendered from their rows and kept.
+pub async fn list_json(
+    conn: &impl ConnectionTrait,
+    calendar: &CalendarCache,
+    cache: &AppealCache,
+    now: DateTime<Utc>,
+    actor: &AuthUser,
+    f: &AppealFilter,
+    page: &PageQuery,
+) -> AppResult<Vec<u8>> {
+    let q = filtered(conn, calendar, now, actor, f).await?;
     let (page_select, limit) = pagination::page_of(q, appeal::Column::Id, page)?;
-    let appeals = rows::all::<appeal::Model>(conn, page_select).await?;
-    let page = pagination::finish(appeals, limit, |a| a.id);
-    // The clocks of the page in a second statement: a join would repeat every appeal's
-    // columns once per clock, which costs more than the round trip (measured).
-    let ids: Vec<Uuid> = page.items.iter().map(|a| a.id).collect();
-    let mut by_appeal: HashMap<Uuid, Vec<ClockView>> = HashMap::with_capacity(ids.len());
-    if !ids.is_empty() {
-        for c in rows::all::<rows::ListedClock>(
-            conn,
-            sla_clock::Entity::find().filter(sla_clock::Column::AppealId.is_in(ids)),
-        )
-        .await?
-        {
-            by_appeal.entry(c.appeal_id).or_default().push(c.view);
+    // The validators are computed over the page only, outside the filtered and limited select,
+    // so no plan can compute them for rows the page does not keep.
+    let ids = page_select
+        .select_only()
+        .column(appeal::Column::Id)
+        .expr(Expr::col((appeal::Entity, Alias::new("version"))))
+        .into_query();
+    let p = Alias::new("p");
+    let keyed = Query::select()
+        .column((p.clone(), Alias::new("id")))
+        .expr(Expr::cust(VALIDATOR))
+        .from_subquery(ids, p.clone())
+        .order_by((p, Alias::new("id")), Order::Asc)
+        .to_owned();
+    let mut keys = Vec::new();
+    for row in conn.query_all(&keyed).await? {
+        keys.push((rows::get::<Uuid>(&row, 0)?, rows::get::<i64>(&row, 1)?));
+    }
+    let page = pagination::finish(keys, limit, |k| k.0);
+    let mut items: Vec<Option<Arc<[u8]>>> = page
+        .items
+        .iter()
+        .map(|&(id, validator)| cache.get(id, validator))
+        .collect();
+    let missing: Vec<Uuid> = page
+        .items
+        .iter()
+        .zip(&items)
+        .filter(|(_, item)| item.is_none())
+        .map(|(k, _)| k.0)
+        .collect();
+    if !missing.is_empty() {
+        let mut rendered = render(conn, cache, missing).await?;
+        for (slot, k) in items.iter_mut().zip(&page.items) {
+            if slot.is_none() {
+                *slot = rendered.remove(&k.0);
+            }
         }
     }
-    Ok(page.map(|a| {
-        let clocks = by_appeal.remove(&a.id).unwrap_or_default();
-        view_of(a, clocks)
-    }))
+    let items: Vec<Arc<[u8]>> = items.into_iter().flatten().collect();
+    let mut body = Vec::with_capacity(64 + items.iter().map(|i| i.len() + 1).sum::<usize>());
+    body.extend_from_slice(br#"{"items":["#);
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(item);
+    }
+    body.extend_from_slice(br#"],"next_cursor":"#);
+    serde_json::to_writer(&mut body, &page.next_cursor).map_err(anyhow::Error::from)?;
+    body.push(b'}');
+    Ok(body)
+}
+
+/// Renders the list items of appeals `ids` and keeps each in `cache` under the validator of
+/// the rows it was rendered from. The appeals and the clocks are two statements, so a change
+/// committed between them can mix two states, as any two-statement read can; the validator is
+/// summed from exactly the rows read, so once those writes are committed a reader sees a
+/// larger validator than the mix's and renders again.
+async fn render(
+    conn: &impl ConnectionTrait,
+    cache: &AppealCache,
+    ids: Vec<Uuid>,
+) -> AppResult<HashMap<Uuid, Arc<[u8]>>> {
+    let appeals = rows::all_versioned::<appeal::Model>(
+        conn,
+        appeal::Entity::find().filter(appeal::Column::Id.is_in(ids.iter().copied())),
+    )
+    .await?;
+    let mut clocks: HashMap<Uuid, (Vec<ClockView>, i64)> = HashMap::with_capacity(ids.len());
+    for (c, version) in rows::all_versioned::<rows::ListedClock>(
+        conn,
+        sla_clock::Entity::find().filter(sla_clock::Column::AppealId.is_in(ids)),
+    )
+    .await?
+    {
+        let entry = clocks.entry(c.appeal_id).or_default();
+        entry.0.push(c.view);
+        entry.1 += version;
+    }
+    let mut out = HashMap::with_capacity(appeals.len());
+    for (a, version) in appeals {
+        let (views, clock_versions) = clocks.remove(&a.id).unwrap_or_default();
+        let id = a.id;
+        let json: Arc<[u8]> = serde_json::to_vec(&view_of(a, views))
+            .map_err(anyhow::Error::from)?
+            .into();
+        cache.put(id, version + clock_versions, json.clone());
+        out.insert(id, json);
+    }
+    Ok(out)
 }
 
 /// The timeline of an appeal the caller may see, oldest first.

@@ -788,8 +788,11 @@ async fn a_holiday_added_after_submission_moves_unmet_due_times_and_leaves_met_o
     let a = c.submit("land").await;
     let id = a["id"].as_str().expect("id").to_string();
     c.app.clock.set(sh(2026, 3, 2, 10, 0));
-    c.ok(&c.dept_a_token, &id, "reply", json!({"message": "收到"}))
+    let replied = c
+        .ok(&c.dept_a_token, &id, "reply", json!({"message": "收到"}))
         .await;
+    // Listed (and so rendered into the list's cache) before the calendar changes.
+    assert_readers_agree(&c, &replied).await;
     c.app
         .put(
             "/calendar/days/2026-03-04",
@@ -811,6 +814,8 @@ async fn a_holiday_added_after_submission_moves_unmet_due_times_and_leaves_met_o
         sh(2026, 3, 5, 17, 0)
     );
     assert_eq!(at(&clock(&moved, "close")["due_at"]), sh(2026, 3, 9, 17, 0));
+    // The recompute wrote only clocks: the list shows them moved all the same.
+    assert_readers_agree(&c, &moved).await;
     c.app
         .delete("/calendar/days/2026-03-04", &c.admin)
         .await
@@ -822,6 +827,7 @@ async fn a_holiday_added_after_submission_moves_unmet_due_times_and_leaves_met_o
         .expect(200)
         .body;
     assert_eq!(at(&clock(&back, "close")["due_at"]), sh(2026, 3, 6, 17, 0));
+    assert_readers_agree(&c, &back).await;
     // Working hours 09:00–12:00 and 13:30–17:30 (7 h a day): the opinion clock, 3 days from
     // Mon 09:00, ends Wed at closing.
     c.app

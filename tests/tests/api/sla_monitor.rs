@@ -163,6 +163,40 @@ impl City {
             .expect("clock")
     }
 
+    /// The reply clock of `appeal` as `GET /appeals/{id}` shows it, after checking that the list
+    /// shows the appeal exactly the same: the monitor writes only clocks, and the list's cache
+    /// of rendered items must notice.
+    async fn listed_reply(&self, appeal: &Value) -> Value {
+        let id = appeal["id"].as_str().expect("id");
+        let admin = self.app.admin().await;
+        let one = self
+            .app
+            .get(&format!("/appeals/{id}"), &admin)
+            .await
+            .expect(200)
+            .body;
+        let list = self
+            .app
+            .get("/appeals?limit=200", &admin)
+            .await
+            .expect(200)
+            .body;
+        let item = list["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|i| i["id"] == id)
+            .expect("the appeal is listed");
+        assert_eq!(item, &one, "the list item and GET /appeals/{id}");
+        one["clocks"]
+            .as_array()
+            .expect("clocks")
+            .iter()
+            .find(|c| c["kind"] == "reply")
+            .expect("reply clock")
+            .clone()
+    }
+
     async fn supervisions(&self) -> Vec<supervision::Model> {
         supervision::Entity::find()
             .order_by_asc(supervision::Column::Id)
@@ -208,6 +242,7 @@ async fn warning_breach_and_escalation_fire_once_each_with_supervisions_and_mail
     let reply = c.clock(&a, ClockKind::Reply).await;
     assert_eq!(reply.due_at, sh(2026, 3, 2, 17, 0));
     assert_eq!(reply.warn_at, sh(2026, 3, 2, 15, 0));
+    assert!(c.listed_reply(&a).await["warned_at"].is_null());
 
     assert_eq!(c.pass().await, report(0, 0, 0));
     c.at(sh(2026, 3, 2, 14, 59));
@@ -217,6 +252,7 @@ async fn warning_breach_and_escalation_fire_once_each_with_supervisions_and_mail
     c.at(sh(2026, 3, 2, 15, 0));
     assert_eq!(c.pass().await, report(1, 0, 0));
     assert_eq!(c.pass().await, report(0, 0, 0));
+    assert!(c.listed_reply(&a).await["warned_at"].is_string());
     let warnings = c.outbox("sla_warning").await;
     assert_eq!(recipients(&warnings), vec![DEPT_MAIL]);
     assert_eq!(
@@ -245,6 +281,8 @@ async fn warning_breach_and_escalation_fire_once_each_with_supervisions_and_mail
     let reply = c.clock(&a, ClockKind::Reply).await;
     assert_eq!(reply.breached_at, Some(sh(2026, 3, 2, 17, 0)));
     assert_eq!(reply.escalate_at, Some(sh(2026, 3, 3, 17, 0)));
+    let listed = c.listed_reply(&a).await;
+    assert!(listed["breached_at"].is_string() && listed["late"] == true);
     let sups = c.supervisions().await;
     assert_eq!(sups.len(), 1);
     assert_eq!(
@@ -310,6 +348,7 @@ async fn warning_breach_and_escalation_fire_once_each_with_supervisions_and_mail
     c.at(sh(2026, 3, 3, 17, 0));
     assert_eq!(c.pass().await, report(0, 0, 1));
     assert_eq!(c.pass().await, report(0, 0, 0));
+    assert!(c.listed_reply(&a).await["escalated_at"].is_string());
     let sups = c.supervisions().await;
     assert_eq!(sups.len(), 2);
     assert_eq!(

@@ -1,0 +1,95 @@
+//! Rendered appeal-list items, reused while the database says they are current.
+//!
+//! A list page costs far more to render (two wide statements, ~3,500 decoded values, 86 KB of
+//! JSON for 50 appeals) than to identify. So the list first reads, for its page, each appeal's
+//! id and *validator*: the appeal's row version plus its clocks' row versions, which database
+//! triggers raise on every update (migration `m20261124_000006_appeal_versions`). An item
+//! rendered earlier under the same validator is byte for byte what rendering now would give;
+//! any other item is rendered from its rows and kept for the next reader.
+//!
+//! The validator comes from the database in the same statement as the page, so the cache
+//! needs no invalidation and is safe with several api processes: a change made anywhere
+//! raises the validator, and the next read misses. A validator never repeats for an appeal
+//! (versions only go up, and clocks are never deleted), so an entry is never mistaken for a
+//! different state. An item is a pure function of the appeal's and its clocks' rows: nothing
+//! in it depends on the reader or on the time of reading.
+
+use quick_cache::{Weighter, sync::Cache};
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// A rendered item and the validator it was rendered at.
+#[derive(Clone)]
+struct Item {
+    validator: i64,
+    json: Arc<[u8]>,
+}
+
+/// Weighs an entry by its bytes, plus what the map and the key cost.
+#[derive(Clone)]
+struct ByBytes;
+
+impl Weighter<Uuid, Item> for ByBytes {
+    fn weight(&self, _: &Uuid, item: &Item) -> u64 {
+        item.json.len() as u64 + 64
+    }
+}
+
+/// A bounded, shared cache of rendered list items (none when its budget is 0).
+#[derive(Clone, Default)]
+pub struct AppealCache {
+    inner: Option<Arc<Cache<Uuid, Item, ByBytes>>>,
+}
+
+/// An item is about 1.7 KB; the estimate only sizes the cache's tables.
+const TYPICAL_ITEM_BYTES: u64 = 2048;
+
+impl AppealCache {
+    /// A cache holding up to `bytes` of rendered items; 0 keeps nothing.
+    pub fn new(bytes: u64) -> Self {
+        let inner = (bytes > 0).then(|| {
+            let items = (bytes / TYPICAL_ITEM_BYTES).max(16) as usize;
+            Arc::new(Cache::with_weighter(items, bytes, ByBytes))
+        });
+        Self { inner }
+    }
+
+    /// The item of appeal `id` if it was rendered at `validator`.
+    pub fn get(&self, id: Uuid, validator: i64) -> Option<Arc<[u8]>> {
+        let item = self.inner.as_ref()?.get(&id)?;
+        (item.validator == validator).then_some(item.json)
+    }
+
+    /// Keeps the item of appeal `id` rendered at `validator`.
+    pub fn put(&self, id: Uuid, validator: i64, json: Arc<[u8]>) {
+        if let Some(c) = &self.inner {
+            c.insert(id, Item { validator, json });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_item_is_returned_only_at_its_validator() {
+        let cache = AppealCache::new(1 << 20);
+        let id = Uuid::now_v7();
+        assert!(cache.get(id, 3).is_none());
+        cache.put(id, 3, Arc::from(&b"{\"a\":1}"[..]));
+        assert_eq!(cache.get(id, 3).as_deref(), Some(&b"{\"a\":1}"[..]));
+        assert!(cache.get(id, 4).is_none());
+        cache.put(id, 4, Arc::from(&b"{\"a\":2}"[..]));
+        assert_eq!(cache.get(id, 4).as_deref(), Some(&b"{\"a\":2}"[..]));
+        assert!(cache.get(id, 3).is_none());
+    }
+
+    #[test]
+    fn a_zero_budget_keeps_nothing() {
+        let cache = AppealCache::new(0);
+        let id = Uuid::now_v7();
+        cache.put(id, 1, Arc::from(&b"{}"[..]));
+        assert!(cache.get(id, 1).is_none());
+    }
+}
