@@ -8,6 +8,7 @@ mod m20261123_000003_jobs_mail;
 mod m20261123_000004_appeals;
 mod m20261123_000005_dashboard;
 mod m20261124_000006_appeal_versions;
+mod m20261124_000007_drop_prefix_indexes;
 mod util;
 
 /// Every migration, in order.
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_appeals::Migration),
             Box::new(m20261123_000005_dashboard::Migration),
             Box::new(m20261124_000006_appeal_versions::Migration),
+            Box::new(m20261124_000007_drop_prefix_indexes::Migration),
         ]
     }
 }

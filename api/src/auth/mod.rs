@@ -56,10 +56,13 @@ impl AuthUser {
         if verified {
             Ok(())
         } else {
-            Err(AppError::forbidden(
-                "the enterprise is not verified yet; it may read but not create",
-            ))
+            Err(Self::not_verified())
         }
+    }
+
+    /// The refusal of a create by an enterprise that is not verified yet.
+    pub fn not_verified() -> AppError {
+        AppError::forbidden("the enterprise is not verified yet; it may read but not create")
     }
 
     /// Whether the caller belongs to organization `org`.

@@ -373,12 +373,25 @@ pub struct Policy {
 
 impl Policy {
     fn of(row: Option<&sla_policy::Model>) -> Self {
-        match row {
-            Some(p) => Self {
-                reply: days_of(&p.reply_working_days),
-                opinion: days_of(&p.opinion_working_days),
-                close: days_of(&p.close_working_days),
-                warn_before_hours: days_of(&p.warn_before_working_hours),
+        Self::of_days(row.map(|p| {
+            [
+                p.reply_working_days.as_str(),
+                p.opinion_working_days.as_str(),
+                p.close_working_days.as_str(),
+                p.warn_before_working_hours.as_str(),
+            ]
+        }))
+    }
+
+    /// From a policy row's reply, opinion, close and warning amounts; `None`: no row, the
+    /// defaults 1/3/5 days and 2 hours.
+    fn of_days(days: Option<[&str; 4]>) -> Self {
+        match days {
+            Some([reply, opinion, close, warn]) => Self {
+                reply: days_of(reply),
+                opinion: days_of(opinion),
+                close: days_of(close),
+                warn_before_hours: days_of(warn),
             },
             None => Self {
                 reply: WorkingDays::from_int(1),
@@ -401,6 +414,58 @@ impl Policy {
 async fn policy(conn: &impl ConnectionTrait, category: AppealCategory) -> AppResult<Policy> {
     let row = sla_policy::Entity::find_by_id(category).one(conn).await?;
     Ok(Policy::of(row.as_ref()))
+}
+
+/// What a submission reads before it writes, in one statement: whether the enterprise is
+/// verified, the category's SLA policy and the department its routing rule names.
+async fn submission_context(
+    conn: &impl ConnectionTrait,
+    enterprise: Uuid,
+    category: AppealCategory,
+) -> AppResult<(bool, Policy, Option<Uuid>)> {
+    use sea_orm::sea_query::JoinType;
+    use sla_policy::Column as P;
+    let q = Query::select()
+        .column((organization::Entity, organization::Column::Verified))
+        .column((routing_rule::Entity, routing_rule::Column::DepartmentId))
+        .columns(
+            [
+                P::ReplyWorkingDays,
+                P::OpinionWorkingDays,
+                P::CloseWorkingDays,
+                P::WarnBeforeWorkingHours,
+            ]
+            .map(|c| (sla_policy::Entity, c)),
+        )
+        .from(organization::Entity)
+        .join(
+            JoinType::LeftJoin,
+            sla_policy::Entity,
+            P::Category.eq(category),
+        )
+        .join(
+            JoinType::LeftJoin,
+            routing_rule::Entity,
+            routing_rule::Column::Category.eq(category),
+        )
+        .and_where(organization::Column::Id.eq(enterprise))
+        .to_owned();
+    let Some(row) = conn.query_one(&q).await? else {
+        return Ok((false, Policy::of(None), None));
+    };
+    let days: [Option<String>; 4] = [
+        rows::get(&row, 2)?,
+        rows::get(&row, 3)?,
+        rows::get(&row, 4)?,
+        rows::get(&row, 5)?,
+    ];
+    let policy = match &days {
+        [Some(reply), Some(opinion), Some(close), Some(warn)] => {
+            Policy::of_days(Some([reply, opinion, close, warn]))
+        }
+        _ => Policy::of(None),
+    };
+    Ok((rows::get(&row, 0)?, policy, rows::get(&row, 1)?))
 }
 
 /// The next appeal number for a submission at `now` (local date of `cal`).
@@ -672,10 +737,14 @@ pub async fn submit(
     input: NewAppeal,
 ) -> AppResult<AppealView> {
     actor.require(&[Role::Enterprise])?;
-    actor.ensure_may_create(conn).await?;
     let enterprise = actor
         .organization_id
         .ok_or_else(|| AppError::forbidden("the user belongs to no enterprise"))?;
+    let (verified, policy, department) =
+        submission_context(conn, enterprise, input.category).await?;
+    if !verified {
+        return Err(AuthUser::not_verified());
+    }
     let mut c = Checks::new();
     let title = c.text("title", &input.title, TITLE_MAX);
     let content = c.text("content", &input.content, TEXT_MAX);
@@ -688,18 +757,13 @@ pub async fn submit(
     {
         return Err(AppError::invalid("chain_id", "no such chain"));
     }
-    let policy = policy(conn, input.category).await?;
-    let rule = routing_rule::Entity::find_by_id(input.category)
-        .one(conn)
-        .await?;
     let id = Uuid::now_v7();
     let number = next_number(conn, cal, now).await?;
-    let status = if rule.is_some() {
+    let status = if department.is_some() {
         AppealStatus::Assigned
     } else {
         AppealStatus::Submitted
     };
-    let department = rule.as_ref().map(|r| r.department_id);
     let a = appeal::ActiveModel {
         id: Set(id),
         number: Set(number),
