@@ -279,6 +279,18 @@ impl TestApp {
         self.send(Method::GET, path, Some(token), None, &[]).await
     }
 
+    /// The item with id `id` in the list page at `path` (200 expected, the item must be there).
+    pub async fn listed(&self, path: &str, token: &str, id: &str) -> Value {
+        let list = self.get(path, token).await.expect(200).body;
+        list["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|i| i["id"] == id)
+            .unwrap_or_else(|| panic!("{id} is not listed at {path}"))
+            .clone()
+    }
+
     /// POST JSON with a token.
     pub async fn post(&self, path: &str, token: &str, body: Value) -> Answer {
         self.send(Method::POST, path, Some(token), Some(&body), &[])

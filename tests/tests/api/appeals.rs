@@ -1129,22 +1129,9 @@ async fn assert_readers_agree(c: &City, answer: &Value) {
         .expect(200)
         .body;
     assert_eq!(&one, answer, "GET /appeals/{id}");
-    let list = c
-        .app
-        .get(
-            &format!("/appeals?enterprise_id={}&limit=200", c.ent),
-            &c.center,
-        )
-        .await
-        .expect(200)
-        .body;
-    let item = list["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .find(|i| i["id"] == id)
-        .expect("the appeal is listed");
-    assert_eq!(item, answer, "GET /appeals item");
+    let path = format!("/appeals?enterprise_id={}&limit=200", c.ent);
+    let item = c.app.listed(&path, &c.center, id).await;
+    assert_eq!(&item, answer, "GET /appeals item");
 }
 
 #[tokio::test]

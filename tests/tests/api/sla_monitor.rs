@@ -175,19 +175,8 @@ impl City {
             .await
             .expect(200)
             .body;
-        let list = self
-            .app
-            .get("/appeals?limit=200", &admin)
-            .await
-            .expect(200)
-            .body;
-        let item = list["items"]
-            .as_array()
-            .expect("items")
-            .iter()
-            .find(|i| i["id"] == id)
-            .expect("the appeal is listed");
-        assert_eq!(item, &one, "the list item and GET /appeals/{id}");
+        let item = self.app.listed("/appeals?limit=200", &admin, id).await;
+        assert_eq!(item, one, "the list item and GET /appeals/{id}");
         one["clocks"]
             .as_array()
             .expect("clocks")
