@@ -119,14 +119,14 @@ pub async fn create(
 ) -> AppResult<ChainView> {
     actor.require(&[Role::Admin])?;
     let mut c = Checks::new();
-    let code = c.text("code", &input.code, 64);
+    let code = c.line("code", &input.code, 64);
     if !code
         .chars()
         .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
     {
         c.add("code", "must use letters, digits, - and _ only");
     }
-    let name = c.text("name", &input.name, 200);
+    let name = c.line("name", &input.name, 200);
     let description = c.opt_text("description", input.description.as_deref(), 4000);
     c.finish()?;
     org_of_kind(

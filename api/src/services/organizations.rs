@@ -192,10 +192,10 @@ pub async fn create(
 ) -> AppResult<OrganizationView> {
     actor.require(&[Role::Admin])?;
     let mut c = Checks::new();
-    let name = c.text("name", &input.name, 200);
+    let name = c.line("name", &input.name, 200);
     let uscc = check_uscc(&mut c, input.kind, input.uscc.as_deref());
-    let region = c.opt_text("region", input.region.as_deref(), 100);
-    let contact_name = c.opt_text("contact_name", input.contact_name.as_deref(), 100);
+    let region = c.opt_line("region", input.region.as_deref(), 100);
+    let contact_name = c.opt_line("contact_name", input.contact_name.as_deref(), 100);
     let contact_email = c.opt_email("contact_email", input.contact_email.as_deref());
     c.finish()?;
     ensure_uscc_free(conn, uscc.as_deref()).await?;
@@ -232,14 +232,14 @@ pub async fn register(
     input: Registration,
 ) -> AppResult<Registered> {
     let mut c = Checks::new();
-    let name = c.text("name", &input.name, 200);
+    let name = c.line("name", &input.name, 200);
     let uscc = check_uscc(&mut c, OrgKind::Enterprise, Some(&input.uscc));
-    let contact_name = c.text("contact_name", &input.contact_name, 100);
+    let contact_name = c.line("contact_name", &input.contact_name, 100);
     let contact_email = c.opt_email("contact_email", Some(&input.contact_email));
     if contact_email.is_none() && input.contact_email.trim().is_empty() {
         c.add("contact_email", "must not be empty");
     }
-    let region = c.opt_text("region", input.region.as_deref(), 100);
+    let region = c.opt_line("region", input.region.as_deref(), 100);
     let username = users::check_username(&mut c, &input.username);
     c.check(
         "password",

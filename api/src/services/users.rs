@@ -26,19 +26,28 @@ pub struct NewUser {
     pub organization_id: Option<Uuid>,
 }
 
-/// Usernames: 3–64 characters of letters, digits, `_`, `-`, `.`, `@`.
+/// Usernames: 3–64 characters of letters, digits, `_`, `-`, `.`, `@`; case-insensitive, so
+/// they are kept lower-cased (`ADMIN` is `admin`).
 pub fn check_username(c: &mut Checks, raw: &str) -> String {
+    match normalize_username(raw) {
+        Some(v) => v,
+        None => {
+            c.add(
+                "username",
+                "must be 3 to 64 characters of letters, digits, _ - . @",
+            );
+            raw.trim().to_lowercase()
+        }
+    }
+}
+
+/// The stored form of a username, or `None` when no user can have it.
+pub fn normalize_username(raw: &str) -> Option<String> {
     let v = raw.trim();
     let ok_chars = v
         .chars()
         .all(|ch| ch.is_ascii_alphanumeric() || "_-.@".contains(ch));
-    if !(3..=64).contains(&v.len()) || !ok_chars {
-        c.add(
-            "username",
-            "must be 3 to 64 characters of letters, digits, _ - . @",
-        );
-    }
-    v.to_string()
+    ((3..=64).contains(&v.len()) && ok_chars).then(|| v.to_ascii_lowercase())
 }
 
 /// 409 when the username is taken.
@@ -100,7 +109,7 @@ pub async fn create(
         "password",
         crate::auth::password::check_password_rules(&input.password),
     );
-    let display_name = c.text("display_name", &input.display_name, 100);
+    let display_name = c.line("display_name", &input.display_name, 100);
     let email = c.opt_email("email", input.email.as_deref());
     let org = match input.organization_id {
         Some(id) => {

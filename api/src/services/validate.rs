@@ -17,24 +17,55 @@ impl Checks {
         self.0.push(FieldError::new(field, message));
     }
 
-    /// A required text of 1..=max characters (after trimming); returns it trimmed.
+    /// A required free text of 1..=max characters (after trimming): line breaks and tabs are
+    /// allowed, other control characters are not. Returns it trimmed.
     pub fn text(&mut self, field: &str, value: &str, max: usize) -> String {
+        self.required(field, value, max, TextKind::Free)
+    }
+
+    /// An optional free text: empty becomes `None`.
+    pub fn opt_text(&mut self, field: &str, value: Option<&str>, max: usize) -> Option<String> {
+        self.optional(field, value, max, TextKind::Free)
+    }
+
+    /// A required single-line text (a name, a code): no control characters at all.
+    pub fn line(&mut self, field: &str, value: &str, max: usize) -> String {
+        self.required(field, value, max, TextKind::Line)
+    }
+
+    /// An optional single-line text: empty becomes `None`.
+    pub fn opt_line(&mut self, field: &str, value: Option<&str>, max: usize) -> Option<String> {
+        self.optional(field, value, max, TextKind::Line)
+    }
+
+    fn required(&mut self, field: &str, value: &str, max: usize, kind: TextKind) -> String {
         let v = value.trim();
         if v.is_empty() {
             self.add(field, "must not be empty");
-        } else if v.chars().count() > max {
-            self.add(field, format!("must be at most {max} characters"));
+        } else {
+            self.shape(field, v, max, kind);
         }
         v.to_string()
     }
 
-    /// An optional text: empty becomes `None`.
-    pub fn opt_text(&mut self, field: &str, value: Option<&str>, max: usize) -> Option<String> {
+    fn optional(
+        &mut self,
+        field: &str,
+        value: Option<&str>,
+        max: usize,
+        kind: TextKind,
+    ) -> Option<String> {
         let v = value.map(str::trim).filter(|v| !v.is_empty())?;
-        if v.chars().count() > max {
+        self.shape(field, v, max, kind);
+        Some(v.to_string())
+    }
+
+    fn shape(&mut self, field: &str, v: &str, max: usize, kind: TextKind) {
+        if let Some(message) = kind.refusal(v) {
+            self.add(field, message);
+        } else if v.chars().count() > max {
             self.add(field, format!("must be at most {max} characters"));
         }
-        Some(v.to_string())
     }
 
     /// An optional e-mail address.
@@ -67,6 +98,38 @@ impl Checks {
     }
 }
 
+/// What a text field may contain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextKind {
+    /// Free text: line breaks (LF, CR LF) and tabs, no other control character.
+    Free,
+    /// A name, username or code: no control character at all.
+    Line,
+}
+
+impl TextKind {
+    /// Why `v` is refused, if it is.
+    pub fn refusal(self, v: &str) -> Option<&'static str> {
+        let mut chars = v.chars().peekable();
+        while let Some(ch) = chars.next() {
+            if !ch.is_control() {
+                continue;
+            }
+            let allowed = self == Self::Free
+                && (ch == '\n' || ch == '\t' || (ch == '\r' && chars.peek() == Some(&'\n')));
+            if !allowed {
+                return Some(match self {
+                    Self::Free => {
+                        "must not contain control characters other than line breaks and tabs"
+                    }
+                    Self::Line => "must not contain control characters or line breaks",
+                });
+            }
+        }
+        None
+    }
+}
+
 /// A pragmatic e-mail check: one `@`, a non-empty local part, a dotted domain, no spaces.
 pub fn is_email(v: &str) -> bool {
     if v.len() > 254 || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -95,5 +158,16 @@ mod tests {
         assert!(!is_email("zhang san@example.cn"));
         assert!(!is_email("nobody@localhost"));
         assert!(!is_email("a@b@c.cn"));
+    }
+
+    #[test]
+    fn control_characters() {
+        assert_eq!(TextKind::Free.refusal("两行\r\n第二行\t制表"), None);
+        assert!(TextKind::Free.refusal("nul\0").is_some());
+        assert!(TextKind::Free.refusal("cr\ronly").is_some());
+        assert!(TextKind::Free.refusal("esc\u{1b}[0m").is_some());
+        assert!(TextKind::Free.refusal("c1\u{85}").is_some());
+        assert!(TextKind::Line.refusal("a\nb").is_some());
+        assert_eq!(TextKind::Line.refusal("南通船舶海工产业链"), None);
     }
 }
