@@ -46,8 +46,14 @@ pub struct Settings {
     pub mail_dispatch_every_secs: i64,
     /// A job lease not renewed for this long passes to another process.
     pub jobs_lease_ttl_secs: i64,
+    /// Failed logins of one username from one address within the window before 429.
     pub login_max_failures: u64,
+    /// Failed logins from one client address, whatever the username, within the window.
+    pub login_max_failures_per_address: u64,
     pub login_window_secs: i64,
+    /// Take the client address from `X-Forwarded-For` / `Forwarded` (only behind a proxy that
+    /// sets them); otherwise the TCP peer.
+    pub trust_forwarded_for: bool,
     pub max_body_bytes: usize,
     /// Argon2id memory cost in KiB and iterations; lower only in tests.
     pub argon2_m_cost_kib: u32,
@@ -59,6 +65,16 @@ pub struct Settings {
     pub appeal_reopen_window_working_days: entity::working_days::WorkingDays,
     /// Memory for rendered appeal-list items, MiB per process; 0 turns the cache off.
     pub appeal_cache_mib: u64,
+    /// A request body not received completely within this time is answered 408.
+    pub request_body_timeout_ms: u64,
+    /// Origins allowed to call the API from a browser, comma-separated (none by default).
+    pub cors_allowed_origins: String,
+    /// Password hashes computed at once; 0: one per CPU core.
+    pub password_hash_concurrency: usize,
+    /// How long a login waits for a hashing slot before it is answered 503.
+    pub password_hash_wait_ms: u64,
+    /// How long an api instance trusts what it read of a user's session state.
+    pub session_check_ms: u64,
 }
 
 /// Settings could not be read or are unsafe.
@@ -125,6 +141,15 @@ impl Settings {
                 "JWT_SECRET must be at least 32 bytes".into(),
             ));
         }
+        for origin in self.cors_origins() {
+            let ok = (origin.starts_with("https://") || origin.starts_with("http://"))
+                && !origin.contains('*');
+            if !ok {
+                return Err(SettingsError::Invalid(format!(
+                    "CORS_ALLOWED_ORIGINS: {origin} is not an origin like https://app.example.cn"
+                )));
+            }
+        }
         if self.access_token_ttl_secs <= 0 || self.refresh_token_ttl_secs <= 0 {
             return Err(SettingsError::Invalid(
                 "token lifetimes must be positive".into(),
@@ -144,6 +169,23 @@ impl Settings {
     /// Whether the database in effect is SQLite.
     pub fn is_sqlite(&self) -> bool {
         self.database_url().starts_with("sqlite:")
+    }
+
+    /// Password hashes computed at once (the setting, or one per CPU core).
+    pub fn password_hash_slots(&self) -> usize {
+        match self.password_hash_concurrency {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n,
+        }
+    }
+
+    /// The CORS allow-list, parsed.
+    pub fn cors_origins(&self) -> Vec<String> {
+        self.cors_allowed_origins
+            .split(',')
+            .map(|o| o.trim().trim_end_matches('/').to_string())
+            .filter(|o| !o.is_empty())
+            .collect()
     }
 
     /// The directory of the file mail transport.
@@ -197,13 +239,20 @@ fn defaults() -> Result<config::ConfigBuilder<config::builder::DefaultState>, co
         .set_default("jobs_lease_ttl_secs", 60)?
         .set_default("login_max_failures", 5)?
         .set_default("login_window_secs", 900)?
+        .set_default("login_max_failures_per_address", 100)?
+        .set_default("trust_forwarded_for", false)?
         .set_default("max_body_bytes", 1024 * 1024)?
         .set_default("argon2_m_cost_kib", 19 * 1024)?
         .set_default("argon2_t_cost", 2)?
         .set_default("idempotency_ttl_secs", 24 * 3600)?
         .set_default("appeal_return_window_working_days", "2")?
         .set_default("appeal_reopen_window_working_days", "10")?
-        .set_default("appeal_cache_mib", 64)
+        .set_default("appeal_cache_mib", 64)?
+        .set_default("request_body_timeout_ms", 30_000)?
+        .set_default("cors_allowed_origins", "")?
+        .set_default("password_hash_concurrency", 0)?
+        .set_default("password_hash_wait_ms", 2_000)?
+        .set_default("session_check_ms", 2_000)
 }
 
 #[cfg(test)]

@@ -80,6 +80,7 @@ pub async fn load_into(state: &AppState) -> anyhow::Result<Option<DemoSummary>> 
             id: admin.id,
             role: Role::Admin,
             organization_id: None,
+            session_id: uuid::Uuid::nil(),
         },
         serial: 0,
         organizations: 0,

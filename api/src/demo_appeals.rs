@@ -183,6 +183,7 @@ pub async fn load(state: &AppState, password: &str) -> anyhow::Result<AppealsSum
         id: admin.id,
         role: Role::Admin,
         organization_id: None,
+        session_id: uuid::Uuid::nil(),
     };
 
     // Routing rules, one login per department and per submitting enterprise.
@@ -213,6 +214,7 @@ pub async fn load(state: &AppState, password: &str) -> anyhow::Result<AppealsSum
                 id: u.id,
                 role: u.role,
                 organization_id: Some(org),
+                session_id: uuid::Uuid::nil(),
             });
         }
     }
@@ -273,6 +275,7 @@ pub async fn load(state: &AppState, password: &str) -> anyhow::Result<AppealsSum
                 id: v.id,
                 role,
                 organization_id: Some(org),
+                session_id: uuid::Uuid::nil(),
             },
         );
     }

@@ -54,10 +54,17 @@ pub enum AppError {
     TooManyRequests { retry_after_secs: i64 },
     #[error("payload too large")]
     PayloadTooLarge(String),
+    #[error("request timeout")]
+    RequestTimeout,
+    #[error("unsupported media type")]
+    UnsupportedMediaType(String),
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("service unavailable")]
     Unavailable,
+    /// Too busy right now (for example every password-hashing slot taken); retry shortly.
+    #[error("busy")]
+    Busy { retry_after_secs: i64 },
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -91,8 +98,11 @@ impl AppError {
             Self::Validation(_) => "validation_failed",
             Self::TooManyRequests { .. } => "too_many_requests",
             Self::PayloadTooLarge(_) => "payload_too_large",
+            Self::RequestTimeout => "request_timeout",
+            Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Unavailable => "unavailable",
+            Self::Busy { .. } => "busy",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -100,7 +110,8 @@ impl AppError {
     fn detail(&self) -> String {
         match self {
             Self::Unauthorized(d) | Self::BadRequest(d) | Self::Forbidden(d) => d.clone(),
-            Self::PayloadTooLarge(d) => d.clone(),
+            Self::PayloadTooLarge(d) | Self::UnsupportedMediaType(d) => d.clone(),
+            Self::RequestTimeout => "the request body did not arrive within the deadline".into(),
             Self::NotFound => "the resource does not exist or is not visible to you".into(),
             Self::Conflict { detail, .. } => detail.clone(),
             Self::Validation(errs) => errs
@@ -113,6 +124,9 @@ impl AppError {
             }
             Self::MethodNotAllowed => "this method is not allowed on this resource".into(),
             Self::Unavailable => "a dependency is not available".into(),
+            Self::Busy { retry_after_secs } => {
+                format!("the service is busy; retry after {retry_after_secs} seconds")
+            }
             Self::Internal(_) => "an internal error occurred; it has been logged".into(),
         }
     }
@@ -146,8 +160,10 @@ impl ResponseError for AppError {
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -158,7 +174,7 @@ impl ResponseError for AppError {
         }
         let mut res = HttpResponse::build(self.status_code());
         res.content_type("application/problem+json");
-        if let Self::TooManyRequests { retry_after_secs } = self {
+        if let Self::TooManyRequests { retry_after_secs } | Self::Busy { retry_after_secs } = self {
             res.insert_header(("Retry-After", retry_after_secs.max(&1).to_string()));
         }
         if let Self::Unauthorized(_) = self {

@@ -2,10 +2,12 @@
 
 pub mod auth;
 pub mod config;
+pub mod csv;
 pub mod db;
 pub mod demo;
 pub mod demo_appeals;
 pub mod docs;
+pub mod edge;
 pub mod error;
 pub mod idempotency;
 pub mod metrics;

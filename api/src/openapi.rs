@@ -55,7 +55,7 @@ impl Modify for BearerAuth {
         routes::organizations::create, routes::organizations::list, routes::organizations::get,
         routes::organizations::register, routes::organizations::verify,
         routes::organizations::put_qualification, routes::organizations::delete_qualification,
-        routes::users::create,
+        routes::users::create, routes::users::deactivate, routes::users::activate,
         routes::chains::create, routes::chains::list, routes::chains::get,
         routes::chains::put_member, routes::chains::delete_member, routes::chains::put_bank, routes::chains::delete_bank,
         routes::calendar::days, routes::calendar::put_day, routes::calendar::delete_day,

@@ -19,6 +19,17 @@ pub struct PageQuery {
     pub cursor: Option<String>,
 }
 
+/// A `?limit=` in effect: 50 by default, 1–200, else 400 (a bad query).
+pub fn limit_of(limit: Option<u64>) -> AppResult<u64> {
+    match limit {
+        None => Ok(50),
+        Some(n) if (1..=200).contains(&n) => Ok(n),
+        Some(_) => Err(AppError::BadRequest(
+            "limit must be between 1 and 200".into(),
+        )),
+    }
+}
+
 /// A page of a list.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
@@ -39,11 +50,7 @@ impl<T> Page<T> {
 impl PageQuery {
     /// The page size in effect.
     pub fn limit(&self) -> AppResult<u64> {
-        match self.limit {
-            None => Ok(50),
-            Some(n) if (1..=200).contains(&n) => Ok(n),
-            Some(_) => Err(AppError::invalid("limit", "must be between 1 and 200")),
-        }
+        limit_of(self.limit)
     }
 
     /// The id after which the page starts.
@@ -56,7 +63,7 @@ impl PageQuery {
             .ok()
             .and_then(|b| Uuid::from_slice(&b).ok())
             .map(Some)
-            .ok_or_else(|| AppError::invalid("cursor", "is not a cursor this API returned"))
+            .ok_or_else(|| AppError::BadRequest("cursor is not a cursor this API returned".into()))
     }
 }
 

@@ -3,7 +3,7 @@
 use crate::{
     auth::{jwt::JwtKeys, password::PasswordPolicy},
     config::Settings,
-    db, docs,
+    db, docs, edge,
     error::AppError,
     metrics::{self, Metrics},
     openapi, routes,
@@ -57,11 +57,20 @@ impl Application {
                 &settings.jwt_audience,
                 settings.access_token_ttl_secs,
             ),
-            passwords: PasswordPolicy::new(settings.argon2_m_cost_kib, settings.argon2_t_cost),
+            sessions: crate::auth::session::Sessions::new(std::time::Duration::from_millis(
+                settings.session_check_ms,
+            )),
+            passwords: PasswordPolicy::new(
+                settings.argon2_m_cost_kib,
+                settings.argon2_t_cost,
+                settings.password_hash_slots(),
+                std::time::Duration::from_millis(settings.password_hash_wait_ms),
+            ),
             appeal_cache: AppealCache::new(settings.appeal_cache_mib * 1024 * 1024),
             settings: Arc::new(settings),
             calendar: CalendarCache::default(),
         };
+        state.passwords.warm().await?;
         if let Some(password) = bootstrap::ensure_admin(&state).await? {
             tracing::warn!(
                 username = "admin",
@@ -119,20 +128,33 @@ impl Application {
 
 fn server(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let max_body = state.settings.max_body_bytes;
+    let limits = web::Data::new(edge::BodyLimits {
+        deadline: std::time::Duration::from_millis(state.settings.request_body_timeout_ms.max(1)),
+        max_bytes: max_body,
+    });
+    let cors_origins = state.settings.cors_origins();
     let metrics = web::Data::new(Metrics::new());
     let state = web::Data::new(state);
     Ok(HttpServer::new(move || {
         App::new()
+            .wrap(from_fn(edge::guard_body))
             .wrap(ErrorHandlers::new().default_handler(problem_body))
             .wrap(from_fn(metrics::record))
             .wrap(TracingLogger::<RequestIdRootSpan>::new())
             .wrap(from_fn(telemetry::request_id))
+            .wrap(
+                actix_web::middleware::DefaultHeaders::new()
+                    .add((actix_web::http::header::X_CONTENT_TYPE_OPTIONS, "nosniff")),
+            )
+            .wrap(from_fn(edge::head_as_get))
+            .wrap(edge::cors(&cors_origins))
+            .app_data(limits.clone())
             .app_data(state.clone())
             .app_data(metrics.clone())
             .app_data(
                 web::JsonConfig::default()
                     .limit(max_body)
-                    .content_type_required(false)
+                    .content_type_required(true)
                     .error_handler(json_error),
             )
             .app_data(web::PayloadConfig::new(max_body))
@@ -179,6 +201,10 @@ fn json_error(err: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
             AppError::invalid(field, msg)
         }
         JsonPayloadError::Deserialize(de) => AppError::BadRequest(format!("malformed JSON: {de}")),
+        JsonPayloadError::ContentType => AppError::UnsupportedMediaType(
+            "this endpoint reads JSON: send Content-Type: application/json".into(),
+        ),
+        JsonPayloadError::Payload(p) => edge::payload_error(p),
         other => AppError::BadRequest(format!("unreadable body: {other}")),
     };
     e.into()
@@ -209,6 +235,8 @@ fn problem_body<B: MessageBody + 'static>(
         404 => AppError::NotFound,
         405 => AppError::MethodNotAllowed,
         413 => AppError::PayloadTooLarge("the body is too large".into()),
+        408 => AppError::RequestTimeout,
+        415 => AppError::UnsupportedMediaType("unsupported media type".into()),
         401 => AppError::Unauthorized("authentication required".into()),
         403 => AppError::forbidden("forbidden"),
         s if s >= 500 => AppError::Internal(anyhow::anyhow!("unhandled error response {s}")),

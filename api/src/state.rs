@@ -15,6 +15,8 @@ pub struct AppState {
     pub read_db: DatabaseConnection,
     pub clock: Arc<dyn Clock>,
     pub jwt: JwtKeys,
+    /// Whether the login behind a token is still alive, cached briefly per instance.
+    pub sessions: crate::auth::session::Sessions,
     pub passwords: PasswordPolicy,
     pub settings: Arc<Settings>,
     pub calendar: crate::services::calendar::CalendarCache,

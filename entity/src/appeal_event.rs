@@ -1,6 +1,6 @@
 //! One line of an appeal's timeline, written in the same transaction as the change it records.
 
-use crate::enums::AppealStatus;
+use crate::enums::{AppealStatus, EventVisibility};
 use sea_orm::entity::prelude::*;
 
 #[sea_orm::model]
@@ -22,6 +22,10 @@ pub struct Model {
     pub to_status: AppealStatus,
     #[sea_orm(column_type = "Text", nullable)]
     pub note: Option<String>,
+    /// Where an `assign` or `transfer` sent the appeal.
+    pub to_department_id: Option<Uuid>,
+    /// What the enterprise may read of it.
+    pub visibility: EventVisibility,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -55,15 +55,15 @@ pub enum CalendarError {
         /// The interval's end.
         end: TimeOfDay,
     },
-    /// Intervals out of order, overlapping or touching.
+    /// Intervals out of order or overlapping.
     #[error(
-        "working hours must be ordered and must not overlap or touch \
-         ({previous} is followed by {next}; merge touching intervals into one)"
+        "working hours must be ordered and must not overlap \
+         ({previous} is followed by {next}, which starts before it ends)"
     )]
     UnorderedIntervals {
         /// The earlier interval as given.
         previous: Interval,
-        /// The interval that starts before `previous` ends (or exactly at its end).
+        /// The interval that starts before `previous` ends.
         next: Interval,
     },
     /// A time-zone name that is not in the IANA database.
@@ -157,7 +157,8 @@ impl fmt::Display for Interval {
 pub struct WorkingHours(Vec<Interval>);
 
 impl WorkingHours {
-    /// Validates intervals: at least one, each `start < end`, ordered, not overlapping or touching.
+    /// Validates intervals: at least one, each `start < end`, ordered, not overlapping (touching
+    /// is fine: `09:00–12:00` and `12:00–17:00` is one stretch written as two).
     pub fn new(intervals: Vec<Interval>) -> Result<Self, CalendarError> {
         if intervals.is_empty() {
             return Err(CalendarError::NoWorkingHours);
@@ -171,7 +172,7 @@ impl WorkingHours {
             }
         }
         for pair in intervals.windows(2) {
-            if pair[0].end >= pair[1].start {
+            if pair[0].end > pair[1].start {
                 return Err(CalendarError::UnorderedIntervals {
                     previous: pair[0],
                     next: pair[1],
@@ -869,7 +870,8 @@ mod tests {
                 .starts_with("working hours must be ordered and must not overlap")
         );
         assert!(WorkingHours::new(vec![iv("13:00", "17:00"), iv("09:00", "12:00")]).is_err());
-        assert!(WorkingHours::new(vec![iv("09:00", "12:00"), iv("12:00", "17:00")]).is_err());
+        let touching = WorkingHours::new(vec![iv("09:00", "12:00"), iv("12:00", "17:00")]);
+        assert_eq!(touching.map(|h| h.day_length()), Ok(TimeDelta::hours(8)));
         let hours = WorkingHours::parse("09:00-12:00, 13:30-17:30").unwrap();
         assert_eq!(hours.day_length(), TimeDelta::hours(7));
         assert_eq!(hours.to_string(), "09:00-12:00,13:30-17:30");

@@ -429,3 +429,37 @@ label_impl!(SupervisionSource {
     Breach => "超时督办",
     Escalation => "升级督办",
 });
+
+/// Who may read a timeline event.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::N(16))",
+    rename_all = "snake_case"
+)]
+#[serde(rename_all = "snake_case")]
+pub enum EventVisibility {
+    /// Everyone who may read the case, the enterprise included, note and all.
+    Public,
+    /// The enterprise sees that it happened, not its note (a transfer's or return's reason).
+    Event,
+    /// Officials only (supervision, breaches, escalations, extension requests).
+    Internal,
+}
+label_impl!(EventVisibility {
+    Public => "公开",
+    Event => "仅显示事件",
+    Internal => "内部",
+});

@@ -8,7 +8,10 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
+    /// The lower-cased username tried; empty when no user could have it.
     pub username: String,
+    /// The client address it came from.
+    pub address: String,
     pub at: DateTimeUtc,
 }
 

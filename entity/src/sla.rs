@@ -36,6 +36,29 @@ use AppealStatus as S;
 const IN_PROGRESS: &[AppealStatus] = &[S::Assigned, S::Replied, S::OpinionGiven, S::Reopened];
 
 impl AppealAction {
+    /// What the enterprise may read of this action's timeline event (an extension decision
+    /// that grants is shown as an event: see `appeals::act`).
+    pub fn visibility(self) -> crate::enums::EventVisibility {
+        use crate::enums::EventVisibility as V;
+        match self {
+            Self::Submit
+            | Self::Reply
+            | Self::Opinion
+            | Self::Resolve
+            | Self::RequestInfo
+            | Self::Supplement
+            | Self::Rate
+            | Self::Reopen
+            | Self::Withdraw => V::Public,
+            Self::Assign | Self::Transfer | Self::Return => V::Event,
+            Self::Extension
+            | Self::ExtensionDecision
+            | Self::Supervise
+            | Self::Breach
+            | Self::Escalation => V::Internal,
+        }
+    }
+
     /// The action's code in the timeline (`request_info`, `extension_decision`, ...).
     pub fn code(self) -> &'static str {
         match self {

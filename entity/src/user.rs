@@ -17,6 +17,9 @@ pub struct Model {
     pub role: Role,
     pub organization_id: Option<Uuid>,
     pub active: bool,
+    /// Raised when an administrator ends the user's sessions; access tokens carry the version
+    /// they were issued under.
+    pub session_version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

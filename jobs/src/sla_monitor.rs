@@ -430,6 +430,8 @@ async fn apply(
                 from_status: Set(Some(p.appeal.status)),
                 to_status: Set(p.appeal.status),
                 note: Set(Some(event_note)),
+                visibility: Set(action.visibility()),
+                to_department_id: Set(None),
             });
             tracing::info!(clock = %p.clock.id, appeal = %p.appeal.number, kind = ?p.clock.kind, level, "SLA supervision recorded");
         }

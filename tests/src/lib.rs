@@ -35,6 +35,8 @@ pub struct TestApp {
     pub mail: smtp::SmtpSink,
     /// The app's job runner (its loop is off in tests: call `tick`, `run_now` or a step).
     pub jobs: jobs::Runner,
+    /// The settings the app was built with (a second instance reuses them).
+    pub settings: Settings,
     _guard: DbGuard,
     _dir: tempfile::TempDir,
 }
@@ -132,7 +134,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     tweak(&mut settings);
 
     let clock = MockClock::new(default_start());
-    let app = Application::build(settings, Arc::new(clock.clone()))
+    let app = Application::build(settings.clone(), Arc::new(clock.clone()))
         .await
         .expect("build app");
     let port = app.port();
@@ -153,6 +155,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
         is_postgres,
         mail,
         jobs,
+        settings,
         _guard: guard,
         _dir: dir,
     }
@@ -239,6 +242,17 @@ impl Answer {
 }
 
 impl TestApp {
+    /// Starts a second api instance on the same database and clock (as behind a load
+    /// balancer); returns its base address. It stops when the test's runtime ends.
+    pub async fn second_instance(&self) -> String {
+        let app = Application::build(self.settings.clone(), Arc::new(self.clock.clone()))
+            .await
+            .expect("build second app");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        address
+    }
+
     /// The absolute URL of an API path (`/api/v1` is prefixed unless the path starts elsewhere).
     pub fn url(&self, path: &str) -> String {
         if path.starts_with("/api/")

@@ -16,6 +16,10 @@ pub struct Claims {
     pub iat: i64,
     pub role: Role,
     pub org: Option<Uuid>,
+    /// The login (refresh-token family) this token belongs to.
+    pub sid: Uuid,
+    /// The user's session version when it was issued.
+    pub sv: i32,
 }
 
 /// Signing and verification keys with the validation rules.
@@ -39,6 +43,7 @@ impl JwtKeys {
         validation.set_issuer(&[issuer]);
         validation.set_audience(&[audience]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+        // `sid` and `sv` are required by `Claims` itself: a token without them does not decode.
         // Expiry is checked against the application clock (testable, one source of time).
         validation.validate_exp = false;
         validation.leeway = 0;
@@ -69,12 +74,14 @@ impl JwtKeys {
         self.ttl_secs
     }
 
-    /// Signs an access token for a user.
+    /// Signs an access token for a user's login `sid` under session version `sv`.
     pub fn issue(
         &self,
         user_id: Uuid,
         role: Role,
         org: Option<Uuid>,
+        sid: Uuid,
+        sv: i32,
         now: DateTime<Utc>,
     ) -> anyhow::Result<String> {
         let claims = Claims {
@@ -85,6 +92,8 @@ impl JwtKeys {
             exp: now.timestamp() + self.ttl_secs,
             role,
             org,
+            sid,
+            sv,
         };
         Ok(jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),

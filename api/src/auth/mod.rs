@@ -3,11 +3,12 @@
 pub mod jwt;
 pub mod password;
 pub mod scope;
+pub mod session;
 
 use crate::{error::AppError, state::AppState};
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use entity::enums::Role;
-use std::future::{Ready, ready};
+use futures::future::LocalBoxFuture;
 use uuid::Uuid;
 
 /// The authenticated caller: who, in which role, for which organization.
@@ -16,6 +17,8 @@ pub struct AuthUser {
     pub id: Uuid,
     pub role: Role,
     pub organization_id: Option<Uuid>,
+    /// The login (refresh-token family) the access token belongs to.
+    pub session_id: Uuid,
 }
 
 impl AuthUser {
@@ -73,14 +76,15 @@ impl AuthUser {
 
 impl FromRequest for AuthUser {
     type Error = AppError;
-    type Future = Ready<Result<Self, AppError>>;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req))
+        let req = req.clone();
+        Box::pin(async move { authenticate(&req).await })
     }
 }
 
-fn authenticate(req: &HttpRequest) -> Result<AuthUser, AppError> {
+async fn authenticate(req: &HttpRequest) -> Result<AuthUser, AppError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("app state missing")))?;
@@ -101,9 +105,15 @@ fn authenticate(req: &HttpRequest) -> Result<AuthUser, AppError> {
         .jwt
         .verify(token, state.clock.now())
         .map_err(|m| AppError::Unauthorized(m.into()))?;
+    if !state.sessions.alive(&state.read_db, &claims).await? {
+        return Err(AppError::Unauthorized(
+            "this session has ended; log in again".into(),
+        ));
+    }
     Ok(AuthUser {
         id: claims.sub,
         role: claims.role,
         organization_id: claims.org,
+        session_id: claims.sid,
     })
 }

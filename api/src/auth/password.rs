@@ -1,24 +1,57 @@
-//! Argon2id password hashing, run off the async executor.
+//! Argon2id password hashing, bounded: at most one hash per CPU core runs at a time (each takes
+//! `m_cost` of memory), a caller waits for a slot only so long and only behind so many others,
+//! and beyond that is answered 503. A login for an unknown user verifies against a dummy hash
+//! computed once, so it costs exactly one hash like any other.
 
+use crate::error::AppError;
 use argon2::{
     Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version,
     password_hash::{SaltString, rand_core::OsRng},
 };
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore};
 
-/// Argon2id with the configured cost.
-#[derive(Clone, Copy, Debug)]
+/// Argon2id with the configured cost and concurrency.
+#[derive(Clone, Debug)]
 pub struct PasswordPolicy {
     m_cost_kib: u32,
     t_cost: u32,
+    slots: Arc<Semaphore>,
+    waiting: Arc<AtomicUsize>,
+    max_waiting: usize,
+    wait: Duration,
+    dummy: Arc<OnceCell<String>>,
 }
+
+/// A held hashing slot: hash or verify while it lives.
+pub struct Slot(#[allow(dead_code)] OwnedSemaphorePermit);
 
 /// The minimum length of a password, in characters.
 pub const MIN_PASSWORD_CHARS: usize = 10;
 
+/// How many callers may wait for a slot, per slot.
+const WAITERS_PER_SLOT: usize = 8;
+
 impl PasswordPolicy {
-    /// A policy with the given memory (KiB) and time cost.
-    pub fn new(m_cost_kib: u32, t_cost: u32) -> Self {
-        Self { m_cost_kib, t_cost }
+    /// A policy with the given memory (KiB) and time cost, `slots` hashes at once, and a wait
+    /// for a slot of at most `wait`.
+    pub fn new(m_cost_kib: u32, t_cost: u32, slots: usize, wait: Duration) -> Self {
+        let slots = slots.max(1);
+        Self {
+            m_cost_kib,
+            t_cost,
+            slots: Arc::new(Semaphore::new(slots)),
+            waiting: Arc::new(AtomicUsize::new(0)),
+            max_waiting: slots * WAITERS_PER_SLOT,
+            wait,
+            dummy: Arc::new(OnceCell::new()),
+        }
     }
 
     fn argon2(&self) -> anyhow::Result<Argon2<'static>> {
@@ -27,8 +60,35 @@ impl PasswordPolicy {
         Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
     }
 
-    /// Hashes a password (blocking work moved to the blocking pool).
-    pub async fn hash(&self, password: String) -> anyhow::Result<String> {
+    /// Waits for a hashing slot; 503 when too many are waiting or the wait runs out.
+    pub async fn slot(&self) -> Result<Slot, AppError> {
+        let busy = || AppError::Busy {
+            retry_after_secs: 1,
+        };
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.max_waiting {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            return Err(busy());
+        }
+        let got = tokio::time::timeout(self.wait, self.slots.clone().acquire_owned()).await;
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        match got {
+            Ok(Ok(permit)) => Ok(Slot(permit)),
+            _ => Err(busy()),
+        }
+    }
+
+    /// Computes the dummy hash now, so no login pays for it.
+    pub async fn warm(&self) -> anyhow::Result<()> {
+        self.dummy().await.map(|_| ())
+    }
+
+    async fn dummy(&self) -> anyhow::Result<&String> {
+        self.dummy
+            .get_or_try_init(|| self.compute("liantong-dummy-password".into()))
+            .await
+    }
+
+    async fn compute(&self, password: String) -> anyhow::Result<String> {
         let argon = self.argon2()?;
         tokio::task::spawn_blocking(move || {
             let salt = SaltString::generate(&mut OsRng);
@@ -40,22 +100,34 @@ impl PasswordPolicy {
         .await?
     }
 
-    /// Checks a password against a stored PHC string; `None` verifies against a dummy hash so
-    /// that unknown users cost the same time as wrong passwords.
-    pub async fn verify(&self, password: String, stored: Option<String>) -> anyhow::Result<bool> {
+    /// Hashes a password in a slot (blocking work moved to the blocking pool).
+    pub async fn hash(&self, password: String) -> Result<String, AppError> {
+        let _slot = self.slot().await?;
+        Ok(self.compute(password).await?)
+    }
+
+    /// Checks a password against a stored PHC string, in a slot the caller holds; `None`
+    /// verifies against the dummy hash, so an unknown user costs the same single hash.
+    pub async fn verify(
+        &self,
+        _slot: &Slot,
+        password: String,
+        stored: Option<String>,
+    ) -> Result<bool, AppError> {
         let argon = self.argon2()?;
-        let dummy = stored.is_none();
+        let known = stored.is_some();
         let stored = match stored {
             Some(s) => s,
-            None => self.hash("liantong-dummy-password".into()).await?,
+            None => self.dummy().await?.clone(),
         };
         let ok = tokio::task::spawn_blocking(move || {
             PasswordHash::new(&stored)
                 .map(|h| argon.verify_password(password.as_bytes(), &h).is_ok())
                 .unwrap_or(false)
         })
-        .await?;
-        Ok(ok && !dummy)
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+        Ok(ok && known)
     }
 }
 
@@ -68,4 +140,20 @@ pub fn check_password_rules(password: &str) -> Result<(), String> {
         return Err("must be at most 256 bytes".into());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_caller_beyond_the_slots_and_the_queue_is_refused_at_once() {
+        let p = PasswordPolicy::new(64, 1, 1, Duration::from_millis(50));
+        let held = p.slot().await.expect("first slot");
+        // The one slot is held: a waiter times out with 503.
+        assert!(matches!(p.slot().await, Err(AppError::Busy { .. })));
+        drop(held);
+        let slot = p.slot().await.expect("slot after release");
+        assert!(p.verify(&slot, "x".into(), None).await.is_ok_and(|ok| !ok));
+    }
 }

@@ -6,7 +6,11 @@ use crate::{
     services::auth::{self as svc, TokenPair, UserView},
     state::AppState,
 };
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{
+    HttpRequest, HttpResponse, get,
+    http::header::{CACHE_CONTROL, PRAGMA},
+    post, web,
+};
 use serde::Deserialize;
 
 /// `POST /auth/login`.
@@ -25,14 +29,27 @@ pub struct RefreshInput {
 /// Exchanges a username and password for tokens.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginInput,
     responses((status = 200, body = TokenPair), (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 429, body = Problem, content_type = "application/problem+json", description = "too many failed attempts; see Retry-After")))]
+              (status = 429, body = Problem, content_type = "application/problem+json", description = "too many failed attempts; see Retry-After"),
+              (status = 503, body = Problem, content_type = "application/problem+json", description = "every password-hashing slot is busy; see Retry-After")))]
 #[post("/auth/login")]
 pub async fn login(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: web::Json<LoginInput>,
 ) -> AppResult<HttpResponse> {
     let LoginInput { username, password } = body.into_inner();
-    Ok(HttpResponse::Ok().json(svc::login(&state, &username, password).await?))
+    let address = svc::client_address(&req, state.settings.trust_forwarded_for);
+    Ok(tokens(
+        svc::login(&state, &address, &username, password).await?,
+    ))
+}
+
+/// Answers with tokens, which no cache may keep.
+fn tokens(pair: TokenPair) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .insert_header((PRAGMA, "no-cache"))
+        .json(pair)
 }
 
 /// Rotates a refresh token; a reused one revokes the whole login.
@@ -43,7 +60,7 @@ pub async fn refresh(
     state: web::Data<AppState>,
     body: web::Json<RefreshInput>,
 ) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(svc::refresh(&state, &body.refresh_token).await?))
+    Ok(tokens(svc::refresh(&state, &body.refresh_token).await?))
 }
 
 /// Ends the login of a refresh token.

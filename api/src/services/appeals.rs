@@ -16,7 +16,9 @@ use entity::{
     appeal, appeal_assignment, appeal_event,
     calendar::Calendar,
     chain,
-    enums::{AppealCategory, AppealStatus, ClockKind, OrgKind, Role, SupervisionSource},
+    enums::{
+        AppealCategory, AppealStatus, ClockKind, EventVisibility, OrgKind, Role, SupervisionSource,
+    },
     organization, routing_rule,
     sla::{AppealAction, ClockSpec},
     sla_clock, sla_policy, supervision, user,
@@ -31,7 +33,10 @@ use sea_orm::{
     sea_query::{Alias, Expr, Order, Query},
 };
 use serde::{Deserialize, Serialize};
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+};
 use uuid::Uuid;
 
 /// Longest accepted title, characters.
@@ -188,18 +193,29 @@ fn view_of(a: appeal::Model, mut clocks: Vec<ClockView>) -> AppealView {
     }
 }
 
-/// One line of the timeline.
+/// One line of the timeline. An enterprise reads its own case without the officials' internal
+/// lines (supervision, breaches, escalations, extension requests), without the notes of
+/// assignments, transfers and returns, and without officials' user ids.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EventView {
     pub id: Uuid,
     pub at: DateTime<Utc>,
-    /// `None` for the SLA monitor.
+    /// The user who acted; `None` for the SLA monitor, and for an enterprise reading an
+    /// official's action.
     pub actor_id: Option<Uuid>,
     pub action: String,
     pub from_status: Option<AppealStatus>,
     pub to_status: AppealStatus,
     pub note: Option<String>,
+    /// The department holding the appeal when it happened.
     pub department_id: Option<Uuid>,
+    pub department_name: Option<String>,
+    /// Where an `assign` or `transfer` sent the appeal.
+    pub to_department_id: Option<Uuid>,
+    pub to_department_name: Option<String>,
+    /// `public`, `event` (shown without its note to the enterprise) or `internal`
+    /// (officials only).
+    pub visibility: EventVisibility,
 }
 
 /// `POST /appeals`.
@@ -522,6 +538,8 @@ fn event_row(
         from_status: Set(from),
         to_status: Set(to),
         note: Set(note),
+        visibility: Set(action.visibility()),
+        to_department_id: Set(None),
     }
 }
 
@@ -831,6 +849,8 @@ pub async fn submit(
             from_status: Set(Some(AppealStatus::Submitted)),
             to_status: Set(AppealStatus::Assigned),
             note: Set(Some("按分派规则自动分派".into())),
+            visibility: Set(AppealAction::Assign.visibility()),
+            to_department_id: Set(department),
         });
     }
     appeal_event::Entity::insert_many(events)
@@ -882,9 +902,9 @@ pub async fn get(conn: &impl ConnectionTrait, actor: &AuthUser, id: Uuid) -> App
 
 fn parse_due_before(s: &str, cal: &Calendar) -> AppResult<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.with_timezone(&Utc));
+        return super::validate::instant_in_range("due_before", t.with_timezone(&Utc));
     }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+    let t = NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .ok()
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .and_then(|t| {
@@ -894,7 +914,8 @@ fn parse_due_before(s: &str, cal: &Calendar) -> AppResult<DateTime<Utc>> {
         })
         .ok_or_else(|| {
             AppError::BadRequest("due_before must be an RFC 3339 instant or a date".into())
-        })
+        })?;
+    super::validate::instant_in_range("due_before", t)
 }
 
 /// The appeals the caller may see, filtered.
@@ -1093,22 +1114,54 @@ pub async fn events(
     id: Uuid,
 ) -> AppResult<Vec<EventView>> {
     get(conn, actor, id).await?;
-    let rows = appeal_event::Entity::find()
-        .filter(appeal_event::Column::AppealId.eq(id))
+    let enterprise = (actor.role == Role::Enterprise).then_some(actor.organization_id);
+    let mut find = appeal_event::Entity::find().filter(appeal_event::Column::AppealId.eq(id));
+    if enterprise.is_some() {
+        find = find.filter(appeal_event::Column::Visibility.ne(EventVisibility::Internal));
+    }
+    let rows = find
         .order_by_asc(appeal_event::Column::Id)
         .all(conn)
         .await?;
+    let departments: HashMap<Uuid, String> = organization::Entity::find()
+        .filter(
+            organization::Column::Id.is_in(
+                rows.iter()
+                    .flat_map(|e| [e.department_id, e.to_department_id])
+                    .flatten()
+                    .collect::<HashSet<_>>(),
+            ),
+        )
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
+    let name = |d: Option<Uuid>| d.and_then(|d| departments.get(&d).cloned());
     Ok(rows
         .into_iter()
-        .map(|e| EventView {
-            id: e.id,
-            at: e.at,
-            actor_id: e.actor_id,
-            action: e.action,
-            from_status: e.from_status,
-            to_status: e.to_status,
-            note: e.note,
-            department_id: e.department_id,
+        .map(|e| {
+            let (actor_id, note) = match enterprise {
+                None => (e.actor_id, e.note),
+                Some(own) => (
+                    e.actor_id.filter(|_| e.actor_organization_id == own),
+                    e.note.filter(|_| e.visibility == EventVisibility::Public),
+                ),
+            };
+            EventView {
+                id: e.id,
+                at: e.at,
+                actor_id,
+                action: e.action,
+                from_status: e.from_status,
+                to_status: e.to_status,
+                note,
+                department_name: name(e.department_id),
+                department_id: e.department_id,
+                to_department_name: name(e.to_department_id),
+                to_department_id: e.to_department_id,
+                visibility: e.visibility,
+            }
         })
         .collect())
 }
@@ -1200,6 +1253,8 @@ pub async fn act(
     }
     let mut am: appeal::ActiveModel = a.clone().into();
     let note: Option<String>;
+    let mut to_department = None;
+    let mut visibility = action.visibility();
     // Mails are queued after the appeal row is saved, so they read the new state.
     let mut after: Vec<Followup> = Vec::new();
     match act {
@@ -1209,6 +1264,7 @@ pub async fn act(
             am.department_id = Set(Some(i.department_id));
             am.assigned_at = Set(Some(now));
             assign_to(conn, a.id, i.department_id, now).await?;
+            to_department = Some(i.department_id);
             after.push(Followup::Assigned(i.department_id, "分派", note.clone()));
         }
         Act::Transfer(i) => {
@@ -1223,6 +1279,7 @@ pub async fn act(
             am.department_id = Set(Some(i.department_id));
             am.assigned_at = Set(Some(now));
             assign_to(conn, a.id, i.department_id, now).await?;
+            to_department = Some(i.department_id);
             after.push(Followup::Assigned(
                 i.department_id,
                 "转办",
@@ -1364,6 +1421,8 @@ pub async fn act(
                     Set(
                         entity::sla::add_days(days_of(&a.extension_working_days), days).to_string(),
                     );
+                // The enterprise sees that an extension was granted, not the officials' note.
+                visibility = EventVisibility::Event;
             }
             am.pending_extension_days = Set(None);
             am.pending_extension_reason = Set(None);
@@ -1464,9 +1523,10 @@ pub async fn act(
     am.status = Set(to);
     am.updated_at = Set(now);
     let saved = am.update(conn).await?;
-    event_row(&a, actor, now, action, Some(from), to, note)
-        .insert(conn)
-        .await?;
+    let mut event = event_row(&a, actor, now, action, Some(from), to, note);
+    event.visibility = Set(visibility);
+    event.to_department_id = Set(to_department);
+    event.insert(conn).await?;
     let clocks = clocks_of(conn, saved.id).await?;
     for f in after {
         match f {

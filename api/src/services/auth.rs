@@ -64,6 +64,22 @@ fn invalid_credentials() -> AppError {
     AppError::Unauthorized("invalid username or password".into())
 }
 
+/// The client address a login is throttled by.
+pub fn client_address(req: &actix_web::HttpRequest, trust_forwarded_for: bool) -> String {
+    let info = req.connection_info();
+    let addr = if trust_forwarded_for {
+        info.realip_remote_addr().map(str::to_owned)
+    } else {
+        info.peer_addr().map(str::to_owned)
+    };
+    let mut addr = addr.unwrap_or_default();
+    // A peer address is ip:port; the port changes with every connection.
+    if let Ok(sock) = addr.parse::<std::net::SocketAddr>() {
+        addr = sock.ip().to_string();
+    }
+    addr.chars().take(64).collect()
+}
+
 /// Issues an access token and a new refresh token in `family`.
 async fn issue(
     state: &AppState,
@@ -87,7 +103,14 @@ async fn issue(
     })
     .exec_without_returning(conn)
     .await?;
-    let access = state.jwt.issue(u.id, u.role, u.organization_id, now)?;
+    let access = state.jwt.issue(
+        u.id,
+        u.role,
+        u.organization_id,
+        family,
+        u.session_version,
+        now,
+    )?;
     Ok(TokenPair {
         access_token: access,
         token_type: "Bearer",
@@ -97,14 +120,24 @@ async fn issue(
     })
 }
 
-/// Checks a password; throttles a username after too many failures in the window.
+/// Checks a password. Throttled per (username, client address) and per client address: a
+/// guesser elsewhere cannot lock a user out, and one address cannot spray many usernames.
 ///
-/// Every attempt is first recorded as a failure under a per-username row lock, so concurrent
-/// guesses are counted one after another and never exceed the limit; a success forgives them.
-#[tracing::instrument(skip_all, fields(username = %username))]
-pub async fn login(state: &AppState, username: &str, password: String) -> AppResult<TokenPair> {
+/// The attempt is first recorded as a failure under a per-username row lock, so concurrent
+/// guesses are counted one after another and a throttled one is answered 429 without taking a
+/// hashing slot; then it waits for a slot (503, and the attempt is forgotten, when the server
+/// is saturated). A success forgives that (username, address) pair. Every attempt costs exactly
+/// one hash: a known user's, or the dummy's for a name no user has or could have.
+#[tracing::instrument(skip_all)]
+pub async fn login(
+    state: &AppState,
+    address: &str,
+    username: &str,
+    password: String,
+) -> AppResult<TokenPair> {
     let now = state.clock.now();
-    let key = username.trim().to_lowercase();
+    // A name no user could have (too long, odd characters) is just a wrong login.
+    let key = super::users::normalize_username(username).unwrap_or_default();
     let window = TimeDelta::seconds(state.settings.login_window_secs);
 
     let txn = state.db.begin().await?;
@@ -121,41 +154,69 @@ pub async fn login(state: &AppState, username: &str, password: String) -> AppRes
         lock.lock_exclusive().one(&txn).await?;
     }
     let recent = login_attempt::Entity::find()
-        .filter(login_attempt::Column::Username.eq(key.as_str()))
         .filter(login_attempt::Column::At.gt(now - window))
         .order_by_asc(login_attempt::Column::At);
-    if recent.clone().count(&txn).await? >= state.settings.login_max_failures {
-        let oldest = recent.one(&txn).await?.map(|a| a.at).unwrap_or(now);
-        txn.commit().await?;
-        let retry = (oldest + window - now).num_seconds().max(1);
-        return Err(AppError::TooManyRequests {
-            retry_after_secs: retry,
-        });
+    let of_pair = recent
+        .clone()
+        .filter(login_attempt::Column::Username.eq(key.as_str()))
+        .filter(login_attempt::Column::Address.eq(address));
+    let of_address = recent.filter(login_attempt::Column::Address.eq(address));
+    for (attempts, max) in [
+        (of_pair, state.settings.login_max_failures),
+        (of_address, state.settings.login_max_failures_per_address),
+    ] {
+        if attempts.clone().count(&txn).await? >= max {
+            let oldest = attempts.one(&txn).await?.map(|a| a.at).unwrap_or(now);
+            txn.commit().await?;
+            let retry = (oldest + window - now).num_seconds().max(1);
+            return Err(AppError::TooManyRequests {
+                retry_after_secs: retry,
+            });
+        }
     }
+    let attempt = Uuid::now_v7();
     login_attempt::Entity::insert(login_attempt::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(attempt),
         username: Set(key.clone()),
+        address: Set(address.to_string()),
         at: Set(now),
     })
     .exec_without_returning(&txn)
     .await?;
     txn.commit().await?;
+    let slot = match state.passwords.slot().await {
+        Ok(slot) => slot,
+        Err(busy) => {
+            // Not a guess that was checked: it does not count against the user.
+            login_attempt::Entity::delete_by_id(attempt)
+                .exec(&state.db)
+                .await?;
+            return Err(busy);
+        }
+    };
 
-    let found = user::Entity::find()
-        .filter(user::Column::Username.eq(username.trim()))
-        .one(&state.db)
-        .await?;
+    let found = match key.is_empty() {
+        true => None,
+        false => {
+            user::Entity::find()
+                .filter(user::Column::Username.eq(key.as_str()))
+                .one(&state.db)
+                .await?
+        }
+    };
     let stored = found
         .as_ref()
         .filter(|u| u.active)
         .map(|u| u.password_hash.clone());
-    let ok = state.passwords.verify(password, stored).await?;
+    let ok = state.passwords.verify(&slot, password, stored).await?;
+    drop(slot);
     let Some(u) = found.filter(|_| ok) else {
         return Err(invalid_credentials());
     };
     let txn = state.db.begin().await?;
     login_attempt::Entity::delete_many()
         .filter(login_attempt::Column::Username.eq(key.as_str()))
+        .filter(login_attempt::Column::Address.eq(address))
         .exec(&txn)
         .await?;
     let pair = issue(state, &txn, u, Uuid::now_v7(), now).await?;
@@ -190,6 +251,7 @@ pub async fn refresh(state: &AppState, token: &str) -> AppResult<TokenPair> {
     if claimed.rows_affected != 1 {
         revoke_family(&txn, row.family_id, now).await?;
         txn.commit().await?;
+        state.sessions.forget(row.family_id);
         tracing::warn!(family = %row.family_id, "refresh token reused: login revoked");
         return Err(unauthorized());
     }
@@ -203,6 +265,31 @@ pub async fn refresh(state: &AppState, token: &str) -> AppResult<TokenPair> {
     let pair = issue(state, &txn, u, row.family_id, now).await?;
     txn.commit().await?;
     Ok(pair)
+}
+
+/// Ends every login of `user`: its refresh tokens are revoked and its session version raised,
+/// so its access tokens stop working on every instance within the session-check interval.
+pub async fn end_sessions(
+    conn: &impl ConnectionTrait,
+    user: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    user::Entity::update_many()
+        .col_expr(
+            user::Column::SessionVersion,
+            Expr::col(user::Column::SessionVersion).add(1),
+        )
+        .filter(user::Column::Id.eq(user))
+        .exec(conn)
+        .await?;
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Some(now).into())
+        .filter(refresh_token::Column::UserId.eq(user))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(())
 }
 
 async fn revoke_family(
@@ -229,6 +316,7 @@ pub async fn logout(state: &AppState, caller: Uuid, token: &str) -> AppResult<()
         .await?
     {
         revoke_family(&state.db, row.family_id, now).await?;
+        state.sessions.forget(row.family_id);
     }
     Ok(())
 }

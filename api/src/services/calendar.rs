@@ -1,14 +1,19 @@
 //! The working calendar: exceptions, settings, the deadline engine, and a per-process cache
 //! that reloads whenever the stored revision moves (so every api instance sees a change).
 
-use super::audit::Change;
+use super::{
+    audit::Change,
+    validate::{Checks, MAX_DATE, date_in_range, instant_in_range},
+};
 use crate::{
     auth::AuthUser,
     error::{AppError, AppResult, FieldError},
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
-    calendar::{Calendar, CalendarSettings, DayKind, Interval, TimeOfDay, WorkingHours},
+    calendar::{
+        Calendar, CalendarError, CalendarSettings, DayKind, Interval, TimeOfDay, WorkingHours,
+    },
     calendar_day, calendar_setting,
     enums::{ExceptionKind, Role},
     working_days::WorkingDays,
@@ -118,8 +123,25 @@ pub fn parse_settings(dto: &SettingsDto) -> Result<CalendarSettings, Vec<FieldEr
         }
     }
     let hours = if errs.is_empty() {
-        WorkingHours::new(intervals)
-            .map_err(|e| errs.push(FieldError::new("working_hours", e.to_string())))
+        WorkingHours::new(intervals.clone())
+            .map_err(|e| {
+                let at = |iv: &Interval| intervals.iter().position(|x| x == iv);
+                let field = match &e {
+                    CalendarError::EmptyInterval { start, end } => at(&Interval {
+                        start: *start,
+                        end: *end,
+                    })
+                    .map(|i| format!("working_hours[{i}].end")),
+                    CalendarError::UnorderedIntervals { next, .. } => {
+                        at(next).map(|i| format!("working_hours[{i}].start"))
+                    }
+                    _ => None,
+                };
+                errs.push(FieldError::new(
+                    field.unwrap_or_else(|| "working_hours".into()),
+                    format!("{e} (times are HH:MM in the calendar's time zone)"),
+                ))
+            })
             .ok()
     } else {
         None
@@ -257,6 +279,8 @@ pub async fn days(
     from: NaiveDate,
     to: NaiveDate,
 ) -> AppResult<Vec<DayView>> {
+    let from = date_in_range("from", from)?;
+    let to = date_in_range("to", to)?;
     if to < from {
         return Err(AppError::invalid("to", "must not be before from"));
     }
@@ -299,13 +323,10 @@ pub async fn put_day(
     input: DayInput,
 ) -> AppResult<DayView> {
     actor.require(&[Role::Admin])?;
-    let name = input
-        .name
-        .map(|n| n.trim().to_string())
-        .filter(|n| !n.is_empty());
-    if name.as_ref().is_some_and(|n| n.chars().count() > 100) {
-        return Err(AppError::invalid("name", "must be at most 100 characters"));
-    }
+    let date = date_in_range("date", date)?;
+    let mut c = Checks::new();
+    let name = c.opt_line("name", input.name.as_deref(), 100);
+    c.finish()?;
     let existing = calendar_day::Entity::find_by_id(date).one(conn).await?;
     let before = existing
         .as_ref()
@@ -360,6 +381,7 @@ pub async fn delete_day(
     date: NaiveDate,
 ) -> AppResult<()> {
     actor.require(&[Role::Admin])?;
+    let date = date_in_range("date", date)?;
     let Some(existing) = calendar_day::Entity::find_by_id(date).one(conn).await? else {
         return Ok(());
     };
@@ -425,10 +447,18 @@ pub async fn deadline(
     cache: &CalendarCache,
     input: DeadlineInput,
 ) -> AppResult<DeadlineView> {
+    let start = instant_in_range("start", input.start)?;
     let cal = cache.current(conn).await?;
     let duration = input.working_days.to_duration(cal.day_length());
+    let due_at = cal.add_working_time(start, duration);
+    if due_at.date_naive() > MAX_DATE {
+        return Err(AppError::invalid(
+            "working_days",
+            format!("the deadline would fall after {MAX_DATE}"),
+        ));
+    }
     Ok(DeadlineView {
-        due_at: cal.add_working_time(input.start, duration),
+        due_at,
         working_minutes: duration.num_minutes(),
     })
 }

@@ -196,7 +196,10 @@ fn local_midnight(tz: Tz, date: NaiveDate) -> DateTime<Utc> {
 
 /// The dates asked for, with their defaults, checked.
 fn resolve_dates(q: &SlaQuery, today: NaiveDate) -> AppResult<(NaiveDate, NaiveDate)> {
-    let to = q.to.unwrap_or(today);
+    if let Some(from) = q.from {
+        super::validate::date_in_range("from", from)?;
+    }
+    let to = super::validate::date_in_range("to", q.to.unwrap_or(today))?;
     let from = match q.from {
         Some(d) => d,
         None => to
@@ -780,52 +783,31 @@ async fn group_names<'a>(
     Ok(out)
 }
 
-/// The dashboard as CSV: a header row of the field names, then one line per row.
+/// The dashboard as CSV (the one writer, `crate::csv`): a header row of the field names, then
+/// one line per row; names are text cells, so a formula in a name is neutralized.
 pub fn to_csv(d: &SlaDashboard) -> String {
-    let mut out = String::new();
-    push_line(&mut out, CSV_HEADER.iter().map(|s| s.to_string()));
+    let mut csv = crate::csv::Csv::new().header(CSV_HEADER);
     for r in &d.rows {
-        let opt = |v: &Option<String>| v.clone().unwrap_or_default();
-        push_line(
-            &mut out,
-            [
-                opt(&r.key),
-                r.name.clone(),
-                r.total.to_string(),
-                r.open.to_string(),
-                r.reply_on_time.to_string(),
-                r.reply_late.to_string(),
-                r.opinion_on_time.to_string(),
-                r.opinion_late.to_string(),
-                r.close_on_time.to_string(),
-                r.close_late.to_string(),
-                r.on_time_rate.clone(),
-                r.breached_open.to_string(),
-                r.at_risk.to_string(),
-                opt(&r.avg_close_working_hours),
-                opt(&r.satisfaction_avg),
-                r.returns.to_string(),
-                r.transfers.to_string(),
-            ],
-        );
+        csv.opt_text(r.key.as_deref())
+            .text(&r.name)
+            .number(r.total)
+            .number(r.open)
+            .number(r.reply_on_time)
+            .number(r.reply_late)
+            .number(r.opinion_on_time)
+            .number(r.opinion_late)
+            .number(r.close_on_time)
+            .number(r.close_late)
+            .number(&r.on_time_rate)
+            .number(r.breached_open)
+            .number(r.at_risk)
+            .opt_number(r.avg_close_working_hours.as_ref())
+            .opt_number(r.satisfaction_avg.as_ref())
+            .number(r.returns)
+            .number(r.transfers)
+            .end_line();
     }
-    out
-}
-
-fn push_line(out: &mut String, fields: impl IntoIterator<Item = String>) {
-    for (i, f) in fields.into_iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        if f.contains([',', '"', '\n', '\r']) {
-            out.push('"');
-            out.push_str(&f.replace('"', "\"\""));
-            out.push('"');
-        } else {
-            out.push_str(&f);
-        }
-    }
-    out.push_str("\r\n");
+    csv.finish()
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -852,11 +834,7 @@ pub async fn at_risk(
     q: &AtRiskQuery,
 ) -> AppResult<AtRiskPage> {
     let scope = dashboard_scope(user, DeptColumn::Appeal)?;
-    let limit = match q.limit {
-        None => 50,
-        Some(n) if (1..=200).contains(&n) => n,
-        Some(_) => return Err(AppError::invalid("limit", "must be between 1 and 200")),
-    };
+    let limit = crate::pagination::limit_of(q.limit)?;
     let running = |t: &str| {
         Condition::all()
             .add(Expr::col((Alias::new(t), sla_clock::Column::MetAt)).is_null())
@@ -965,16 +943,6 @@ mod tests {
         assert_eq!(ratio(0, 5, 4), "0.0000");
         assert_eq!(ratio(9, 2, 2), "4.50");
         assert_eq!(ratio(5400, 3600, 2), "1.50");
-    }
-
-    #[test]
-    fn csv_quotes_fields_with_commas_and_quotes() {
-        let mut out = String::new();
-        push_line(
-            &mut out,
-            ["a,b".to_string(), "say \"hi\"".into(), "plain".into()],
-        );
-        assert_eq!(out, "\"a,b\",\"say \"\"hi\"\"\",plain\r\n");
     }
 
     #[test]

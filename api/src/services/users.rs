@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use entity::{enums::Role, organization, user};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -87,6 +88,7 @@ pub async fn insert(
         role: Set(role),
         organization_id: Set(organization_id),
         active: Set(true),
+        session_version: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -160,6 +162,60 @@ pub async fn create(
         object_id: view.id.to_string(),
     }
     .record(conn, None::<&()>, Some(&view))
+    .await?;
+    Ok(view)
+}
+
+/// Deactivates a user (admin): it can no longer log in, its refresh tokens are revoked, and its
+/// access tokens stop working on every api instance within the session-check interval.
+/// An administrator cannot deactivate themself (409): it would lock the platform out.
+pub async fn set_active(
+    conn: &impl ConnectionTrait,
+    actor: &AuthUser,
+    now: DateTime<Utc>,
+    id: Uuid,
+    active: bool,
+) -> AppResult<UserView> {
+    actor.require(&[Role::Admin])?;
+    let before = user::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !active && id == actor.id {
+        return Err(AppError::conflict(
+            "cannot_deactivate_self",
+            "an administrator cannot deactivate their own account",
+        ));
+    }
+    if before.active != active {
+        user::Entity::update_many()
+            .col_expr(user::Column::Active, Expr::val(active))
+            .col_expr(user::Column::UpdatedAt, Expr::val(now))
+            .filter(user::Column::Id.eq(id))
+            .exec(conn)
+            .await?;
+    }
+    if !active {
+        super::auth::end_sessions(conn, id, now).await?;
+    }
+    let after = user::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let before = UserView::from(before);
+    let view = UserView::from(after);
+    Change {
+        at: now,
+        actor: Some(actor.id),
+        action: if active {
+            "user.activate"
+        } else {
+            "user.deactivate"
+        },
+        object_type: "user",
+        object_id: id.to_string(),
+    }
+    .record(conn, Some(&before), Some(&view))
     .await?;
     Ok(view)
 }

@@ -1,6 +1,30 @@
 //! Small input checks that collect every problem of a request into one 422.
 
-use crate::error::{AppError, FieldError};
+use crate::error::{AppError, AppResult, FieldError};
+use chrono::{DateTime, NaiveDate, Utc};
+
+/// The first date the API accepts or answers.
+pub const MIN_DATE: NaiveDate = NaiveDate::from_ymd_opt(1900, 1, 1).expect("a valid date");
+/// The last date the API accepts or answers.
+pub const MAX_DATE: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("a valid date");
+
+/// A date within 1900-01-01..=9999-12-31, else 422 on `field`.
+pub fn date_in_range(field: &str, d: NaiveDate) -> AppResult<NaiveDate> {
+    if (MIN_DATE..=MAX_DATE).contains(&d) {
+        Ok(d)
+    } else {
+        Err(AppError::invalid(field, out_of_range()))
+    }
+}
+
+/// An instant within 1900-01-01T00:00:00Z..9999-12-31T23:59:59.999999Z, else 422 on `field`.
+pub fn instant_in_range(field: &str, t: DateTime<Utc>) -> AppResult<DateTime<Utc>> {
+    date_in_range(field, t.date_naive()).map(|_| t)
+}
+
+fn out_of_range() -> String {
+    format!("must be between {MIN_DATE} and {MAX_DATE}")
+}
 
 /// Collects field errors; `finish` turns them into a 422 when there are any.
 #[derive(Debug, Default)]

@@ -1622,9 +1622,12 @@ async fn create_reference_data(
     let hash = api::auth::password::PasswordPolicy::new(
         settings.argon2_m_cost_kib,
         settings.argon2_t_cost,
+        1,
+        std::time::Duration::from_secs(60),
     )
     .hash(args.password.clone())
-    .await?;
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     let txn = db.begin().await?;
     let mut orgs = Vec::new();
     let mut users = Vec::new();
@@ -1652,6 +1655,7 @@ async fn create_reference_data(
             role: Set(role),
             organization_id: Set(org),
             active: Set(true),
+            session_version: Set(0),
             created_at: Set(created),
             updated_at: Set(created),
         }

@@ -293,8 +293,9 @@ async fn an_appeal_lives_through_every_action() {
         .await;
     assert_eq!(a["status"], "resolved");
 
+    // The whole timeline as officials read it (the enterprise's view is in `hardening`).
     let events = app
-        .get(&format!("/appeals/{id}/events"), &c.ent_token)
+        .get(&format!("/appeals/{id}/events"), &c.center)
         .await
         .expect(200)
         .body;
@@ -1197,6 +1198,7 @@ async fn a_calendar_change_beside_an_open_submission_moves_its_clocks() {
         id: me["id"].as_str().expect("id").parse().expect("uuid"),
         role: Role::Enterprise,
         organization_id: Some(c.ent.parse().expect("uuid")),
+        session_id: uuid::Uuid::nil(),
     };
     let state = &c.app.state;
     let txn = state.db.begin().await.expect("begin");

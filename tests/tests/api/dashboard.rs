@@ -673,7 +673,7 @@ async fn bad_periods_and_parameters_are_problems() {
         w.app
             .get(&format!("/dashboard/at-risk?limit={limit}"), &w.admin)
             .await
-            .expect_problem(422);
+            .expect_problem(400);
     }
     w.app
         .get("/dashboard/at-risk?department_id=nope", &w.admin)

@@ -9,6 +9,7 @@ mod chains;
 mod dashboard;
 mod demo;
 mod errors;
+mod hardening;
 mod idempotency;
 mod jobs_mail;
 mod openapi_docs;

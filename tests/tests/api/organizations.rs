@@ -115,13 +115,13 @@ async fn organizations_list_rejects_bad_limit_and_cursor() {
     let admin = app.admin().await;
     app.get("/organizations?limit=0", &admin)
         .await
-        .expect_problem(422);
+        .expect_problem(400);
     app.get("/organizations?limit=201", &admin)
         .await
-        .expect_problem(422);
+        .expect_problem(400);
     app.get("/organizations?cursor=garbage!", &admin)
         .await
-        .expect_problem(422);
+        .expect_problem(400);
 }
 
 #[tokio::test]
