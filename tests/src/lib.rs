@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use std::{path::PathBuf, sync::Arc};
 
 pub mod smtp;
+pub mod template;
 
 /// The admin password every test app starts with.
 pub const ADMIN_PASSWORD: &str = "admin-password-1";
@@ -97,22 +98,24 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     let (url, guard, is_postgres) = if base.starts_with("postgres") {
         let name = format!("lt_test_{}", uuid::Uuid::new_v4().simple());
         let maintenance = base.clone();
+        let template = template::postgres(&maintenance).await;
         let admin = Database::connect(maintenance.as_str())
             .await
             .expect("connect to PostgreSQL");
         admin
-            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .execute_unprepared(&format!(
+                "CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""
+            ))
             .await
             .expect("create test database");
         admin.close().await.ok();
-        let url = match maintenance.rsplit_once('/') {
-            Some((head, _)) => format!("{head}/{name}"),
-            None => panic!("TEST_DATABASE_URL needs a database path"),
-        };
+        let url = template::database_url(&maintenance, &name);
         (url, DbGuard(Some((maintenance, name))), true)
     } else {
+        let file = dir.path().join("test.db");
+        std::fs::copy(template::sqlite().await, &file).expect("copy the SQLite template");
         (
-            format!("sqlite://{}/test.db?mode=rwc", dir.path().display()),
+            format!("sqlite://{}?mode=rwc", file.display()),
             DbGuard(None),
             false,
         )
