@@ -137,11 +137,13 @@ pub struct ClockSpec {
     pub warn_before_hours: WorkingDays,
 }
 
-/// When a clock is due and when its warning is.
+/// When a clock is due, when its warning is, and when it escalates if it is breached and still
+/// unmet: one working day of unpaused working time after the due time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ClockTimes {
     pub due_at: DateTime<Utc>,
     pub warn_at: DateTime<Utc>,
+    pub escalate_at: DateTime<Utc>,
 }
 
 impl ClockSpec {
@@ -160,11 +162,14 @@ impl ClockSpec {
         ClockTimes {
             due_at: cal.add_working_time(self.start, allowed),
             warn_at: cal.add_working_time(self.start, (allowed - warn).max(TimeDelta::zero())),
+            escalate_at: cal.add_working_time(self.start, allowed + cal.day_length()),
         }
     }
 }
 
-/// When a breach at `breached_at` escalates: one working day later.
+/// When a breach at `breached_at` escalates: one working day later. Equal to
+/// `ClockSpec::times(..).escalate_at` for a clock breached at its due time; a pause, an
+/// extension or a calendar change recomputes it from the spec like the due time.
 pub fn escalate_at(cal: &Calendar, breached_at: DateTime<Utc>) -> DateTime<Utc> {
     cal.add_working_days(breached_at, WorkingDays::from_int(1))
 }

@@ -618,12 +618,17 @@ async fn reschedule(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let times = spec.times(cal);
+    // A breach stays a fact; its pending escalation follows the clock.
+    let escalate_at = (c.breached_at.is_some() && c.escalated_at.is_none())
+        .then_some(times.escalate_at)
+        .or(c.escalate_at);
     let mut am: sla_clock::ActiveModel = c.into();
     am.extension_working_days = Set(spec.extension.to_string());
     am.paused_working_seconds = Set(spec.paused.num_seconds());
     am.paused_at = Set(paused_at);
     am.due_at = Set(times.due_at);
     am.warn_at = Set(times.warn_at);
+    am.escalate_at = Set(escalate_at);
     am.updated_at = Set(now);
     am.update(conn).await?;
     Ok(())
@@ -1592,10 +1597,11 @@ pub async fn recompute_clocks(
     let mut after: Option<Uuid> = None;
     let mut changed = 0;
     loop {
+        // Breached clocks too, until they escalate: their escalation follows the calendar.
         let mut q = sla_clock::Entity::find()
             .filter(sla_clock::Column::MetAt.is_null())
             .filter(sla_clock::Column::CancelledAt.is_null())
-            .filter(sla_clock::Column::BreachedAt.is_null())
+            .filter(sla_clock::Column::EscalatedAt.is_null())
             .order_by_asc(sla_clock::Column::Id)
             .limit(RECOMPUTE_BATCH);
         if let Some(last) = after {
@@ -1625,7 +1631,9 @@ pub async fn recompute_clocks(
                 .unwrap_or(default_warn);
             let spec = spec_of(&c, w);
             let times = spec.times(cal);
-            if times.due_at != c.due_at || times.warn_at != c.warn_at {
+            let escalation_moves =
+                c.breached_at.is_some() && c.escalate_at != Some(times.escalate_at);
+            if times.due_at != c.due_at || times.warn_at != c.warn_at || escalation_moves {
                 let paused_at = c.paused_at;
                 reschedule(conn, cal, c, spec, paused_at, now).await?;
                 changed += 1;

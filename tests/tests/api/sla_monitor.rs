@@ -16,7 +16,7 @@ use jobs::{
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 use std::collections::HashSet;
-use tests::{TestApp, spawn_app};
+use tests::{TestApp, spawn_app_with};
 use uuid::Uuid;
 
 const DEPT_MAIL: &str = "gongxin@example.cn";
@@ -49,7 +49,8 @@ async fn org(app: &TestApp, admin: &str, kind: &str, name: &str, mail: &str) -> 
 }
 
 async fn city(with_chain: bool) -> City {
-    let app = spawn_app().await;
+    // Tokens outlive the days the mock clock travels.
+    let app = spawn_app_with(|s| s.access_token_ttl_secs = 30 * 24 * 3600).await;
     let admin = app.admin().await;
     org(
         &app,
@@ -540,4 +541,130 @@ async fn two_monitors_at_once_record_every_event_once() {
     assert_eq!(c.outbox("sla_warning").await.len() as u64, clocks);
     assert_eq!(c.outbox("sla_breach").await.len() as u64, 2 * clocks);
     assert_eq!(c.outbox("sla_escalation").await.len() as u64, clocks);
+}
+
+impl City {
+    /// An action on `appeal` that must succeed.
+    async fn act(&self, token: &str, appeal: &Value, action: &str, body: Value) -> Value {
+        let id = appeal["id"].as_str().expect("id");
+        self.app
+            .post(&format!("/appeals/{id}/{action}"), token, body)
+            .await
+            .expect(200)
+            .body
+    }
+
+    /// A service-centre user's token.
+    async fn centre_token(&self) -> String {
+        let centres = self
+            .app
+            .get("/organizations?kind=service_center", &self.admin)
+            .await
+            .expect(200)
+            .body;
+        let centre = centres["items"][0]["id"].as_str().expect("a centre");
+        self.app
+            .user_token(&self.admin, "service_center", Some(centre))
+            .await
+    }
+
+    /// The number of escalations a pass at `t` records.
+    async fn escalations_at(&self, t: DateTime<Utc>) -> u64 {
+        self.at(t);
+        self.pass().await.escalations
+    }
+}
+
+#[tokio::test]
+async fn a_breached_clock_paused_for_the_enterprise_escalates_one_working_day_after_its_new_due_time()
+ {
+    let c = city(false).await;
+    // Mon 03-02 09:00: the reply clock is due Mon 17:00.
+    let a = c.submit("暂停后的督办").await;
+    c.at(sh(2026, 3, 2, 17, 0));
+    assert_eq!(c.pass().await.breaches, 1);
+    assert_eq!(
+        c.clock(&a, ClockKind::Reply).await.escalate_at,
+        Some(sh(2026, 3, 3, 17, 0))
+    );
+    // Tue 10:00 the department asks for material; the enterprise answers Fri 10:00, three
+    // working days later. One unpaused working hour had passed since the due time.
+    c.at(sh(2026, 3, 3, 10, 0));
+    c.act(
+        &c.dept_token,
+        &a,
+        "request_info",
+        json!({"message": "请补充用电负荷表"}),
+    )
+    .await;
+    assert_eq!(c.escalations_at(sh(2026, 3, 3, 17, 0)).await, 0, "paused");
+    c.at(sh(2026, 3, 6, 10, 0));
+    c.act(&c.ent_token, &a, "supplement", json!({"message": "已上传"}))
+        .await;
+    let reply = c.clock(&a, ClockKind::Reply).await;
+    assert_eq!(reply.due_at, sh(2026, 3, 5, 17, 0));
+    assert!(reply.breached_at.is_some(), "a breach stays a fact");
+    assert_eq!(reply.escalate_at, Some(sh(2026, 3, 6, 17, 0)));
+    // Seven more unpaused working hours are needed.
+    assert_eq!(c.escalations_at(sh(2026, 3, 6, 10, 0)).await, 0);
+    assert_eq!(c.escalations_at(sh(2026, 3, 6, 16, 59)).await, 0);
+    assert_eq!(c.escalations_at(sh(2026, 3, 6, 17, 0)).await, 1);
+}
+
+#[tokio::test]
+async fn an_approved_extension_moves_a_pending_escalation() {
+    let c = city(false).await;
+    let centre = c.centre_token().await;
+    let a = c.submit("延期后的督办").await;
+    // The opinion meets the reply and opinion clocks; the close clock is due Fri 03-06 17:00.
+    c.at(sh(2026, 3, 2, 10, 0));
+    c.act(&c.dept_token, &a, "opinion", json!({"message": "同意增容"}))
+        .await;
+    c.at(sh(2026, 3, 6, 17, 0));
+    assert_eq!(c.pass().await.breaches, 1);
+    assert_eq!(
+        c.clock(&a, ClockKind::Close).await.escalate_at,
+        Some(sh(2026, 3, 9, 17, 0))
+    );
+    // Mon 10:00 two more working days are granted: due Tue 03-10 17:00.
+    c.at(sh(2026, 3, 9, 10, 0));
+    c.act(
+        &c.dept_token,
+        &a,
+        "extension",
+        json!({"working_days": "2", "reason": "需供电公司施工"}),
+    )
+    .await;
+    c.act(&centre, &a, "extension_decision", json!({"approve": true}))
+        .await;
+    let close = c.clock(&a, ClockKind::Close).await;
+    assert_eq!(close.due_at, sh(2026, 3, 10, 17, 0));
+    assert_eq!(close.escalate_at, Some(sh(2026, 3, 11, 17, 0)));
+    assert_eq!(c.escalations_at(sh(2026, 3, 9, 17, 0)).await, 0);
+    assert_eq!(c.escalations_at(sh(2026, 3, 11, 16, 59)).await, 0);
+    assert_eq!(c.escalations_at(sh(2026, 3, 11, 17, 0)).await, 1);
+}
+
+#[tokio::test]
+async fn a_holiday_declared_after_a_breach_moves_the_pending_escalation() {
+    let c = city(false).await;
+    let a = c.submit("节假日后的督办").await;
+    c.at(sh(2026, 3, 2, 17, 0));
+    assert_eq!(c.pass().await.breaches, 1);
+    // Mon 18:00 Tuesday is declared a holiday: the reply clock escalates Wed 17:00.
+    c.at(sh(2026, 3, 2, 18, 0));
+    c.app
+        .put(
+            "/calendar/days/2026-03-03",
+            &c.admin,
+            json!({"kind": "holiday", "name": "临时调整"}),
+        )
+        .await
+        .expect(200);
+    let reply = c.clock(&a, ClockKind::Reply).await;
+    assert_eq!(reply.due_at, sh(2026, 3, 2, 17, 0));
+    assert_eq!(reply.escalate_at, Some(sh(2026, 3, 4, 17, 0)));
+    assert_eq!(c.escalations_at(sh(2026, 3, 3, 17, 0)).await, 0);
+    assert_eq!(c.escalations_at(sh(2026, 3, 4, 16, 59)).await, 0);
+    assert_eq!(c.escalations_at(sh(2026, 3, 4, 17, 0)).await, 1);
 }
