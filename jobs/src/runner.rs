@@ -339,6 +339,8 @@ impl Runner {
         };
         let finished = self.ctx.clock.now();
         match &error {
+            // A step that found nothing to do is not news: a quiet console for newcomers.
+            None if items == 0 => tracing::debug!(job = %job.name, "job run found nothing to do"),
             None => tracing::info!(job = %job.name, items, "job run succeeded"),
             Some(e) => tracing::error!(job = %job.name, error = %e, "job run failed"),
         }

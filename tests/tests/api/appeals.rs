@@ -4,7 +4,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use entity::clock::Clock;
 use entity::{mail_outbox, supervision};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use tests::{TestApp, spawn_app, spawn_app_with};
 
@@ -1237,11 +1237,36 @@ async fn a_calendar_change_beside_an_open_submission_moves_its_clocks() {
             .await
             .map(|r| r.status().as_u16())
     });
-    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
-    assert!(
-        !change.is_finished(),
-        "the change waits for the open submission"
-    );
+    if c.app.is_postgres {
+        // Commit only once the change is blocked on the submission's lock (or, without the
+        // lock, has already finished: then its recompute missed these clocks and the checks
+        // below fail).
+        let blocked = "SELECT COUNT(*) AS n FROM pg_stat_activity \
+                       WHERE datname = current_database() AND wait_event_type = 'Lock'";
+        let started = std::time::Instant::now();
+        loop {
+            let row = c
+                .app
+                .db
+                .query_one_raw(sea_orm::Statement::from_string(
+                    sea_orm::DbBackend::Postgres,
+                    blocked,
+                ))
+                .await
+                .expect("pg_stat_activity")
+                .expect("a row");
+            let n: i64 = row.try_get("", "n").expect("count");
+            if n > 0 || change.is_finished() {
+                break;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(30),
+                "the change neither waited nor finished"
+            );
+            tokio::task::yield_now().await;
+        }
+    }
+    // On SQLite the single writer connection orders the two: the change runs after the commit.
     txn.commit().await.expect("commit");
     assert_eq!(change.await.expect("join").expect("request"), 200);
 
