@@ -1,5 +1,5 @@
-//! Settings of the runner and the mail path. The api builds them from its own settings; the
-//! `jobs` binary reads them from the environment ([`JobsConfig::from_env`]).
+//! Settings of the runner and the mail path, derived from the platform's layered settings
+//! ([`crate::settings::Settings::jobs_config`]) by the api and the `jobs` binary alike.
 
 use chrono::TimeDelta;
 use std::{path::PathBuf, time::Duration};
@@ -105,47 +105,4 @@ pub fn default_owner() -> String {
         std::process::id(),
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     )
-}
-
-impl JobsConfig {
-    /// Reads `SMTP_URL`, `MAIL_DIR` (default `DATA_DIR/mail`), `MAIL_FROM`, `ADMIN_EMAIL`,
-    /// `MAIL_MAX_ATTEMPTS`, `SMTP_TIMEOUT_SECS`, `JOBS_LEASE_TTL_SECS`, `MAIL_DISPATCH_EVERY_SECS`,
-    /// `SLA_MONITOR_EVERY_SECS`.
-    pub fn from_env() -> anyhow::Result<Self> {
-        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        let num = |k: &str| -> anyhow::Result<Option<i64>> {
-            var(k)
-                .map(|v| {
-                    v.parse::<i64>()
-                        .map_err(|_| anyhow::anyhow!("{k} must be an integer"))
-                })
-                .transpose()
-        };
-        let mut c = Self::default();
-        let data_dir = PathBuf::from(var("DATA_DIR").unwrap_or_else(|| "./data".into()));
-        c.mail.mail_dir = var("MAIL_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| data_dir.join("mail"));
-        c.mail.smtp_url = var("SMTP_URL");
-        if let Some(from) = var("MAIL_FROM") {
-            c.mail.from = from;
-        }
-        c.admin_email = var("ADMIN_EMAIL");
-        if let Some(n) = num("MAIL_MAX_ATTEMPTS")? {
-            c.mail.max_attempts = n.clamp(1, 100) as i32;
-        }
-        if let Some(n) = num("SMTP_TIMEOUT_SECS")? {
-            c.mail.smtp_timeout = Duration::from_secs(n.max(1) as u64);
-        }
-        if let Some(n) = num("JOBS_LEASE_TTL_SECS")? {
-            c.lease_ttl = TimeDelta::seconds(n.max(5));
-        }
-        if let Some(n) = num("MAIL_DISPATCH_EVERY_SECS")? {
-            c.dispatch_every = TimeDelta::seconds(n.max(1));
-        }
-        if let Some(n) = num("SLA_MONITOR_EVERY_SECS")? {
-            c.sla_monitor_every = TimeDelta::seconds(n.max(1));
-        }
-        Ok(c)
-    }
 }

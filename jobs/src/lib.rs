@@ -12,6 +12,7 @@ pub mod mail;
 pub mod prune;
 pub mod runner;
 pub mod schedule;
+pub mod settings;
 pub mod sla_monitor;
 
 pub use config::{JobsConfig, MailConfig};

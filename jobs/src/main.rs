@@ -3,7 +3,7 @@
 //! finishes its current step, the leases are released, and the process exits 0.
 
 use entity::clock::SystemClock;
-use jobs::{JobContext, JobsConfig, Runner, runner::default_jobs};
+use jobs::{JobContext, Runner, runner::default_jobs, settings::Settings};
 use sea_orm::{ConnectOptions, Database, EntityTrait};
 use std::{sync::Arc, time::Duration};
 use tokio_util::sync::CancellationToken;
@@ -15,14 +15,10 @@ async fn main() -> anyhow::Result<()> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
-    let data_dir = std::env::var("DATA_DIR")
-        .ok()
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| "./data".into());
-    let url = std::env::var("DATABASE_URL")
-        .ok()
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| format!("sqlite://{data_dir}/liantong.db?mode=rwc"));
+    // The same layered settings as the api: defaults, `liantong.toml`, `LIANTONG__*`, and the
+    // common variables (`DATABASE_URL`, `DATA_DIR`, `SMTP_URL`, ...).
+    let settings = Settings::load()?;
+    let url = settings.database_url();
     if let Some(path) = url
         .strip_prefix("sqlite://")
         .and_then(|rest| rest.split('?').next())
@@ -46,7 +42,7 @@ async fn main() -> anyhow::Result<()> {
             "the database is not migrated ({e}); start the api once or run `cargo run -p migration -- up`"
         );
     }
-    let config = JobsConfig::from_env()?;
+    let config = settings.jobs_config();
     tracing::info!(process = jobs::PROCESS_NAME, owner = %config.owner, "starting");
     let jobs = default_jobs(&config);
     let ctx = JobContext::new(db.clone(), Arc::new(SystemClock), config)?;

@@ -1,0 +1,291 @@
+//! The platform's layered settings, read the same way by the api and the `jobs` binary:
+//! defaults → optional file (`LIANTONG_CONFIG` or `./liantong.toml`) → `LIANTONG__*`
+//! environment variables → the common variables (`DATABASE_URL`, `PORT`, ...).
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use std::path::PathBuf;
+
+/// Where the process runs; production refuses unsafe defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    #[default]
+    Development,
+    Production,
+}
+
+/// Every setting of the platform (the api process and the jobs process).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub env: Environment,
+    pub host: String,
+    pub port: u16,
+    pub data_dir: PathBuf,
+    /// `None`: SQLite under `data_dir`.
+    pub database_url: Option<SecretString>,
+    pub db_max_connections: u32,
+    /// `None`: generated once and kept under `data_dir` (refused in production).
+    pub jwt_secret: Option<SecretString>,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub access_token_ttl_secs: i64,
+    pub refresh_token_ttl_secs: i64,
+    pub bootstrap_admin_password: Option<SecretString>,
+    pub smtp_url: Option<SecretString>,
+    pub mail_dir: Option<PathBuf>,
+    pub jobs_embedded: bool,
+    /// The `From:` of outgoing mail.
+    pub mail_from: String,
+    /// Where job failures are mailed; `None`: the active admins' emails.
+    pub admin_email: Option<String>,
+    pub smtp_timeout_secs: u64,
+    /// Attempts before a mail is marked `failed`.
+    pub mail_max_attempts: i32,
+    /// First retry delay of a mail (doubles per attempt, with jitter).
+    pub mail_backoff_base_secs: i64,
+    pub mail_dispatch_every_secs: i64,
+    /// How often the SLA monitor passes.
+    pub sla_monitor_every_secs: i64,
+    /// A job lease not renewed for this long passes to another process.
+    pub jobs_lease_ttl_secs: i64,
+    /// Failed logins of one username from one address within the window before 429.
+    pub login_max_failures: u64,
+    /// Failed logins from one client address, whatever the username, within the window.
+    pub login_max_failures_per_address: u64,
+    pub login_window_secs: i64,
+    /// Take the client address from `X-Forwarded-For` / `Forwarded` (only behind a proxy that
+    /// sets them); otherwise the TCP peer.
+    pub trust_forwarded_for: bool,
+    pub max_body_bytes: usize,
+    /// Argon2id memory cost in KiB and iterations; lower only in tests.
+    pub argon2_m_cost_kib: u32,
+    pub argon2_t_cost: u32,
+    pub idempotency_ttl_secs: i64,
+    /// A department may return (退回) an appeal only this long after its assignment.
+    pub appeal_return_window_working_days: entity::working_days::WorkingDays,
+    /// An enterprise may reopen (重办) a resolved appeal this long after the resolution.
+    pub appeal_reopen_window_working_days: entity::working_days::WorkingDays,
+    /// Memory for rendered appeal-list items, MiB per process; 0 turns the cache off.
+    pub appeal_cache_mib: u64,
+    /// A request body not received completely within this time is answered 408.
+    pub request_body_timeout_ms: u64,
+    /// Origins allowed to call the API from a browser, comma-separated (none by default).
+    pub cors_allowed_origins: String,
+    /// Password hashes computed at once; 0: one per CPU core.
+    pub password_hash_concurrency: usize,
+    /// How long a login waits for a hashing slot before it is answered 503.
+    pub password_hash_wait_ms: u64,
+    /// How long an api instance trusts what it read of a user's session state.
+    pub session_check_ms: u64,
+}
+
+/// Settings could not be read or are unsafe.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("cannot read settings: {0}")]
+    Read(#[from] config::ConfigError),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Settings {
+    /// Reads the layered settings from the process environment.
+    pub fn load() -> Result<Self, SettingsError> {
+        let file = std::env::var("LIANTONG_CONFIG").unwrap_or_else(|_| "liantong.toml".into());
+        let mut b = defaults()?
+            .add_source(config::File::with_name(&file).required(false))
+            .add_source(config::Environment::with_prefix("LIANTONG").separator("__"));
+        for (var, key) in [
+            ("PORT", "port"),
+            ("HOST", "host"),
+            ("DATABASE_URL", "database_url"),
+            ("DATA_DIR", "data_dir"),
+            ("JWT_SECRET", "jwt_secret"),
+            ("BOOTSTRAP_ADMIN_PASSWORD", "bootstrap_admin_password"),
+            ("SMTP_URL", "smtp_url"),
+            ("MAIL_DIR", "mail_dir"),
+            ("JOBS_EMBEDDED", "jobs_embedded"),
+            ("MAIL_FROM", "mail_from"),
+            ("ADMIN_EMAIL", "admin_email"),
+            ("MAIL_MAX_ATTEMPTS", "mail_max_attempts"),
+            ("SMTP_TIMEOUT_SECS", "smtp_timeout_secs"),
+            ("JOBS_LEASE_TTL_SECS", "jobs_lease_ttl_secs"),
+            ("MAIL_DISPATCH_EVERY_SECS", "mail_dispatch_every_secs"),
+            ("SLA_MONITOR_EVERY_SECS", "sla_monitor_every_secs"),
+        ] {
+            if let Ok(v) = std::env::var(var)
+                && !v.is_empty()
+            {
+                b = b.set_override(key, v)?;
+            }
+        }
+        let s: Settings = b.build()?.try_deserialize()?;
+        s.validate()?;
+        Ok(s)
+    }
+
+    /// Defaults only, for tests and tools that set fields themselves.
+    pub fn defaults() -> Result<Self, SettingsError> {
+        Ok(defaults()?.build()?.try_deserialize()?)
+    }
+
+    /// Refuses combinations that are unsafe or meaningless.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        if self.env == Environment::Production {
+            match &self.jwt_secret {
+                Some(s) if s.expose_secret().len() >= 32 => {}
+                _ => {
+                    return Err(SettingsError::Invalid(
+                        "production needs JWT_SECRET of at least 32 bytes".into(),
+                    ));
+                }
+            }
+        }
+        if let Some(s) = &self.jwt_secret
+            && s.expose_secret().len() < 32
+        {
+            return Err(SettingsError::Invalid(
+                "JWT_SECRET must be at least 32 bytes".into(),
+            ));
+        }
+        for origin in self.cors_origins() {
+            let ok = (origin.starts_with("https://") || origin.starts_with("http://"))
+                && !origin.contains('*');
+            if !ok {
+                return Err(SettingsError::Invalid(format!(
+                    "CORS_ALLOWED_ORIGINS: {origin} is not an origin like https://app.example.cn"
+                )));
+            }
+        }
+        if self.access_token_ttl_secs <= 0 || self.refresh_token_ttl_secs <= 0 {
+            return Err(SettingsError::Invalid(
+                "token lifetimes must be positive".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The database URL in effect (SQLite under `data_dir` by default).
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.expose_secret().to_string(),
+            None => format!("sqlite://{}/liantong.db?mode=rwc", self.data_dir.display()),
+        }
+    }
+
+    /// Whether the database in effect is SQLite.
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url().starts_with("sqlite:")
+    }
+
+    /// Password hashes computed at once (the setting, or one per CPU core).
+    pub fn password_hash_slots(&self) -> usize {
+        match self.password_hash_concurrency {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n,
+        }
+    }
+
+    /// The CORS allow-list, parsed.
+    pub fn cors_origins(&self) -> Vec<String> {
+        self.cors_allowed_origins
+            .split(',')
+            .map(|o| o.trim().trim_end_matches('/').to_string())
+            .filter(|o| !o.is_empty())
+            .collect()
+    }
+
+    /// The directory of the file mail transport.
+    pub fn mail_dir(&self) -> PathBuf {
+        self.mail_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("mail"))
+    }
+
+    /// The settings of the job runner and the mail path.
+    pub fn jobs_config(&self) -> crate::JobsConfig {
+        let defaults = crate::JobsConfig::default();
+        crate::JobsConfig {
+            lease_ttl: chrono::TimeDelta::seconds(self.jobs_lease_ttl_secs.max(5)),
+            dispatch_every: chrono::TimeDelta::seconds(self.mail_dispatch_every_secs.max(1)),
+            sla_monitor_every: chrono::TimeDelta::seconds(self.sla_monitor_every_secs.max(1)),
+            admin_email: self.admin_email.clone().filter(|e| !e.trim().is_empty()),
+            mail: crate::MailConfig {
+                smtp_url: self
+                    .smtp_url
+                    .as_ref()
+                    .map(|u| u.expose_secret().to_string()),
+                mail_dir: self.mail_dir(),
+                from: self.mail_from.clone(),
+                smtp_timeout: std::time::Duration::from_secs(self.smtp_timeout_secs.max(1)),
+                max_attempts: self.mail_max_attempts.max(1),
+                backoff_base: chrono::TimeDelta::seconds(self.mail_backoff_base_secs.max(1)),
+                ..defaults.mail
+            },
+            ..defaults
+        }
+    }
+}
+
+fn defaults() -> Result<config::ConfigBuilder<config::builder::DefaultState>, config::ConfigError> {
+    config::Config::builder()
+        .set_default("env", "development")?
+        .set_default("host", "127.0.0.1")?
+        .set_default("port", 8080)?
+        .set_default("data_dir", "./data")?
+        .set_default("db_max_connections", 10)?
+        .set_default("jwt_issuer", "liantong")?
+        .set_default("jwt_audience", "liantong-api")?
+        .set_default("access_token_ttl_secs", 900)?
+        .set_default("refresh_token_ttl_secs", 30 * 24 * 3600)?
+        .set_default("jobs_embedded", true)?
+        .set_default("mail_from", "链通平台 <noreply@liantong.local>")?
+        .set_default("smtp_timeout_secs", 10)?
+        .set_default("mail_max_attempts", 8)?
+        .set_default("mail_backoff_base_secs", 30)?
+        .set_default("mail_dispatch_every_secs", 10)?
+        .set_default("sla_monitor_every_secs", 60)?
+        .set_default("jobs_lease_ttl_secs", 60)?
+        .set_default("login_max_failures", 5)?
+        .set_default("login_window_secs", 900)?
+        .set_default("login_max_failures_per_address", 100)?
+        .set_default("trust_forwarded_for", false)?
+        .set_default("max_body_bytes", 1024 * 1024)?
+        .set_default("argon2_m_cost_kib", 19 * 1024)?
+        .set_default("argon2_t_cost", 2)?
+        .set_default("idempotency_ttl_secs", 24 * 3600)?
+        .set_default("appeal_return_window_working_days", "2")?
+        .set_default("appeal_reopen_window_working_days", "10")?
+        .set_default("appeal_cache_mib", 64)?
+        .set_default("request_body_timeout_ms", 30_000)?
+        .set_default("cors_allowed_origins", "")?
+        .set_default("password_hash_concurrency", 0)?
+        .set_default("password_hash_wait_ms", 2_000)?
+        .set_default("session_check_ms", 2_000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn production_refuses_to_start_without_a_strong_jwt_secret() {
+        let mut s = Settings::defaults().expect("defaults");
+        s.env = Environment::Production;
+        assert!(s.validate().is_err());
+        s.jwt_secret = Some(SecretString::from("short".to_string()));
+        assert!(s.validate().is_err());
+        s.jwt_secret = Some(SecretString::from("x".repeat(32)));
+        assert!(s.validate().is_ok());
+    }
+
+    #[test]
+    fn default_database_is_sqlite_under_the_data_dir() {
+        let s = Settings::defaults().expect("defaults");
+        assert_eq!(s.database_url(), "sqlite://./data/liantong.db?mode=rwc");
+        assert!(s.is_sqlite());
+        assert_eq!(s.port, 8080);
+        assert!(s.jobs_embedded);
+    }
+}
