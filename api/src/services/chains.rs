@@ -9,7 +9,7 @@ use crate::{
 use chrono::{DateTime, Utc};
 use entity::{
     chain, chain_bank, chain_member,
-    enums::{BankRole, MemberRole, OrgKind, Role},
+    enums::{BankRole, MemberRole, MembershipStatus, OrgKind, Role},
     organization,
 };
 use sea_orm::{
@@ -291,6 +291,10 @@ pub async fn put_member(
                 chain_id: Set(chain_id),
                 organization_id: Set(org_id),
                 role: Set(input.role),
+                status: Set(MembershipStatus::Active),
+                invited_by: Set(None),
+                invited_at: Set(None),
+                accepted_at: Set(Some(now)),
                 created_at: Set(now),
             }
             .insert(conn)

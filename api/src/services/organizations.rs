@@ -437,6 +437,9 @@ pub async fn put_qualification(
                 kind: Set(kind),
                 valid_from: Set(input.valid_from),
                 valid_until: Set(input.valid_until),
+                certificate_no: Set(None),
+                issued_by: Set(None),
+                recorded_by: Set(Some(actor.id)),
                 updated_at: Set(now),
             }
             .insert(conn)
