@@ -8,7 +8,8 @@ use crate::{
     auth::AuthUser,
     services::{
         bootstrap::random_token,
-        chains::{self, BankInput, MemberInput, NewChain},
+        chains::{self, BankInput, NewChain},
+        memberships::{self, MemberInput},
         organizations::{self, NewOrganization, QualificationInput},
         users::{self, NewUser},
     },
@@ -181,7 +182,8 @@ impl Loader<'_> {
                     r if r <= c.core => MemberRole::Core,
                     _ => MemberRole::Supporting,
                 };
-                chains::put_member(
+                // As the admin: the membership is active at once, no invitation.
+                memberships::put(
                     self.txn,
                     &self.actor,
                     self.state.clock.now(),
@@ -233,7 +235,7 @@ impl Loader<'_> {
                 .iter()
                 .position(|c| c.code == *code)
                 .with_context(|| format!("demo chain {code} is not defined"))?;
-            chains::put_member(
+            memberships::put(
                 self.txn,
                 &self.actor,
                 self.state.clock.now(),

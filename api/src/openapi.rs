@@ -58,6 +58,7 @@ impl Modify for BearerAuth {
         routes::users::create,
         routes::chains::create, routes::chains::list, routes::chains::get,
         routes::chains::put_member, routes::chains::delete_member, routes::chains::put_bank, routes::chains::delete_bank,
+        routes::chains::accept_member, routes::chains::decline_member,
         routes::calendar::days, routes::calendar::put_day, routes::calendar::delete_day,
         routes::calendar::get_settings, routes::calendar::put_settings, routes::calendar::deadline,
         routes::appeals::create, routes::appeals::list, routes::appeals::get, routes::appeals::events,

@@ -9,6 +9,7 @@ pub mod bootstrap;
 pub mod calendar;
 pub mod chains;
 pub mod dashboard;
+pub mod memberships;
 pub mod organizations;
 pub mod outbox;
 pub mod users;
