@@ -6,7 +6,7 @@ use super::AuthUser;
 use entity::{
     appeal, appeal_assignment, chain, chain_bank, chain_member,
     enums::{MembershipStatus, OrgKind, Role},
-    organization,
+    organization, qualification_proposal,
 };
 use sea_orm::{
     ColumnTrait, Condition,
@@ -149,6 +149,18 @@ pub fn chain_members(user: &AuthUser, chain: &chain::Model) -> Condition {
         shown = shown.add(chain_member::Column::OrganizationId.eq(org));
     }
     of_chain.add(shown)
+}
+
+/// Qualification proposals the caller may see: the fund office and admins all of them, a chain
+/// office those its organization made, nobody else any.
+pub fn qualification_proposals(user: &AuthUser) -> Condition {
+    match (user.role, user.organization_id) {
+        (Role::Admin | Role::FundOffice, _) => Condition::all(),
+        (Role::ChainOffice, Some(org)) => {
+            Condition::all().add(qualification_proposal::Column::ProposedByOrg.eq(org))
+        }
+        _ => nothing(),
+    }
 }
 
 /// Appeals the caller may see: an enterprise its own, a department those assigned to it now or

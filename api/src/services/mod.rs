@@ -12,5 +12,6 @@ pub mod dashboard;
 pub mod memberships;
 pub mod organizations;
 pub mod outbox;
+pub mod qualifications;
 pub mod users;
 pub mod validate;

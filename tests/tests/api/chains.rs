@@ -593,6 +593,11 @@ impl Invitation {
     }
 }
 
+fn qualification_body() -> Value {
+    json!({"valid_from": "2026-01-01", "valid_until": "2028-12-31",
+           "certificate_no": "GR202632000123", "issued_by": "江苏省科学技术厅"})
+}
+
 #[tokio::test]
 async fn an_invited_enterprise_stays_hidden_from_the_office_until_it_accepts() {
     let t = Invitation::new().await;
@@ -623,6 +628,25 @@ async fn an_invited_enterprise_stays_hidden_from_the_office_until_it_accepts() {
         .await
         .expect(200);
     assert_eq!(listed.body["items"], json!([]));
+    // Nor can it write or propose its qualifications.
+    app.put(
+        &format!("/organizations/{}/qualifications/high_tech", t.ent),
+        &t.office,
+        qualification_body(),
+    )
+    .await
+    .expect_problem(403);
+    app.post(
+        &format!(
+            "/organizations/{}/qualifications/high_tech/proposals",
+            t.ent
+        ),
+        &t.office,
+        qualification_body(),
+    )
+    .await
+    .expect_problem(404);
+
     // The enterprise finds its invitation and accepts it.
     let waiting = app
         .get("/chains?membership=invited", &t.ent_token)
@@ -646,6 +670,16 @@ async fn an_invited_enterprise_stays_hidden_from_the_office_until_it_accepts() {
         .expect(200);
     assert_eq!(org.str("contact_email"), "contact@example.cn");
     assert_eq!(t.members(&t.office).await[0]["status"], "active");
+    app.post(
+        &format!(
+            "/organizations/{}/qualifications/high_tech/proposals",
+            t.ent
+        ),
+        &t.office,
+        qualification_body(),
+    )
+    .await
+    .expect(201);
     // Accepting twice is a conflict.
     t.answer(&t.ent_token, "accept").await.expect_problem(409);
     assert_eq!(
@@ -831,4 +865,36 @@ async fn a_bank_of_the_chain_does_not_see_an_invited_enterprise() {
     app.get(&format!("/organizations/{}", t.ent), &bank_token)
         .await
         .expect(200);
+}
+
+#[tokio::test]
+async fn removing_a_member_hides_it_again_and_keeps_its_qualifications() {
+    let t = Invitation::new().await;
+    let app = &t.app;
+    t.invite().await;
+    t.answer(&t.ent_token, "accept").await.expect(200);
+    app.put(
+        &format!("/organizations/{}/qualifications/high_tech", t.ent),
+        &t.admin,
+        qualification_body(),
+    )
+    .await
+    .expect(200);
+    app.delete(&t.member_path(), &t.office).await.expect(204);
+    app.get(&format!("/organizations/{}", t.ent), &t.office)
+        .await
+        .expect_problem(404);
+    let org = app
+        .get(&format!("/organizations/{}", t.ent), &t.admin)
+        .await
+        .expect(200);
+    assert_eq!(org.body["qualifications"][0]["kind"], "high_tech");
+    assert_eq!(
+        t.audited().await,
+        [
+            "chain.member.invite",
+            "chain.member.accept",
+            "chain.member.delete"
+        ]
+    );
 }
