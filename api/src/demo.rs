@@ -8,8 +8,10 @@ use crate::{
     auth::AuthUser,
     services::{
         bootstrap::random_token,
-        chains::{self, BankInput, MemberInput, NewChain},
-        organizations::{self, NewOrganization, QualificationInput},
+        chains::{self, BankInput, NewChain},
+        memberships::{self, MemberInput},
+        organizations::{self, NewOrganization},
+        qualifications::{self, QualificationInput},
         users::{self, NewUser},
     },
     state::AppState,
@@ -182,7 +184,8 @@ impl Loader<'_> {
                     r if r <= c.core => MemberRole::Core,
                     _ => MemberRole::Supporting,
                 };
-                chains::put_member(
+                // As the admin: the membership is active at once, no invitation.
+                memberships::put(
                     self.txn,
                     &self.actor,
                     self.state.clock.now(),
@@ -191,8 +194,10 @@ impl Loader<'_> {
                     MemberInput { role },
                 )
                 .await?;
-                for (kind, valid_from, valid_until) in qualifications(ci * 10 + rank, role)? {
-                    organizations::put_qualification(
+                let g = ci * 10 + rank;
+                for (kind, valid_from, valid_until) in qualifications(g, role)? {
+                    let (certificate_no, issued_by) = certificate(g, kind, valid_from);
+                    qualifications::put(
                         self.txn,
                         &self.actor,
                         self.state.clock.now(),
@@ -201,6 +206,8 @@ impl Loader<'_> {
                         QualificationInput {
                             valid_from,
                             valid_until,
+                            certificate_no,
+                            issued_by: issued_by.into(),
                         },
                     )
                     .await?;
@@ -234,7 +241,7 @@ impl Loader<'_> {
                 .iter()
                 .position(|c| c.code == *code)
                 .with_context(|| format!("demo chain {code} is not defined"))?;
-            chains::put_member(
+            memberships::put(
                 self.txn,
                 &self.actor,
                 self.state.clock.now(),
@@ -394,6 +401,26 @@ fn qualifications(g: usize, role: MemberRole) -> anyhow::Result<Vec<Dated>> {
         .enumerate()
         .map(|(i, k)| dated(g, k, i))
         .collect()
+}
+
+/// The certificate number and issuing body of a demo qualification of enterprise `g`, in the
+/// shape the real certificates have.
+fn certificate(g: usize, kind: QualificationKind, from: NaiveDate) -> (String, &'static str) {
+    use QualificationKind::*;
+    let (prefix, issued_by) = match kind {
+        SpecializedSme => ("JSZJTX", "江苏省工业和信息化厅"),
+        LittleGiant => ("XJR", "工业和信息化部"),
+        SingleChampion => ("DXGJ", "工业和信息化部、中国工业经济联合会"),
+        HighTech => (
+            "GR",
+            "江苏省科学技术厅、江苏省财政厅、国家税务总局江苏省税务局",
+        ),
+        AboveScale => ("GS", "南通市统计局"),
+    };
+    (
+        format!("{prefix}{}3206{:04}", from.format("%Y"), 100 + g),
+        issued_by,
+    )
 }
 
 const CITY: &str = "320600";

@@ -58,6 +58,10 @@ impl Modify for BearerAuth {
         routes::users::create, routes::users::deactivate, routes::users::activate,
         routes::chains::create, routes::chains::list, routes::chains::get,
         routes::chains::put_member, routes::chains::delete_member, routes::chains::put_bank, routes::chains::delete_bank,
+        routes::chains::accept_member, routes::chains::decline_member,
+        routes::qualification_proposals::propose, routes::qualification_proposals::list,
+        routes::qualification_proposals::get, routes::qualification_proposals::confirm,
+        routes::qualification_proposals::decline,
         routes::calendar::days, routes::calendar::put_day, routes::calendar::delete_day,
         routes::calendar::get_settings, routes::calendar::put_settings, routes::calendar::deadline,
         routes::appeals::create, routes::appeals::list, routes::appeals::get, routes::appeals::events,
@@ -72,12 +76,13 @@ impl Modify for BearerAuth {
         openapi_json, crate::metrics::handler, crate::docs::index,
     ),
     components(schemas(error::Problem, error::FieldError, OrganizationPage, ChainPage, AppealPage, routes::jobs::JobPage, routes::outbox::MailPage,
+        routes::qualification_proposals::ProposalPage,
         services::dashboard::SlaDashboard, services::dashboard::SlaRow, services::dashboard::GroupBy,
         services::dashboard::AtRiskPage, services::dashboard::AtRiskItem)),
     modifiers(&BearerAuth),
     tags(
         (name = "health"), (name = "auth"), (name = "organizations"), (name = "users"),
-        (name = "chains"), (name = "calendar"), (name = "appeals"), (name = "dashboard"), (name = "jobs"), (name = "docs"),
+        (name = "chains"), (name = "qualifications"), (name = "calendar"), (name = "appeals"), (name = "dashboard"), (name = "jobs"), (name = "docs"),
     )
 )]
 pub struct ApiDoc;

@@ -430,6 +430,75 @@ label_impl!(SupervisionSource {
     Escalation => "升级督办",
 });
 
+/// Where an enterprise's membership of a chain stands: a chain office invites, the enterprise
+/// accepts (or declines); an admin adds at once. Only `active` memberships count for anything.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::N(16))",
+    rename_all = "snake_case"
+)]
+#[serde(rename_all = "snake_case")]
+pub enum MembershipStatus {
+    /// Invited by the chain office, waiting for the enterprise.
+    Invited,
+    /// A member: accepted, or added by an admin.
+    Active,
+    /// The enterprise declined; the office may invite again.
+    Declined,
+}
+label_impl!(MembershipStatus {
+    Invited => "待企业确认",
+    Active => "已加入",
+    Declined => "企业已谢绝",
+});
+
+/// Where a chain office's proposal of a qualification stands.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::N(16))",
+    rename_all = "snake_case"
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ProposalStatus {
+    /// Waiting for the fund office.
+    Pending,
+    /// Confirmed: the qualification was recorded.
+    Confirmed,
+    /// Declined by the fund office.
+    Declined,
+}
+label_impl!(ProposalStatus {
+    Pending => "待确认",
+    Confirmed => "已确认",
+    Declined => "未予确认",
+});
+
 /// Who may read a timeline event.
 #[derive(
     Debug,

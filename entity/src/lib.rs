@@ -24,6 +24,7 @@ pub mod login_throttle;
 pub mod mail_outbox;
 pub mod organization;
 pub mod qualification;
+pub mod qualification_proposal;
 pub mod refresh_token;
 pub mod routing_rule;
 pub mod sla_clock;

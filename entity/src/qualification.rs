@@ -1,4 +1,5 @@
-//! Qualifications an enterprise holds, with validity dates.
+//! Qualifications an enterprise holds, with validity dates and the certificate that proves
+//! them; recorded by admin and fund office users only.
 
 use crate::enums::QualificationKind;
 use sea_orm::entity::prelude::*;
@@ -13,6 +14,12 @@ pub struct Model {
     pub kind: QualificationKind,
     pub valid_from: Date,
     pub valid_until: Option<Date>,
+    /// The certificate number; `None` only on rows recorded before certificates were required.
+    pub certificate_no: Option<String>,
+    /// The body that issued the certificate; `None` like `certificate_no`.
+    pub issued_by: Option<String>,
+    /// The user who recorded it last (`None` before that was kept).
+    pub recorded_by: Option<Uuid>,
     pub updated_at: DateTimeUtc,
 }
 

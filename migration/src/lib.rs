@@ -9,6 +9,7 @@ mod m20261123_000004_appeals;
 mod m20261123_000005_dashboard;
 mod m20261124_000006_appeal_versions;
 mod m20261124_000007_drop_prefix_indexes;
+mod m20261130_000008_membership_consent;
 mod m20261130_000009_sessions_throttle_visibility;
 mod util;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_dashboard::Migration),
             Box::new(m20261124_000006_appeal_versions::Migration),
             Box::new(m20261124_000007_drop_prefix_indexes::Migration),
+            Box::new(m20261130_000008_membership_consent::Migration),
             Box::new(m20261130_000009_sessions_throttle_visibility::Migration),
         ]
     }

@@ -4,8 +4,9 @@
 
 use super::AuthUser;
 use entity::{
-    appeal, appeal_assignment, chain, chain_bank, chain_member, enums::OrgKind, enums::Role,
-    organization,
+    appeal, appeal_assignment, chain, chain_bank, chain_member,
+    enums::{MembershipStatus, OrgKind, Role},
+    organization, qualification_proposal,
 };
 use sea_orm::{
     ColumnTrait, Condition,
@@ -31,12 +32,19 @@ fn chains_of_bank(org: Uuid) -> SelectStatement {
         .to_owned()
 }
 
-/// Enterprises that are members of any chain in `chains`.
+/// Memberships that count: accepted (or added by an admin). An invitation grants nothing, so
+/// every visibility derived from membership goes through this condition.
+fn active_membership() -> Expr {
+    chain_member::Column::Status.eq(MembershipStatus::Active)
+}
+
+/// Enterprises that are active members of any chain in `chains`.
 fn members_of(chains: SelectStatement) -> SelectStatement {
     Query::select()
         .column(chain_member::Column::OrganizationId)
         .from(chain_member::Entity)
         .and_where(chain_member::Column::ChainId.in_subquery(chains))
+        .and_where(active_membership())
         .to_owned()
 }
 
@@ -45,8 +53,9 @@ fn nothing() -> Condition {
 }
 
 /// Organizations the caller may see. Public bodies (banks, departments, offices) are visible to
-/// every signed-in user; an enterprise's record only to itself, to the offices and banks of its
-/// chains, and to the platform-wide roles.
+/// every signed-in user; an enterprise's record only to itself, to the offices and banks of the
+/// chains it is an active member of, and to the platform-wide roles. A chain office that has only
+/// invited an enterprise sees its public name and USCC in the chain's member list, nothing more.
 pub fn organizations(user: &AuthUser) -> Condition {
     match user.role {
         Role::Admin | Role::ServiceCenter | Role::FundOffice => Condition::all(),
@@ -91,7 +100,8 @@ pub fn may_manage_chain_members(user: &AuthUser, chain: &chain::Model) -> bool {
         || (user.role == Role::ChainOffice && user.belongs_to(chain.office_organization_id))
 }
 
-/// Whether enterprise `org` is a member of one of the chains the calling chain office runs.
+/// Whether enterprise `org` is an active member of one of the chains the calling chain office
+/// runs.
 pub async fn chain_office_has_member(
     conn: &impl sea_orm::ConnectionTrait,
     user: &AuthUser,
@@ -104,9 +114,53 @@ pub async fn chain_office_has_member(
     let n = chain_member::Entity::find()
         .filter(chain_member::Column::OrganizationId.eq(org))
         .filter(chain_member::Column::ChainId.in_subquery(chains_of_office(office)))
+        .filter(active_membership())
         .count(conn)
         .await?;
     Ok(n > 0)
+}
+
+/// Whether enterprise `org` is an active member of chain `chain` (an invitation is not).
+pub async fn is_active_member(
+    conn: &impl sea_orm::ConnectionTrait,
+    chain: Uuid,
+    org: Uuid,
+) -> Result<bool, sea_orm::DbErr> {
+    use sea_orm::{EntityTrait, PaginatorTrait, QueryFilter};
+    let n = chain_member::Entity::find()
+        .filter(chain_member::Column::ChainId.eq(chain))
+        .filter(chain_member::Column::OrganizationId.eq(org))
+        .filter(active_membership())
+        .count(conn)
+        .await?;
+    Ok(n > 0)
+}
+
+/// Memberships of `chain` the caller may see in its member list: the admin and the chain's
+/// office every invitation too, an enterprise its own membership whatever its status, everyone
+/// else only active members.
+pub fn chain_members(user: &AuthUser, chain: &chain::Model) -> Condition {
+    let of_chain = Condition::all().add(chain_member::Column::ChainId.eq(chain.id));
+    if may_manage_chain_members(user, chain) {
+        return of_chain;
+    }
+    let mut shown = Condition::any().add(active_membership());
+    if let (Role::Enterprise, Some(org)) = (user.role, user.organization_id) {
+        shown = shown.add(chain_member::Column::OrganizationId.eq(org));
+    }
+    of_chain.add(shown)
+}
+
+/// Qualification proposals the caller may see: the fund office and admins all of them, a chain
+/// office those its organization made, nobody else any.
+pub fn qualification_proposals(user: &AuthUser) -> Condition {
+    match (user.role, user.organization_id) {
+        (Role::Admin | Role::FundOffice, _) => Condition::all(),
+        (Role::ChainOffice, Some(org)) => {
+            Condition::all().add(qualification_proposal::Column::ProposedByOrg.eq(org))
+        }
+        _ => nothing(),
+    }
 }
 
 /// Appeals the caller may see: an enterprise its own, a department those assigned to it now or

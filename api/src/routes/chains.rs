@@ -6,8 +6,9 @@ use crate::{
     error::{AppResult, Problem},
     idempotency::{self, IdempotencyKey},
     pagination::PageQuery,
-    services::chains::{
-        self as svc, BankInput, BankView, ChainView, MemberInput, MemberView, NewChain,
+    services::{
+        chains::{self as svc, BankInput, BankView, ChainFilter, ChainView, NewChain},
+        memberships::{self, MemberInput, MemberView},
     },
     state::AppState,
 };
@@ -44,21 +45,27 @@ pub async fn create(
     .await
 }
 
-/// Lists the chains the caller may see.
-#[utoipa::path(get, path = "/api/v1/chains", tag = "chains", params(PageQuery), security(("bearer" = [])),
-    responses((status = 200, body = crate::openapi::ChainPage)))]
+/// Lists the chains the caller may see; an enterprise user may filter by its own membership.
+#[utoipa::path(get, path = "/api/v1/chains", tag = "chains", params(ChainFilter, PageQuery), security(("bearer" = [])),
+    responses((status = 200, body = crate::openapi::ChainPage),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "a malformed query"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "`membership` by a user who is not an enterprise's; a bad limit or cursor")))]
 #[get("/chains")]
 pub async fn list(
     state: web::Data<AppState>,
     user: AuthUser,
+    filter: web::Query<ChainFilter>,
     page: web::Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(svc::list(&state.read_db, &user, &page).await?))
+    Ok(HttpResponse::Ok().json(svc::list(&state.read_db, &user, &filter, &page).await?))
 }
 
-/// One chain with its members and banks.
+/// One chain with its banks and members: the admin and the chain's office see invitations too,
+/// an enterprise its own membership, everyone else active members only.
 #[utoipa::path(get, path = "/api/v1/chains/{id}", tag = "chains", params(("id" = Uuid, Path)), security(("bearer" = [])),
-    responses((status = 200, body = ChainView), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ChainView), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[get("/chains/{id}")]
 pub async fn get(
     state: web::Data<AppState>,
@@ -68,11 +75,15 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(svc::get(&state.read_db, &user, *id).await?))
 }
 
-/// Adds an enterprise to a chain or changes its role (admin, the chain's office).
+/// Adds an enterprise to a chain (admin: active at once), invites it (the chain's office:
+/// `status: invited` until the enterprise accepts), or changes its role.
 #[utoipa::path(put, path = "/api/v1/chains/{id}/members/{organization_id}", tag = "chains",
     params(("id" = Uuid, Path), ("organization_id" = Uuid, Path)), request_body = MemberInput, security(("bearer" = [])),
-    responses((status = 200, body = MemberView), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = MemberView), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "a concurrent change of the same membership"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[put("/chains/{id}/members/{organization_id}")]
 pub async fn put_member(
     state: web::Data<AppState>,
@@ -85,7 +96,7 @@ pub async fn put_member(
     let input = body.into_inner();
     let v = write(&state, |txn| async move {
         Ok((
-            svc::put_member(&txn, &user, now, chain, org, input).await?,
+            memberships::put(&txn, &user, now, chain, org, input).await?,
             txn,
         ))
     })
@@ -93,10 +104,11 @@ pub async fn put_member(
     Ok(HttpResponse::Ok().json(v))
 }
 
-/// Removes an enterprise from a chain.
+/// Removes an enterprise from a chain, or withdraws an invitation (admin, the chain's office).
 #[utoipa::path(delete, path = "/api/v1/chains/{id}/members/{organization_id}", tag = "chains",
     params(("id" = Uuid, Path), ("organization_id" = Uuid, Path)), security(("bearer" = [])),
-    responses((status = 204), (status = 403, body = Problem, content_type = "application/problem+json"),
+    responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[delete("/chains/{id}/members/{organization_id}")]
 pub async fn delete_member(
@@ -107,10 +119,69 @@ pub async fn delete_member(
     let now = state.clock.now();
     let (chain, org) = path.into_inner();
     write(&state, |txn| async move {
-        Ok((svc::delete_member(&txn, &user, now, chain, org).await?, txn))
+        Ok((
+            memberships::delete(&txn, &user, now, chain, org).await?,
+            txn,
+        ))
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+async fn answer(
+    state: &AppState,
+    user: AuthUser,
+    path: (Uuid, Uuid),
+    answer: memberships::Answer,
+) -> AppResult<HttpResponse> {
+    let now = state.clock.now();
+    let (chain, org) = path;
+    let v = write(state, |txn| async move {
+        Ok((
+            memberships::answer(&txn, &user, now, chain, org, answer).await?,
+            txn,
+        ))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// The invited enterprise (its users) accepts: the membership becomes active.
+#[utoipa::path(post, path = "/api/v1/chains/{id}/members/{organization_id}/accept", tag = "chains",
+    params(("id" = Uuid, Path), ("organization_id" = Uuid, Path)), security(("bearer" = [])),
+    responses((status = 200, body = MemberView), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json", description = "not an enterprise user"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "no invitation for the caller's enterprise"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "already an active member")))]
+#[post("/chains/{id}/members/{organization_id}/accept")]
+pub async fn accept_member(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(Uuid, Uuid)>,
+) -> AppResult<HttpResponse> {
+    answer(&state, user, path.into_inner(), memberships::Answer::Accept).await
+}
+
+/// The invited enterprise (its users) declines: the membership is kept as `declined`.
+#[utoipa::path(post, path = "/api/v1/chains/{id}/members/{organization_id}/decline", tag = "chains",
+    params(("id" = Uuid, Path), ("organization_id" = Uuid, Path)), security(("bearer" = [])),
+    responses((status = 200, body = MemberView), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json", description = "not an enterprise user"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "no invitation for the caller's enterprise"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "already an active member")))]
+#[post("/chains/{id}/members/{organization_id}/decline")]
+pub async fn decline_member(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(Uuid, Uuid)>,
+) -> AppResult<HttpResponse> {
+    answer(
+        &state,
+        user,
+        path.into_inner(),
+        memberships::Answer::Decline,
+    )
+    .await
 }
 
 /// Sets a bank's role in a chain (admin); one lead bank per chain.
@@ -167,6 +238,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(get)
         .service(put_member)
         .service(delete_member)
+        .service(accept_member)
+        .service(decline_member)
         .service(put_bank)
         .service(delete_bank);
 }

@@ -9,6 +9,7 @@ pub mod health;
 pub mod jobs;
 pub mod organizations;
 pub mod outbox;
+pub mod qualification_proposals;
 pub mod sla_admin;
 pub mod users;
 
@@ -33,6 +34,7 @@ where
 pub fn configure(cfg: &mut web::ServiceConfig) {
     auth::configure(cfg);
     organizations::configure(cfg);
+    qualification_proposals::configure(cfg);
     users::configure(cfg);
     chains::configure(cfg);
     dashboard::configure(cfg);

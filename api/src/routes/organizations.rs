@@ -6,9 +6,12 @@ use crate::{
     error::{AppResult, Problem},
     idempotency::{self, IdempotencyKey},
     pagination::PageQuery,
-    services::organizations::{
-        self as svc, NewOrganization, OrganizationFilter, OrganizationView, QualificationInput,
-        QualificationView, Registered, Registration,
+    services::{
+        organizations::{
+            self as svc, NewOrganization, OrganizationFilter, OrganizationView, Registered,
+            Registration,
+        },
+        qualifications::{self, QualificationInput, QualificationView},
     },
     state::AppState,
 };
@@ -127,12 +130,16 @@ pub async fn verify(
     Ok(HttpResponse::Ok().json(view))
 }
 
-/// Sets a qualification of an enterprise (admin, chain office of one of its chains).
+/// Records (creates or replaces) a qualification of an enterprise with its certificate (admin,
+/// fund office; a chain office proposes one instead).
 #[utoipa::path(put, path = "/api/v1/organizations/{id}/qualifications/{kind}", tag = "organizations",
     params(("id" = Uuid, Path), ("kind" = QualificationKind, Path)), request_body = QualificationInput,
     security(("bearer" = [])),
-    responses((status = 200, body = QualificationView), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = QualificationView), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "a concurrent change of the same qualification"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[put("/organizations/{id}/qualifications/{kind}")]
 pub async fn put_qualification(
     state: web::Data<AppState>,
@@ -145,7 +152,7 @@ pub async fn put_qualification(
     let input = body.into_inner();
     let v = write(&state, |txn| async move {
         Ok((
-            svc::put_qualification(&txn, &user, now, id, kind, input).await?,
+            qualifications::put(&txn, &user, now, id, kind, input).await?,
             txn,
         ))
     })
@@ -153,11 +160,13 @@ pub async fn put_qualification(
     Ok(HttpResponse::Ok().json(v))
 }
 
-/// Removes a qualification.
+/// Removes a qualification (admin, fund office).
 #[utoipa::path(delete, path = "/api/v1/organizations/{id}/qualifications/{kind}", tag = "organizations",
     params(("id" = Uuid, Path), ("kind" = QualificationKind, Path)), security(("bearer" = [])),
-    responses((status = 204), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "the organization is not an enterprise")))]
 #[delete("/organizations/{id}/qualifications/{kind}")]
 pub async fn delete_qualification(
     state: web::Data<AppState>,
@@ -168,7 +177,7 @@ pub async fn delete_qualification(
     let (id, kind) = path.into_inner();
     write(&state, |txn| async move {
         Ok((
-            svc::delete_qualification(&txn, &user, now, id, kind).await?,
+            qualifications::delete(&txn, &user, now, id, kind).await?,
             txn,
         ))
     })

@@ -15,7 +15,6 @@ use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use entity::{
     appeal, appeal_assignment, appeal_event,
     calendar::Calendar,
-    chain,
     enums::{
         AppealCategory, AppealStatus, ClockKind, EventVisibility, OrgKind, Role, SupervisionSource,
     },
@@ -772,13 +771,15 @@ pub async fn submit(
     let title = c.text("title", &input.title, TITLE_MAX);
     let content = c.text("content", &input.content, TEXT_MAX);
     c.finish()?;
+    // An appeal filed into a chain shows in that office's lists and dashboard: only a chain the
+    // enterprise is an active member of (an invitation does not count).
     if let Some(chain_id) = input.chain_id
-        && chain::Entity::find_by_id(chain_id)
-            .one(conn)
-            .await?
-            .is_none()
+        && !scope::is_active_member(conn, chain_id, enterprise).await?
     {
-        return Err(AppError::invalid("chain_id", "no such chain"));
+        return Err(AppError::invalid(
+            "chain_id",
+            "must be a chain the enterprise is an active member of",
+        ));
     }
     let id = Uuid::now_v7();
     let number = next_number(conn, cal, now).await?;

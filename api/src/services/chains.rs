@@ -1,6 +1,6 @@
 //! Industrial chains, their member enterprises and their banks.
 
-use super::{audit::Change, validate::Checks};
+use super::{audit::Change, memberships, validate::Checks};
 use crate::{
     auth::{AuthUser, scope},
     error::{AppError, AppResult},
@@ -9,12 +9,12 @@ use crate::{
 use chrono::{DateTime, Utc};
 use entity::{
     chain, chain_bank, chain_member,
-    enums::{BankRole, MemberRole, OrgKind, Role},
+    enums::{BankRole, MembershipStatus, OrgKind, Role},
     organization,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder,
+    QueryOrder, sea_query::Query,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -30,7 +30,7 @@ pub struct ChainView {
     pub office_organization_id: Uuid,
     pub created_at: DateTime<Utc>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub members: Option<Vec<MemberView>>,
+    pub members: Option<Vec<memberships::MemberView>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub banks: Option<Vec<BankView>>,
 }
@@ -48,16 +48,6 @@ impl From<chain::Model> for ChainView {
             banks: None,
         }
     }
-}
-
-/// An enterprise in a chain.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct MemberView {
-    pub chain_id: Uuid,
-    pub organization_id: Uuid,
-    pub organization_name: String,
-    pub role: MemberRole,
-    pub role_label: &'static str,
 }
 
 /// A bank of a chain.
@@ -78,13 +68,6 @@ pub struct NewChain {
     pub name: String,
     pub description: Option<String>,
     pub office_organization_id: Uuid,
-}
-
-/// `PUT /chains/{id}/members/{organization_id}`.
-#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MemberInput {
-    pub role: MemberRole,
 }
 
 /// `PUT /chains/{id}/banks/{organization_id}`.
@@ -186,60 +169,73 @@ pub async fn find_visible(
         .ok_or(AppError::NotFound)
 }
 
+/// Filters of `GET /chains`.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct ChainFilter {
+    /// Enterprise users only: the chains where the caller's enterprise has a membership in this
+    /// status (`invited` finds the invitations waiting for an answer).
+    pub membership: Option<MembershipStatus>,
+}
+
 /// The chains the caller may see.
 pub async fn list(
     conn: &impl ConnectionTrait,
     actor: &AuthUser,
+    filter: &ChainFilter,
     page: &PageQuery,
 ) -> AppResult<Page<ChainView>> {
-    let q = chain::Entity::find().filter(scope::chains(actor));
+    let mut q = chain::Entity::find().filter(scope::chains(actor));
+    if let Some(status) = filter.membership {
+        let org = match (actor.role, actor.organization_id) {
+            (Role::Enterprise, Some(org)) => org,
+            _ => {
+                return Err(AppError::invalid(
+                    "membership",
+                    "only enterprise users filter chains by their own membership",
+                ));
+            }
+        };
+        q = q.filter(
+            chain::Column::Id.in_subquery(
+                Query::select()
+                    .column(chain_member::Column::ChainId)
+                    .from(chain_member::Entity)
+                    .and_where(chain_member::Column::OrganizationId.eq(org))
+                    .and_where(chain_member::Column::Status.eq(status))
+                    .to_owned(),
+            ),
+        );
+    }
     let page = pagination::fetch(conn, q, chain::Column::Id, page, |c: &chain::Model| c.id).await?;
     Ok(page.map(ChainView::from))
 }
 
-/// One chain with its members and banks.
+/// One chain with its members (those the caller may see) and banks.
 pub async fn get(conn: &impl ConnectionTrait, actor: &AuthUser, id: Uuid) -> AppResult<ChainView> {
     let chain = find_visible(conn, actor, id).await?;
-    let members = chain_member::Entity::find()
-        .filter(chain_member::Column::ChainId.eq(id))
-        .order_by_asc(chain_member::Column::CreatedAt)
-        .all(conn)
-        .await?;
+    let members = memberships::visible(conn, actor, &chain).await?;
     let banks = chain_bank::Entity::find()
         .filter(chain_bank::Column::ChainId.eq(id))
         .order_by_asc(chain_bank::Column::CreatedAt)
         .all(conn)
         .await?;
-    let ids = members
-        .iter()
-        .map(|m| m.organization_id)
-        .chain(banks.iter().map(|b| b.organization_id));
     let names: HashMap<Uuid, String> = organization::Entity::find()
-        .filter(organization::Column::Id.is_in(ids.collect::<Vec<_>>()))
+        .filter(
+            organization::Column::Id
+                .is_in(banks.iter().map(|b| b.organization_id).collect::<Vec<_>>()),
+        )
         .all(conn)
         .await?
         .into_iter()
         .map(|o| (o.id, o.name))
         .collect();
-    let name = |id: &Uuid| names.get(id).cloned().unwrap_or_default();
     let mut view = ChainView::from(chain);
-    view.members = Some(
-        members
-            .into_iter()
-            .map(|m| MemberView {
-                organization_name: name(&m.organization_id),
-                chain_id: m.chain_id,
-                organization_id: m.organization_id,
-                role: m.role,
-                role_label: m.role.label_zh(),
-            })
-            .collect(),
-    );
+    view.members = Some(members);
     view.banks = Some(
         banks
             .into_iter()
             .map(|b| BankView {
-                organization_name: name(&b.organization_id),
+                organization_name: names.get(&b.organization_id).cloned().unwrap_or_default(),
                 chain_id: b.chain_id,
                 organization_id: b.organization_id,
                 role: b.role,
@@ -248,111 +244,6 @@ pub async fn get(conn: &impl ConnectionTrait, actor: &AuthUser, id: Uuid) -> App
             .collect(),
     );
     Ok(view)
-}
-
-async fn manageable(
-    conn: &impl ConnectionTrait,
-    actor: &AuthUser,
-    id: Uuid,
-) -> AppResult<chain::Model> {
-    actor.require(&[Role::Admin, Role::ChainOffice])?;
-    let chain = find_visible(conn, actor, id).await?;
-    if !scope::may_manage_chain_members(actor, &chain) {
-        return Err(AppError::forbidden(
-            "only the admin or the chain's office may change its members",
-        ));
-    }
-    Ok(chain)
-}
-
-/// Adds an enterprise to a chain or changes its role.
-pub async fn put_member(
-    conn: &impl ConnectionTrait,
-    actor: &AuthUser,
-    now: DateTime<Utc>,
-    chain_id: Uuid,
-    org_id: Uuid,
-    input: MemberInput,
-) -> AppResult<MemberView> {
-    manageable(conn, actor, chain_id).await?;
-    let org = org_of_kind(conn, org_id, OrgKind::Enterprise, "organization_id").await?;
-    let existing = chain_member::Entity::find_by_id((chain_id, org_id))
-        .one(conn)
-        .await?;
-    let before = existing.as_ref().map(|m| m.role);
-    match existing {
-        Some(m) => {
-            let mut am: chain_member::ActiveModel = m.into();
-            am.role = Set(input.role);
-            am.update(conn).await?;
-        }
-        None => {
-            chain_member::ActiveModel {
-                chain_id: Set(chain_id),
-                organization_id: Set(org_id),
-                role: Set(input.role),
-                created_at: Set(now),
-            }
-            .insert(conn)
-            .await?;
-        }
-    }
-    let view = MemberView {
-        chain_id,
-        organization_id: org_id,
-        organization_name: org.name,
-        role: input.role,
-        role_label: input.role.label_zh(),
-    };
-    Change {
-        at: now,
-        actor: Some(actor.id),
-        action: "chain.member.put",
-        object_type: "chain",
-        object_id: chain_id.to_string(),
-    }
-    .record(
-        conn,
-        before
-            .as_ref()
-            .map(|r| serde_json::json!({"organization_id": org_id, "role": r}))
-            .as_ref(),
-        Some(&view),
-    )
-    .await?;
-    Ok(view)
-}
-
-/// Removes an enterprise from a chain; 404 when it is not a member.
-pub async fn delete_member(
-    conn: &impl ConnectionTrait,
-    actor: &AuthUser,
-    now: DateTime<Utc>,
-    chain_id: Uuid,
-    org_id: Uuid,
-) -> AppResult<()> {
-    manageable(conn, actor, chain_id).await?;
-    let m = chain_member::Entity::find_by_id((chain_id, org_id))
-        .one(conn)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    chain_member::Entity::delete_by_id((chain_id, org_id))
-        .exec(conn)
-        .await?;
-    Change {
-        at: now,
-        actor: Some(actor.id),
-        action: "chain.member.delete",
-        object_type: "chain",
-        object_id: chain_id.to_string(),
-    }
-    .record(
-        conn,
-        Some(&serde_json::json!({"organization_id": org_id, "role": m.role})),
-        None::<&()>,
-    )
-    .await?;
-    Ok(())
 }
 
 /// Sets a bank's role in a chain (admin); a second lead bank is 409.

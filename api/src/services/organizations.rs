@@ -1,21 +1,20 @@
-//! Organizations, enterprise self-registration and verification, qualifications.
+//! Organizations, enterprise self-registration and verification.
 
-use super::{audit::Change, users, validate::Checks};
+use super::{audit::Change, qualifications, users, validate::Checks};
 use crate::{
     auth::{AuthUser, scope},
     error::{AppError, AppResult},
     pagination::{self, Page, PageQuery},
     state::AppState,
 };
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use entity::{
-    enums::{OrgKind, QualificationKind, Role},
-    organization, qualification,
+    enums::{OrgKind, Role},
+    organization,
     uscc::Uscc,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -37,7 +36,7 @@ pub struct OrganizationView {
     pub updated_at: DateTime<Utc>,
     /// Only on single-organization reads.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub qualifications: Option<Vec<QualificationView>>,
+    pub qualifications: Option<Vec<qualifications::QualificationView>>,
 }
 
 impl From<organization::Model> for OrganizationView {
@@ -55,28 +54,6 @@ impl From<organization::Model> for OrganizationView {
             created_at: o.created_at,
             updated_at: o.updated_at,
             qualifications: None,
-        }
-    }
-}
-
-/// A qualification as the API shows it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct QualificationView {
-    pub organization_id: Uuid,
-    pub kind: QualificationKind,
-    pub kind_label: &'static str,
-    pub valid_from: NaiveDate,
-    pub valid_until: Option<NaiveDate>,
-}
-
-impl From<qualification::Model> for QualificationView {
-    fn from(q: qualification::Model) -> Self {
-        Self {
-            organization_id: q.organization_id,
-            kind: q.kind,
-            kind_label: q.kind.label_zh(),
-            valid_from: q.valid_from,
-            valid_until: q.valid_until,
         }
     }
 }
@@ -112,14 +89,6 @@ pub struct Registration {
 pub struct Registered {
     pub organization: OrganizationView,
     pub user: super::auth::UserView,
-}
-
-/// `PUT /organizations/{id}/qualifications/{kind}`.
-#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct QualificationInput {
-    pub valid_from: NaiveDate,
-    pub valid_until: Option<NaiveDate>,
 }
 
 /// Filters of `GET /organizations`.
@@ -308,13 +277,8 @@ pub async fn get(
     id: Uuid,
 ) -> AppResult<OrganizationView> {
     let org = find_visible(conn, actor, id).await?;
-    let quals = qualification::Entity::find()
-        .filter(qualification::Column::OrganizationId.eq(id))
-        .order_by_asc(qualification::Column::Kind)
-        .all(conn)
-        .await?;
     let mut view = OrganizationView::from(org);
-    view.qualifications = Some(quals.into_iter().map(Into::into).collect());
+    view.qualifications = Some(qualifications::of(conn, id).await?);
     Ok(view)
 }
 
@@ -380,106 +344,4 @@ pub async fn verify(
         jobs::mail::enqueue(conn, now, to, &template).await?;
     }
     Ok((view, true))
-}
-
-async fn qualification_target(
-    conn: &impl ConnectionTrait,
-    actor: &AuthUser,
-    id: Uuid,
-) -> AppResult<organization::Model> {
-    actor.require(&[Role::Admin, Role::ChainOffice])?;
-    let org = find_visible(conn, actor, id).await?;
-    if org.kind != OrgKind::Enterprise {
-        return Err(AppError::invalid(
-            "organization_id",
-            "qualifications apply to enterprises only",
-        ));
-    }
-    if actor.role == Role::ChainOffice && !scope::chain_office_has_member(conn, actor, id).await? {
-        return Err(AppError::NotFound);
-    }
-    Ok(org)
-}
-
-/// Sets (creates or replaces) a qualification of an enterprise.
-pub async fn put_qualification(
-    conn: &impl ConnectionTrait,
-    actor: &AuthUser,
-    now: DateTime<Utc>,
-    id: Uuid,
-    kind: QualificationKind,
-    input: QualificationInput,
-) -> AppResult<QualificationView> {
-    qualification_target(conn, actor, id).await?;
-    if let Some(until) = input.valid_until
-        && until < input.valid_from
-    {
-        return Err(AppError::invalid(
-            "valid_until",
-            "must not be before valid_from",
-        ));
-    }
-    let existing = qualification::Entity::find_by_id((id, kind))
-        .one(conn)
-        .await?;
-    let before = existing.clone().map(QualificationView::from);
-    let model = match existing {
-        Some(q) => {
-            let mut am: qualification::ActiveModel = q.into();
-            am.valid_from = Set(input.valid_from);
-            am.valid_until = Set(input.valid_until);
-            am.updated_at = Set(now);
-            am.update(conn).await?
-        }
-        None => {
-            qualification::ActiveModel {
-                organization_id: Set(id),
-                kind: Set(kind),
-                valid_from: Set(input.valid_from),
-                valid_until: Set(input.valid_until),
-                updated_at: Set(now),
-            }
-            .insert(conn)
-            .await?
-        }
-    };
-    let view = QualificationView::from(model);
-    Change {
-        at: now,
-        actor: Some(actor.id),
-        action: "qualification.put",
-        object_type: "organization",
-        object_id: id.to_string(),
-    }
-    .record(conn, before.as_ref(), Some(&view))
-    .await?;
-    Ok(view)
-}
-
-/// Removes a qualification; 404 when the enterprise does not hold it.
-pub async fn delete_qualification(
-    conn: &impl ConnectionTrait,
-    actor: &AuthUser,
-    now: DateTime<Utc>,
-    id: Uuid,
-    kind: QualificationKind,
-) -> AppResult<()> {
-    qualification_target(conn, actor, id).await?;
-    let existing = qualification::Entity::find_by_id((id, kind))
-        .one(conn)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    qualification::Entity::delete_by_id((id, kind))
-        .exec(conn)
-        .await?;
-    Change {
-        at: now,
-        actor: Some(actor.id),
-        action: "qualification.delete",
-        object_type: "organization",
-        object_id: id.to_string(),
-    }
-    .record(conn, Some(&QualificationView::from(existing)), None::<&()>)
-    .await?;
-    Ok(())
 }

@@ -28,7 +28,7 @@ use chrono::{DateTime, NaiveDate, Offset, SecondsFormat, TimeDelta, TimeZone, Ut
 use entity::{
     calendar::Calendar,
     chain, chain_member,
-    enums::{AppealCategory, AppealStatus, ClockKind, MemberRole, OrgKind, Role},
+    enums::{AppealCategory, AppealStatus, ClockKind, MemberRole, MembershipStatus, OrgKind, Role},
     organization, routing_rule,
     sla::{AppealAction, ClockSpec, escalate_at},
     sla_policy,
@@ -1813,6 +1813,10 @@ async fn create_reference_data(
                 chain_id: Set(chain_ids[c as usize]),
                 organization_id: Set(e.id),
                 role: Set(role),
+                status: Set(MembershipStatus::Active),
+                invited_by: Set(None),
+                invited_at: Set(None),
+                accepted_at: Set(Some(created)),
                 created_at: Set(created),
             });
         }

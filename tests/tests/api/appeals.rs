@@ -873,6 +873,13 @@ async fn enterprises_see_only_their_own_appeals_and_offices_only_their_chains() 
         .await
         .expect(201)
         .id();
+    app.put(
+        &format!("/chains/{chain}/members/{}", c.ent),
+        &c.admin,
+        json!({"role": "core"}),
+    )
+    .await
+    .expect(200);
     let mine = app
         .post(
             "/appeals",
@@ -1281,4 +1288,65 @@ async fn a_calendar_change_beside_an_open_submission_moves_its_clocks() {
         sh(2026, 3, 5, 17, 0)
     );
     assert_eq!(at(&clock(&moved, "close")["due_at"]), sh(2026, 3, 9, 17, 0));
+}
+
+/// How many appeals the database holds.
+async fn appeal_count(app: &TestApp) -> usize {
+    entity::appeal::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("appeals")
+        .len()
+}
+
+#[tokio::test]
+async fn appeal_into_a_chain_the_enterprise_is_not_an_active_member_of_is_422() {
+    let c = city().await;
+    let app = &c.app;
+    let (chain, _, office) = crate::support::chain_with_office(app, &c.admin, "IC").await;
+    let body =
+        json!({"title": "流片补贴", "content": "咨询", "category": "policy", "chain_id": chain});
+    let chain_field = |res: &tests::Answer| {
+        res.body["errors"]
+            .as_array()
+            .map(|e| e.iter().any(|e| e["field"] == "chain_id"))
+            .unwrap_or(false)
+    };
+
+    // Not a member at all: 422 on chain_id, and nothing is created.
+    let res = app
+        .post("/appeals", &c.ent_token, body.clone())
+        .await
+        .expect_problem(422);
+    assert!(chain_field(&res), "{}", res.text);
+    assert_eq!(appeal_count(app).await, 0);
+
+    // Invited but not accepted: still 422.
+    app.put(
+        &format!("/chains/{chain}/members/{}", c.ent),
+        &office,
+        json!({"role": "supporting"}),
+    )
+    .await
+    .expect(200);
+    let res = app
+        .post("/appeals", &c.ent_token, body.clone())
+        .await
+        .expect_problem(422);
+    assert!(chain_field(&res), "{}", res.text);
+    assert_eq!(appeal_count(app).await, 0);
+    let list = app.get("/appeals", &office).await.expect(200).body;
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(0));
+
+    // Accepted: the appeal goes into the chain.
+    app.post(
+        &format!("/chains/{chain}/members/{}/accept", c.ent),
+        &c.ent_token,
+        json!({}),
+    )
+    .await
+    .expect(200);
+    let made = app.post("/appeals", &c.ent_token, body).await.expect(201);
+    assert_eq!(made.str("chain_id"), chain);
+    assert_eq!(appeal_count(app).await, 1);
 }

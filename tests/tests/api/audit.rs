@@ -22,7 +22,7 @@ async fn every_change_writes_one_audit_row_with_actor_and_summaries() {
     app.put(
         &format!("/organizations/{org}/qualifications/high_tech"),
         &admin,
-        json!({"valid_from": "2025-01-01"}),
+        json!({"valid_from": "2025-01-01", "certificate_no": "GR202532000001", "issued_by": "江苏省科学技术厅"}),
     )
     .await
     .expect(200);

@@ -46,10 +46,18 @@ async fn world() -> World {
     let (_, center) = app
         .org_with_user(&admin, "service_center", "企业服务中心")
         .await;
-    let (_, enterprise) = app
+    let (ent, enterprise) = app
         .org_with_user(&admin, "enterprise", "常州新能源有限公司")
         .await;
     let (chain, _, office_token) = chain_with_office(&app, &admin, CHAIN_CODE).await;
+    // Appeals go only into chains the enterprise is an active member of.
+    app.put(
+        &format!("/chains/{chain}/members/{ent}"),
+        &admin,
+        json!({"role": "core"}),
+    )
+    .await
+    .expect(200);
     for (category, dept) in [("financing", &d1), ("land", &d2)] {
         app.put(
             &format!("/routing-rules/{category}"),

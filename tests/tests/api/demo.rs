@@ -52,6 +52,8 @@ async fn demo_city_loads_once_and_every_role_can_log_in() {
         let banks = one.body["banks"].as_array().cloned().unwrap_or_default();
         let count = |list: &[Value], role: &str| list.iter().filter(|m| m["role"] == role).count();
         assert!(members.len() >= 10, "{id}: {} members", members.len());
+        // The demo adds members as the admin: active at once, no invitation left open.
+        assert!(members.iter().all(|m| m["status"] == "active"), "{id}");
         assert_eq!(count(&members, "chain_leader_enterprise"), 1, "{id}");
         assert!((2..=3).contains(&count(&members, "core")), "{id}");
         assert_eq!(count(&banks, "lead"), 1, "{id}");

@@ -46,6 +46,22 @@ async fn openapi_document_is_3_1_and_lists_the_endpoints() {
         ("/api/v1/chains/{id}", "get"),
         ("/api/v1/chains/{id}/members/{organization_id}", "put"),
         ("/api/v1/chains/{id}/members/{organization_id}", "delete"),
+        (
+            "/api/v1/chains/{id}/members/{organization_id}/accept",
+            "post",
+        ),
+        (
+            "/api/v1/chains/{id}/members/{organization_id}/decline",
+            "post",
+        ),
+        (
+            "/api/v1/organizations/{id}/qualifications/{kind}/proposals",
+            "post",
+        ),
+        ("/api/v1/qualification-proposals", "get"),
+        ("/api/v1/qualification-proposals/{id}", "get"),
+        ("/api/v1/qualification-proposals/{id}/confirm", "post"),
+        ("/api/v1/qualification-proposals/{id}/decline", "post"),
         ("/api/v1/chains/{id}/banks/{organization_id}", "put"),
         ("/api/v1/chains/{id}/banks/{organization_id}", "delete"),
         ("/api/v1/calendar/days", "get"),

@@ -75,7 +75,16 @@ async fn city(with_chain: bool) -> City {
         let office = org(&app, &admin, "chain_office", "电子信息链长办", OFFICE_MAIL).await;
         let body =
             json!({"code": "EI", "name": "电子信息产业链", "office_organization_id": office});
-        Some(app.post("/chains", &admin, body).await.expect(201).id())
+        let chain = app.post("/chains", &admin, body).await.expect(201).id();
+        // Appeals go only into chains the enterprise is an active member of.
+        app.put(
+            &format!("/chains/{chain}/members/{ent}"),
+            &admin,
+            json!({"role": "core"}),
+        )
+        .await
+        .expect(200);
+        Some(chain)
     } else {
         None
     };
