@@ -85,6 +85,10 @@ impl QualificationInput {
         let mut c = Checks::new();
         let certificate_no = c.line("certificate_no", &self.certificate_no, CERTIFICATE_NO_MAX);
         let issued_by = c.line("issued_by", &self.issued_by, ISSUED_BY_MAX);
+        c.date("valid_from", self.valid_from);
+        if let Some(until) = self.valid_until {
+            c.date("valid_until", until);
+        }
         if let Some(until) = self.valid_until
             && until < self.valid_from
         {

@@ -92,6 +92,13 @@ impl Checks {
         }
     }
 
+    /// A date within 1900-01-01..=9999-12-31.
+    pub fn date(&mut self, field: &str, d: NaiveDate) {
+        if !(MIN_DATE..=MAX_DATE).contains(&d) {
+            self.add(field, out_of_range());
+        }
+    }
+
     /// An optional e-mail address.
     pub fn opt_email(&mut self, field: &str, value: Option<&str>) -> Option<String> {
         let v = value.map(str::trim).filter(|v| !v.is_empty())?;

@@ -455,6 +455,27 @@ async fn instants_and_dates_out_of_range_are_422() {
     app.get("/appeals?due_before=1800-01-01", &c.admin)
         .await
         .expect_problem(422);
+    let ent = app
+        .create_org(&c.admin, "enterprise", "常州新材料有限公司")
+        .await;
+    let a = app
+        .put(
+            &format!("/organizations/{ent}/qualifications/high_tech"),
+            &c.admin,
+            json!({"valid_from": "2026-01-01", "valid_until": "+10000-01-01",
+                   "certificate_no": "GR2026", "issued_by": "江苏省科学技术厅"}),
+        )
+        .await;
+    assert!([400, 422].contains(&a.status.as_u16()), "{}", a.text);
+    let a = app
+        .put(
+            &format!("/organizations/{ent}/qualifications/high_tech"),
+            &c.admin,
+            json!({"valid_from": "1800-01-01", "certificate_no": "GR2026", "issued_by": "江苏省科学技术厅"}),
+        )
+        .await
+        .expect_problem(422);
+    assert_eq!(field_of(&a), "valid_from");
     app.put(
         "/calendar/days/1899-10-01",
         &c.admin,
