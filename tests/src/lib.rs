@@ -12,6 +12,7 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use std::{path::PathBuf, sync::Arc};
 
+pub mod fixtures;
 pub mod smtp;
 pub mod template;
 
@@ -353,7 +354,19 @@ impl TestApp {
 
     /// Creates an organization as admin; returns its id.
     pub async fn create_org(&self, admin: &str, kind: &str, name: &str) -> String {
-        let mut body = json!({"kind": kind, "name": name, "contact_email": "contact@example.cn"});
+        self.create_org_with_contact(admin, kind, name, None).await
+    }
+
+    /// Creates an organization with a contact address (`None`: `contact@example.cn`).
+    pub async fn create_org_with_contact(
+        &self,
+        admin: &str,
+        kind: &str,
+        name: &str,
+        contact: Option<&str>,
+    ) -> String {
+        let contact = contact.unwrap_or("contact@example.cn");
+        let mut body = json!({"kind": kind, "name": name, "contact_email": contact});
         if kind == "enterprise" || kind == "bank" {
             body["uscc"] = json!(random_uscc());
         }

@@ -6,7 +6,7 @@ use entity::clock::Clock;
 use entity::{mail_outbox, supervision};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
-use tests::{TestApp, spawn_app, spawn_app_with};
+use tests::{TestApp, spawn_app};
 
 use tests::shanghai as sh;
 
@@ -45,34 +45,34 @@ struct City {
     ent_token: String,
 }
 
-/// An app whose tokens outlive the weeks the mock clock travels.
-async fn long_lived() -> TestApp {
-    spawn_app_with(|s| s.access_token_ttl_secs = 366 * 24 * 3600).await
-}
-
 async fn city() -> City {
-    let app = long_lived().await;
-    let admin = app.admin().await;
-    let (_, center) = app
-        .org_with_user(&admin, "service_center", "市企业服务中心")
+    let tests::fixtures::City {
+        app,
+        admin,
+        centre,
+        departments,
+        enterprises,
+        ..
+    } = tests::fixtures::CityBuilder::new()
+        .long_lived_tokens()
+        .centre("市企业服务中心")
+        .department("市工信局")
+        .department("市自然资源局")
+        .enterprise("南通某电子公司")
+        .build()
         .await;
-    let (dept_a, dept_a_token) = app.org_with_user(&admin, "department", "市工信局").await;
-    let (dept_b, dept_b_token) = app
-        .org_with_user(&admin, "department", "市自然资源局")
-        .await;
-    let (ent, ent_token) = app
-        .org_with_user(&admin, "enterprise", "南通某电子公司")
-        .await;
+    let [a, b] = <[_; 2]>::try_from(departments).expect("two departments");
+    let ent = enterprises.into_iter().next().expect("an enterprise");
     City {
         app,
         admin,
-        center,
-        dept_a,
-        dept_a_token,
-        dept_b,
-        dept_b_token,
-        ent,
-        ent_token,
+        center: centre.expect("a centre").token,
+        dept_a: a.id,
+        dept_a_token: a.token,
+        dept_b: b.id,
+        dept_b_token: b.token,
+        ent: ent.id,
+        ent_token: ent.token,
     }
 }
 

@@ -4,7 +4,6 @@
 //! working days, warning 2 working hours before) an appeal submitted then is due for reply Mon
 //! 17:00, opinion Wed 03-04 17:00 and close Fri 03-06 17:00.
 
-use crate::support::chain_with_office;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use tests::*;
@@ -38,46 +37,43 @@ const CHAIN_CODE: &str = "NEV";
 /// Two departments, a chain with its office, a service centre, a verified enterprise, and the
 /// routing rules financing → D1, land → D2 (permits has none: it waits for the centre).
 async fn world() -> World {
-    // Tokens that outlive the days the mock clock travels.
-    let app = spawn_app_with(|s| s.access_token_ttl_secs = 366 * 24 * 3600).await;
-    let admin = app.admin().await;
-    let (d1, d1_token) = app.org_with_user(&admin, "department", D1_NAME).await;
-    let (d2, d2_token) = app.org_with_user(&admin, "department", D2_NAME).await;
-    let (_, center) = app
-        .org_with_user(&admin, "service_center", "企业服务中心")
-        .await;
-    let (ent, enterprise) = app
-        .org_with_user(&admin, "enterprise", "常州新能源有限公司")
-        .await;
-    let (chain, _, office_token) = chain_with_office(&app, &admin, CHAIN_CODE).await;
-    // Appeals go only into chains the enterprise is an active member of.
-    app.put(
-        &format!("/chains/{chain}/members/{ent}"),
-        &admin,
-        json!({"role": "core"}),
-    )
-    .await
-    .expect(200);
-    for (category, dept) in [("financing", &d1), ("land", &d2)] {
-        app.put(
-            &format!("/routing-rules/{category}"),
-            &admin,
-            json!({"department_id": dept}),
+    let tests::fixtures::City {
+        app,
+        admin,
+        centre,
+        departments,
+        enterprises,
+        chain,
+    } = tests::fixtures::CityBuilder::new()
+        .long_lived_tokens()
+        .department(D1_NAME)
+        .department(D2_NAME)
+        .centre("企业服务中心")
+        .enterprise("常州新能源有限公司")
+        // Appeals go only into chains the enterprise is an active member of.
+        .chain(
+            CHAIN_CODE,
+            &format!("{CHAIN_CODE} 产业链"),
+            &format!("{CHAIN_CODE} 链长办"),
+            true,
         )
-        .await
-        .expect(200);
-    }
+        .route("financing", 0)
+        .route("land", 1)
+        .build()
+        .await;
+    let [d1, d2] = <[_; 2]>::try_from(departments).expect("two departments");
+    let chain = chain.expect("a chain");
     World {
         app,
         admin,
-        center,
-        enterprise,
-        d1,
-        d1_token,
-        d2,
-        d2_token,
-        chain,
-        office_token,
+        center: centre.expect("a centre").token,
+        enterprise: enterprises[0].token.clone(),
+        d1: d1.id,
+        d1_token: d1.token,
+        d2: d2.id,
+        d2_token: d2.token,
+        chain: chain.id,
+        office_token: chain.office.token,
     }
 }
 

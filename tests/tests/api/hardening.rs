@@ -18,25 +18,19 @@ struct Case {
     dept_token: String,
 }
 
-async fn case(app: TestApp) -> Case {
-    let admin = app.admin().await;
-    let (_, ent_token) = app
-        .org_with_user(&admin, "enterprise", "南通某电子公司")
+async fn case() -> Case {
+    let city = tests::fixtures::CityBuilder::new()
+        .enterprise("南通某电子公司")
+        .department("市工信局")
+        .route("energy", 0)
+        .build()
         .await;
-    let (dept, dept_token) = app.org_with_user(&admin, "department", "市工信局").await;
-    app.put(
-        "/routing-rules/energy",
-        &admin,
-        json!({"department_id": dept}),
-    )
-    .await
-    .expect(200);
     Case {
-        app,
-        admin,
-        ent_token,
-        dept,
-        dept_token,
+        ent_token: city.enterprises[0].token.clone(),
+        dept: city.departments[0].id.clone(),
+        dept_token: city.departments[0].token.clone(),
+        app: city.app,
+        admin: city.admin,
     }
 }
 
@@ -49,7 +43,7 @@ fn field_of(answer: &tests::Answer) -> String {
 
 #[tokio::test]
 async fn control_characters_are_422_with_the_field_and_change_nothing() {
-    let c = case(spawn_app().await).await;
+    let c = case().await;
     let app = &c.app;
     let before = app.get("/appeals", &c.ent_token).await.expect(200);
     assert_eq!(before.body["items"].as_array().map(Vec::len), Some(0));
@@ -134,7 +128,7 @@ async fn control_characters_are_422_with_the_field_and_change_nothing() {
 
 #[tokio::test]
 async fn over_long_values_are_refused_before_the_database() {
-    let c = case(spawn_app().await).await;
+    let c = case().await;
     let app = &c.app;
     // An impossible username is the same 401 as any wrong login.
     for name in ["a".repeat(65), "用户".repeat(40), "x".repeat(10_000)] {
@@ -402,7 +396,7 @@ async fn a_trickled_body_is_closed_with_408() {
 
 #[tokio::test]
 async fn instants_and_dates_out_of_range_are_422() {
-    let c = case(spawn_app().await).await;
+    let c = case().await;
     let app = &c.app;
     for start in ["9999-12-31T23:59:59Z", "1899-12-31T23:59:59Z"] {
         let a = app
@@ -626,7 +620,7 @@ async fn logout_and_refresh_reuse_end_that_logins_access_tokens() {
 
 #[tokio::test]
 async fn the_enterprise_reads_its_timeline_without_internal_notes() {
-    let c = case(spawn_app().await).await;
+    let c = case().await;
     let app = &c.app;
     let (_, center) = app
         .org_with_user(&c.admin, "service_center", "市企业服务中心")

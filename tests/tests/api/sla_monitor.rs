@@ -16,7 +16,7 @@ use jobs::{
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 use std::collections::HashSet;
-use tests::{TestApp, spawn_app_with};
+use tests::TestApp;
 use uuid::Uuid;
 
 const DEPT_MAIL: &str = "gongxin@example.cn";
@@ -37,71 +37,33 @@ struct City {
     chain: Option<String>,
 }
 
-async fn org(app: &TestApp, admin: &str, kind: &str, name: &str, mail: &str) -> String {
-    let mut body = json!({"kind": kind, "name": name, "contact_email": mail});
-    if kind == "enterprise" {
-        body["uscc"] = json!(tests::random_uscc());
-    }
-    app.post("/organizations", admin, body)
-        .await
-        .expect(201)
-        .id()
-}
-
 async fn city(with_chain: bool) -> City {
-    // Tokens outlive the days the mock clock travels.
-    let app = spawn_app_with(|s| s.access_token_ttl_secs = 30 * 24 * 3600).await;
-    let admin = app.admin().await;
-    org(
-        &app,
-        &admin,
-        "service_center",
-        "市企业服务中心",
-        CENTRE_MAIL,
-    )
-    .await;
-    let dept = org(&app, &admin, "department", "市工信局", DEPT_MAIL).await;
-    let dept_token = app.user_token(&admin, "department", Some(&dept)).await;
-    let ent = org(
-        &app,
-        &admin,
-        "enterprise",
-        "南通某电子公司",
-        ENTERPRISE_MAIL,
-    )
-    .await;
-    let ent_token = app.user_token(&admin, "enterprise", Some(&ent)).await;
-    let chain = if with_chain {
-        let office = org(&app, &admin, "chain_office", "电子信息链长办", OFFICE_MAIL).await;
-        let body =
-            json!({"code": "EI", "name": "电子信息产业链", "office_organization_id": office});
-        let chain = app.post("/chains", &admin, body).await.expect(201).id();
+    let mut b = tests::fixtures::CityBuilder::new()
+        // Tokens outlive the days the mock clock travels.
+        .long_lived_tokens()
+        .centre("市企业服务中心")
+        .contact(CENTRE_MAIL)
+        .without_user()
+        .department("市工信局")
+        .contact(DEPT_MAIL)
+        .enterprise("南通某电子公司")
+        .contact(ENTERPRISE_MAIL)
+        .route("energy", 0);
+    if with_chain {
         // Appeals go only into chains the enterprise is an active member of.
-        app.put(
-            &format!("/chains/{chain}/members/{ent}"),
-            &admin,
-            json!({"role": "core"}),
-        )
-        .await
-        .expect(200);
-        Some(chain)
-    } else {
-        None
-    };
-    app.put(
-        "/routing-rules/energy",
-        &admin,
-        json!({"department_id": dept}),
-    )
-    .await
-    .expect(200);
+        b = b
+            .chain("EI", "电子信息产业链", "电子信息链长办", true)
+            .contact(OFFICE_MAIL)
+            .without_user();
+    }
+    let city = b.build().await;
     City {
-        app,
-        admin,
-        dept: dept.parse().expect("uuid"),
-        dept_token,
-        ent_token,
-        chain,
+        admin: city.admin,
+        dept: city.departments[0].id.parse().expect("uuid"),
+        dept_token: city.departments[0].token.clone(),
+        ent_token: city.enterprises[0].token.clone(),
+        chain: city.chain.map(|c| c.id),
+        app: city.app,
     }
 }
 
