@@ -7,7 +7,7 @@ use crate::{
     error::AppError,
     metrics::{self, Metrics},
     openapi, routes,
-    services::{appeal_cache::AppealCache, bootstrap, calendar::CalendarCache},
+    services::{appeal_cache::AppealCache, bootstrap},
     state::AppState,
     telemetry::{self, RequestIdRootSpan},
 };
@@ -46,6 +46,8 @@ impl Application {
             jobs::JobContext::new(db.clone(), clock.clone(), jobs_config)?,
             job_list,
         );
+        // One calendar cache per process, shared by the handlers and the embedded jobs.
+        let calendar = jobs.context().calendar.clone();
         let state = AppState {
             db,
             read_db,
@@ -68,7 +70,7 @@ impl Application {
             ),
             appeal_cache: AppealCache::new(settings.appeal_cache_mib * 1024 * 1024),
             settings: Arc::new(settings),
-            calendar: CalendarCache::default(),
+            calendar,
         };
         state.passwords.warm().await?;
         if let Some(password) = bootstrap::ensure_admin(&state).await? {

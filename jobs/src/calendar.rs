@@ -1,13 +1,15 @@
-//! The working calendar as stored (`calendar_settings`, `calendar_days`), loaded for the
-//! schedules; reloaded only when the stored revision moves.
+//! The working calendar as stored (`calendar_settings`, `calendar_days`), loaded by one piece
+//! for the whole platform: the api's handlers and services and every job read it through
+//! [`CalendarLoader`], which reloads only when the stored revision moves (so every process sees
+//! a change made by another).
 
 use entity::{
     calendar::{Calendar, CalendarSettings, Interval, TimeOfDay, WorkingHours, parse_time_zone},
     calendar_day, calendar_setting,
 };
-use sea_orm::{ConnectionTrait, EntityTrait};
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QuerySelect};
 use serde::Deserialize;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, RwLock};
 
 #[derive(Deserialize)]
 struct StoredInterval {
@@ -18,35 +20,71 @@ struct StoredInterval {
 /// A loaded calendar and the revision it was loaded at.
 type Cached = Option<(i64, Arc<Calendar>)>;
 
-/// Per-process cache of the calendar, keyed by `calendar_settings.revision`.
+/// Per-process cache of the calendar, keyed by `calendar_settings.revision`. Clones share it.
 #[derive(Clone, Default)]
-pub struct CalendarLoader(Arc<Mutex<Cached>>);
+pub struct CalendarLoader(Arc<RwLock<Cached>>);
 
 impl CalendarLoader {
-    /// The calendar in effect.
+    /// The calendar in effect, reloaded when another writer moved the revision.
     pub async fn current(&self, conn: &impl ConnectionTrait) -> anyhow::Result<Arc<Calendar>> {
-        let row = calendar_setting::Entity::find_by_id(1)
-            .one(conn)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("calendar settings row missing"))?;
-        if let Ok(guard) = self.0.lock()
+        self.of_row(conn, settings_row(conn, false).await?).await
+    }
+
+    /// [`CalendarLoader::current`] for a transaction that computes and writes SLA clocks with
+    /// it. On PostgreSQL the settings row is read `FOR SHARE`: a calendar change (which moves
+    /// the revision on that row, then recomputes the unmet clocks) waits until this
+    /// transaction has committed, so its recompute sees the clocks written here; and this
+    /// transaction, if a change is under way, waits for it and then reads the new calendar.
+    /// Without it, clocks written beside a change kept the old due times. (SQLite has one
+    /// writer at a time, which already orders the two.)
+    pub async fn current_for_write(
+        &self,
+        conn: &impl ConnectionTrait,
+    ) -> anyhow::Result<Arc<Calendar>> {
+        self.of_row(conn, settings_row(conn, true).await?).await
+    }
+
+    /// The cached calendar if `row` is its revision, else the calendar rebuilt.
+    async fn of_row(
+        &self,
+        conn: &impl ConnectionTrait,
+        row: calendar_setting::Model,
+    ) -> anyhow::Result<Arc<Calendar>> {
+        if let Ok(guard) = self.0.read()
             && let Some((rev, cal)) = guard.as_ref()
             && *rev == row.revision
         {
             return Ok(cal.clone());
         }
-        let cal = Arc::new(load(conn, &row).await?);
-        if let Ok(mut guard) = self.0.lock() {
+        let cal = Arc::new(build(conn, &row).await?);
+        if let Ok(mut guard) = self.0.write() {
             *guard = Some((row.revision, cal.clone()));
         }
         Ok(cal)
     }
 }
 
-async fn load(
+/// The settings row, read `FOR SHARE` on PostgreSQL when `shared`.
+pub async fn settings_row(
     conn: &impl ConnectionTrait,
-    row: &calendar_setting::Model,
-) -> anyhow::Result<Calendar> {
+    shared: bool,
+) -> anyhow::Result<calendar_setting::Model> {
+    let mut q = calendar_setting::Entity::find_by_id(1);
+    if shared && conn.get_database_backend() == DbBackend::Postgres {
+        q = q.lock_shared();
+    }
+    q.one(conn)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("calendar settings row missing"))
+}
+
+/// The calendar stored now, uncached (inside the transaction that changed it).
+pub async fn load(conn: &impl ConnectionTrait) -> anyhow::Result<Calendar> {
+    build(conn, &settings_row(conn, false).await?).await
+}
+
+/// The stored working hours of a settings row.
+pub fn stored_settings(row: &calendar_setting::Model) -> anyhow::Result<CalendarSettings> {
     let time_zone = parse_time_zone(&row.time_zone)?;
     let stored: Vec<StoredInterval> = serde_json::from_str(&row.working_hours)?;
     let intervals = stored
@@ -58,10 +96,17 @@ async fn load(
             })
         })
         .collect::<Result<Vec<_>, entity::calendar::CalendarError>>()?;
-    let settings = CalendarSettings {
+    Ok(CalendarSettings {
         time_zone,
         working_hours: WorkingHours::new(intervals)?,
-    };
+    })
+}
+
+async fn build(
+    conn: &impl ConnectionTrait,
+    row: &calendar_setting::Model,
+) -> anyhow::Result<Calendar> {
+    let settings = stored_settings(row)?;
     let days = calendar_day::Entity::find().all(conn).await?;
     Ok(Calendar::new(
         settings,

@@ -11,9 +11,7 @@ use crate::{
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
-    calendar::{
-        Calendar, CalendarError, CalendarSettings, DayKind, Interval, TimeOfDay, WorkingHours,
-    },
+    calendar::{CalendarError, CalendarSettings, DayKind, Interval, TimeOfDay, WorkingHours},
     calendar_day, calendar_setting,
     enums::{ExceptionKind, Role},
     working_days::WorkingDays,
@@ -21,21 +19,16 @@ use entity::{
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     sea_query::{Expr, ExprTrait},
 };
 use serde::{Deserialize, Serialize};
-use std::sync::{Arc, RwLock};
 
 /// The longest range `GET /calendar/days` answers in one call.
 pub const MAX_RANGE_DAYS: i64 = 1100;
 
-/// A loaded calendar and the stored revision it was built from.
-type Revisioned = Option<(i64, Arc<Calendar>)>;
-
-/// Cached calendar, keyed by the stored revision.
-#[derive(Clone, Default)]
-pub struct CalendarCache(Arc<RwLock<Revisioned>>);
+/// The platform's one calendar loader (`jobs::calendar`), shared with the job runner.
+pub use jobs::calendar::CalendarLoader as CalendarCache;
 
 /// One day of the calendar.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -171,89 +164,14 @@ fn to_dto(s: &CalendarSettings) -> SettingsDto {
 }
 
 async fn settings_row(conn: &impl ConnectionTrait) -> AppResult<calendar_setting::Model> {
-    settings_row_locked(conn, false).await
-}
-
-/// The settings row, read `FOR SHARE` on PostgreSQL when `shared` (see
-/// [`CalendarCache::current_for_write`]).
-async fn settings_row_locked(
-    conn: &impl ConnectionTrait,
-    shared: bool,
-) -> AppResult<calendar_setting::Model> {
-    let mut q = calendar_setting::Entity::find_by_id(1);
-    if shared && conn.get_database_backend() == DbBackend::Postgres {
-        q = q.lock_shared();
-    }
-    q.one(conn)
-        .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("calendar settings row missing")))
-}
-
-/// Builds the calendar stored in the database (settings and exceptions), uncached.
-async fn load(conn: &impl ConnectionTrait) -> AppResult<Calendar> {
-    let row = settings_row(conn).await?;
-    build(conn, &row).await
-}
-
-async fn build(conn: &impl ConnectionTrait, row: &calendar_setting::Model) -> AppResult<Calendar> {
-    let dto: SettingsDto = serde_json::from_str(&format!(
-        r#"{{"time_zone":{},"working_hours":{}}}"#,
-        serde_json::Value::String(row.time_zone.clone()),
-        row.working_hours
-    ))
-    .map_err(anyhow::Error::from)?;
-    let settings = parse_settings(&dto)
-        .map_err(|_| AppError::Internal(anyhow::anyhow!("stored calendar settings are invalid")))?;
-    let days = calendar_day::Entity::find().all(conn).await?;
-    Ok(Calendar::new(
-        settings,
-        days.into_iter().map(|d| (d.date, d.kind.into())),
-    ))
-}
-
-impl CalendarCache {
-    /// The calendar in effect, reloaded when another writer moved the revision.
-    pub async fn current(&self, conn: &impl ConnectionTrait) -> AppResult<Arc<Calendar>> {
-        self.of_row(conn, settings_row(conn).await?).await
-    }
-
-    /// [`CalendarCache::current`] for a transaction that computes and writes SLA clocks with
-    /// it. On PostgreSQL the settings row is read `FOR SHARE`: a calendar change (which moves
-    /// the revision on that row, then recomputes the unmet clocks) waits until this
-    /// transaction has committed, so its recompute sees the clocks written here; and this
-    /// transaction, if a change is under way, waits for it and then reads the new calendar.
-    /// Without it, clocks written beside a change kept the old due times. (SQLite has one
-    /// writer at a time, which already orders the two.)
-    pub async fn current_for_write(&self, conn: &impl ConnectionTrait) -> AppResult<Arc<Calendar>> {
-        self.of_row(conn, settings_row_locked(conn, true).await?)
-            .await
-    }
-
-    /// The cached calendar if `row` is its revision, else the calendar rebuilt.
-    async fn of_row(
-        &self,
-        conn: &impl ConnectionTrait,
-        row: calendar_setting::Model,
-    ) -> AppResult<Arc<Calendar>> {
-        if let Ok(guard) = self.0.read()
-            && let Some((rev, cal)) = guard.as_ref()
-            && *rev == row.revision
-        {
-            return Ok(cal.clone());
-        }
-        let cal = Arc::new(build(conn, &row).await?);
-        if let Ok(mut guard) = self.0.write() {
-            *guard = Some((row.revision, cal.clone()));
-        }
-        Ok(cal)
-    }
+    Ok(jobs::calendar::settings_row(conn, false).await?)
 }
 
 /// Moves the calendar revision and recomputes, in the same transaction, the due times of every
 /// unmet SLA clock under the changed calendar.
 async fn bump_revision(conn: &impl ConnectionTrait, now: DateTime<Utc>) -> AppResult<()> {
     bump(conn, now).await?;
-    let cal = load(conn).await?;
+    let cal = jobs::calendar::load(conn).await?;
     let changed = super::appeals::recompute_clocks(conn, &cal, now).await?;
     tracing::info!(changed, "calendar changed: unmet clocks recomputed");
     Ok(())
