@@ -2,9 +2,7 @@
 //! their notifications. Each action is one transaction that changes the appeal, its clocks,
 //! writes one timeline event and queues the mails it causes.
 
-use super::{
-    appeal_cache::AppealCache, calendar::CalendarCache, chains::org_of_kind, validate::Checks,
-};
+use super::{appeal_cache::AppealCache, chains::org_of_kind, validate::Checks};
 use crate::{
     auth::{AuthUser, scope},
     error::{AppError, AppResult},
@@ -23,7 +21,10 @@ use entity::{
     sla_clock, sla_policy, supervision, user,
     working_days::WorkingDays,
 };
-use jobs::mail::{self, Template, recipients};
+use jobs::{
+    calendar::CalendarLoader as CalendarCache,
+    mail::{self, Template, recipients},
+};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,

@@ -8,7 +8,6 @@
 use crate::{
     auth::{AuthUser, scope},
     error::{AppError, AppResult},
-    services::calendar::CalendarCache,
 };
 use chrono::{DateTime, NaiveDate, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -17,6 +16,7 @@ use entity::{
     enums::{AppealCategory, AppealStatus, ClockKind, Role},
     organization, sla_clock,
 };
+use jobs::calendar::CalendarLoader as CalendarCache;
 use rust_decimal::{Decimal, RoundingStrategy};
 use sea_orm::{
     AccessMode, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection,
