@@ -20,6 +20,9 @@ pub struct Model {
     pub target_working_days: String,
     /// Approved extensions (close clocks), decimal string.
     pub extension_working_days: String,
+    /// How many working hours before `due_at` the warning falls, decimal string (the policy's
+    /// lead when the clock started).
+    pub warn_before_working_hours: String,
     /// Working time spent paused in finished pauses.
     pub paused_working_seconds: i64,
     /// Set while the appeal waits for the enterprise.

@@ -28,8 +28,8 @@ use jobs::{
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, Select, Statement, TryIntoModel,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Select, Statement, TryIntoModel,
     sea_query::{Alias, Expr, Order, Query},
 };
 use serde::{Deserialize, Serialize};
@@ -568,6 +568,7 @@ fn clock_row(
         start_at: Set(start),
         target_working_days: Set(spec.target.to_string()),
         extension_working_days: Set("0".into()),
+        warn_before_working_hours: Set(spec.warn_before_hours.to_string()),
         paused_working_seconds: Set(0),
         paused_at: Set(None),
         due_at: Set(times.due_at),
@@ -582,14 +583,14 @@ fn clock_row(
     }
 }
 
-/// The stored inputs of a clock, with the warning lead of `policy`.
-fn spec_of(c: &sla_clock::Model, warn_before_hours: WorkingDays) -> ClockSpec {
+/// The stored inputs of a clock.
+fn spec_of(c: &sla_clock::Model) -> ClockSpec {
     ClockSpec {
         start: c.start_at,
         target: days_of(&c.target_working_days),
         extension: days_of(&c.extension_working_days),
         paused: TimeDelta::seconds(c.paused_working_seconds),
-        warn_before_hours,
+        warn_before_hours: days_of(&c.warn_before_working_hours),
     }
 }
 
@@ -1365,12 +1366,11 @@ pub async fn act(
         }
         Act::Supplement(i) => {
             let msg = text("message", &i.message)?;
-            let warn = policy(conn, a.category).await?.warn_before_hours;
             for c in clocks_of(conn, a.id).await? {
                 let Some(paused_at) = c.paused_at else {
                     continue;
                 };
-                let mut spec = spec_of(&c, warn);
+                let mut spec = spec_of(&c);
                 spec.paused += cal
                     .working_time_between(paused_at, now)
                     .max(TimeDelta::zero());
@@ -1408,7 +1408,6 @@ pub async fn act(
                 ));
             };
             if i.approve {
-                let warn = policy(conn, a.category).await?.warn_before_hours;
                 let close = clocks_of(conn, a.id)
                     .await?
                     .into_iter()
@@ -1420,7 +1419,7 @@ pub async fn act(
                         "the close clock is already met",
                     ));
                 };
-                let mut spec = spec_of(&close, warn);
+                let mut spec = spec_of(&close);
                 spec.extension = entity::sla::add_days(spec.extension, days);
                 let paused_at = close.paused_at;
                 reschedule(conn, cal, close, spec, paused_at, now).await?;
@@ -1571,12 +1570,6 @@ enum Followup {
     Supervised(Uuid, String),
 }
 
-#[derive(Debug, FromQueryResult)]
-struct WarnRow {
-    category: AppealCategory,
-    warn_before_working_hours: String,
-}
-
 /// Recomputes the due and warning times of every unmet clock after a calendar change, in the
 /// caller's transaction. Breaches already recorded stay (a breach is a fact); clocks whose
 /// appeal waits for the enterprise keep counting their finished pauses.
@@ -1585,17 +1578,6 @@ pub async fn recompute_clocks(
     cal: &Calendar,
     now: DateTime<Utc>,
 ) -> AppResult<u64> {
-    let warn: HashMap<AppealCategory, WorkingDays> = sla_policy::Entity::find()
-        .select_only()
-        .column(sla_policy::Column::Category)
-        .column(sla_policy::Column::WarnBeforeWorkingHours)
-        .into_model::<WarnRow>()
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|r| (r.category, days_of(&r.warn_before_working_hours)))
-        .collect();
-    let default_warn = Policy::of(None).warn_before_hours;
     let mut after: Option<Uuid> = None;
     let mut changed = 0;
     loop {
@@ -1615,23 +1597,8 @@ pub async fn recompute_clocks(
         };
         after = Some(last);
         let n = batch.len() as u64;
-        let appeal_ids: Vec<Uuid> = batch.iter().map(|c| c.appeal_id).collect();
-        let categories: HashMap<Uuid, AppealCategory> = appeal::Entity::find()
-            .select_only()
-            .column(appeal::Column::Id)
-            .column(appeal::Column::Category)
-            .filter(appeal::Column::Id.is_in(appeal_ids))
-            .into_tuple::<(Uuid, AppealCategory)>()
-            .all(conn)
-            .await?
-            .into_iter()
-            .collect();
         for c in batch {
-            let w = categories
-                .get(&c.appeal_id)
-                .and_then(|cat| warn.get(cat).copied())
-                .unwrap_or(default_warn);
-            let spec = spec_of(&c, w);
+            let spec = spec_of(&c);
             let times = spec.times(cal);
             let escalation_moves =
                 c.breached_at.is_some() && c.escalate_at != Some(times.escalate_at);

@@ -639,3 +639,45 @@ async fn a_holiday_declared_after_a_breach_moves_the_pending_escalation() {
     assert_eq!(c.escalations_at(sh(2026, 3, 4, 16, 59)).await, 0);
     assert_eq!(c.escalations_at(sh(2026, 3, 4, 17, 0)).await, 1);
 }
+
+#[tokio::test]
+async fn a_clock_keeps_the_warning_lead_it_started_with() {
+    let c = city(false).await;
+    // Mon 03-02 09:00 with the default lead of 2 working hours: the reply warning is Mon 15:00.
+    let a = c.submit("预警提前量").await;
+    assert_eq!(
+        c.clock(&a, ClockKind::Reply).await.warn_at,
+        sh(2026, 3, 2, 15, 0)
+    );
+    // The policy's lead changes to 4 hours; then a calendar change recomputes the clocks.
+    c.app
+        .put(
+            "/sla-policies/energy",
+            &c.admin,
+            json!({"reply_working_days": "1", "opinion_working_days": "3",
+                   "close_working_days": "5", "warn_before_working_hours": "4"}),
+        )
+        .await
+        .expect(200);
+    c.app
+        .put(
+            "/calendar/days/2026-03-03",
+            &c.admin,
+            json!({"kind": "holiday", "name": "临时调整"}),
+        )
+        .await
+        .expect(200);
+    let opinion = c.clock(&a, ClockKind::Opinion).await;
+    // Opinion: due Thu 03-05 17:00 after the holiday, warned 2 hours before, not 4.
+    assert_eq!(opinion.due_at, sh(2026, 3, 5, 17, 0));
+    assert_eq!(opinion.warn_at, sh(2026, 3, 5, 15, 0));
+    assert_eq!(opinion.warn_before_working_hours, "2");
+    // A new appeal takes the new lead.
+    let b = c.submit("新的提前量").await;
+    assert_eq!(
+        c.clock(&b, ClockKind::Reply)
+            .await
+            .warn_before_working_hours,
+        "4"
+    );
+}
