@@ -186,6 +186,12 @@ impl ResponseError for AppError {
 
 impl From<DbErr> for AppError {
     fn from(e: DbErr) -> Self {
+        // No connection to be had (pool exhausted past its timeout, server gone): the request
+        // may well succeed later, so 503 as the API description says, not 500.
+        if matches!(e, DbErr::ConnectionAcquire(_) | DbErr::Conn(_)) {
+            tracing::warn!(error = %e, "database unavailable");
+            return Self::Unavailable;
+        }
         if let Some(SqlErr::UniqueConstraintViolation(_)) = e.sql_err() {
             return Self::conflict(
                 "duplicate",
@@ -210,3 +216,17 @@ impl From<anyhow::Error> for AppError {
 
 /// Result of a handler or service.
 pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::error::ConnAcquireErr;
+
+    #[test]
+    fn no_database_connection_is_503() {
+        let e = AppError::from(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout));
+        assert_eq!(e.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        let e = AppError::from(DbErr::Custom("boom".into()));
+        assert_eq!(e.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+}

@@ -2,9 +2,14 @@
 
 use crate::{error, routes, services};
 use actix_web::{HttpResponse, get};
+use std::sync::LazyLock;
 use utoipa::{
     Modify, OpenApi, ToSchema,
-    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    openapi::{
+        Content, Ref, RefOr, Response,
+        path::{Operation, ParameterIn},
+        security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme},
+    },
 };
 
 /// A page of organizations.
@@ -45,6 +50,110 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Declares on every operation the error statuses that follow from its shape, so no annotation
+/// can forget one and a new route gets them too: 401 when it needs a token; 400 (malformed JSON
+/// or query string) when it takes query parameters or a JSON body; 404 when it has path
+/// parameters; 408, 413, 415 and 422 when it takes a JSON body; 409 and 422 when it takes an
+/// `Idempotency-Key`; 503 unless it is one of the few that never touch the database. Statuses
+/// an annotation declares itself (403, 409, 422, 429, ...) keep their description. Every error
+/// answer is `application/problem+json` with the `Problem` schema.
+struct ErrorStatuses;
+
+/// Operations answered without the database (or any other dependency that can be saturated).
+const NO_DEPENDENCY: &[&str] = &["/health/live", "/api/v1/openapi.json", "/docs", "/metrics"];
+
+impl Modify for ErrorStatuses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let independent = NO_DEPENDENCY.contains(&path.as_str());
+            for op in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+                &mut item.head,
+                &mut item.options,
+                &mut item.trace,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                declare_statuses(op, independent);
+            }
+        }
+    }
+}
+
+fn declare_statuses(op: &mut Operation, independent: bool) {
+    let params = op.parameters.as_deref().unwrap_or_default();
+    let has_in = |place: ParameterIn| params.iter().any(|p| p.parameter_in == place);
+    let (query, path) = (has_in(ParameterIn::Query), has_in(ParameterIn::Path));
+    let idempotent = params
+        .iter()
+        .any(|p| p.parameter_in == ParameterIn::Header && p.name == "Idempotency-Key");
+    let json_body = op
+        .request_body
+        .as_ref()
+        .is_some_and(|b| b.content.keys().any(|c| c.contains("json")));
+    let authenticated = op
+        .security
+        .as_ref()
+        .is_some_and(|s| !s.is_empty() && !s.contains(&SecurityRequirement::default()));
+    let mut add = |applies: bool, status: &str, description: &str| {
+        if applies {
+            op.responses
+                .responses
+                .entry(status.to_string())
+                .or_insert_with(|| Response::new(description).into());
+        }
+    };
+    add(
+        query || json_body,
+        "400",
+        "Malformed JSON body or query string.",
+    );
+    add(authenticated, "401", "No token, or a bad or expired one.");
+    add(path, "404", "Not found, or not visible to the caller.");
+    add(
+        json_body,
+        "408",
+        "The body did not arrive within the deadline.",
+    );
+    add(
+        idempotent,
+        "409",
+        "A request with this `Idempotency-Key` is still in progress.",
+    );
+    add(json_body, "413", "The body is larger than the limit.");
+    add(
+        json_body,
+        "415",
+        "The body is declared as something other than JSON.",
+    );
+    add(
+        json_body || idempotent,
+        "422",
+        "Validation failed; `errors` names each field.",
+    );
+    add(
+        !independent,
+        "503",
+        "A dependency is unavailable or saturated (the database; password hashing where a password is checked or set); retry later.",
+    );
+    for (status, response) in op.responses.responses.iter_mut() {
+        if let RefOr::T(response) = response
+            && status.as_str() >= "400"
+            && response.content.is_empty()
+        {
+            response.content.insert(
+                "application/problem+json".into(),
+                Content::new(Some(Ref::from_schema_name("Problem"))),
+            );
+        }
+    }
+}
+
 /// The whole API description.
 #[derive(OpenApi)]
 #[openapi(
@@ -79,7 +188,7 @@ impl Modify for BearerAuth {
         routes::qualification_proposals::ProposalPage,
         services::dashboard::SlaDashboard, services::dashboard::SlaRow, services::dashboard::GroupBy,
         services::dashboard::AtRiskPage, services::dashboard::AtRiskItem)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ErrorStatuses),
     tags(
         (name = "health"), (name = "auth"), (name = "organizations"), (name = "users"),
         (name = "chains"), (name = "qualifications"), (name = "calendar"), (name = "appeals"), (name = "dashboard"), (name = "jobs"), (name = "docs"),
@@ -90,6 +199,16 @@ pub struct ApiDoc;
 /// This document.
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "docs", responses((status = 200, description = "OpenAPI 3.1 document")))]
 #[get("/openapi.json")]
-pub async fn openapi_json() -> HttpResponse {
-    HttpResponse::Ok().json(ApiDoc::openapi())
+pub async fn openapi_json() -> Result<HttpResponse, error::AppError> {
+    // Built once: the document is fixed for the life of the process.
+    static DOCUMENT: LazyLock<Result<String, String>> =
+        LazyLock::new(|| ApiDoc::openapi().to_json().map_err(|e| e.to_string()));
+    match DOCUMENT.as_ref() {
+        Ok(json) => Ok(HttpResponse::Ok()
+            .content_type("application/json")
+            .body(json.as_str())),
+        Err(e) => Err(error::AppError::Internal(anyhow::anyhow!(
+            "the OpenAPI document does not serialize: {e}"
+        ))),
+    }
 }

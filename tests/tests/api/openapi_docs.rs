@@ -84,6 +84,67 @@ async fn openapi_document_is_3_1_and_lists_the_endpoints() {
 }
 
 #[tokio::test]
+async fn every_operation_declares_the_errors_its_shape_allows_as_problems() {
+    let app = spawn_app().await;
+    let doc = app
+        .send(Method::GET, "/api/v1/openapi.json", None, None, &[])
+        .await
+        .expect(200)
+        .body;
+    let no_dependency = ["/health/live", "/api/v1/openapi.json", "/docs", "/metrics"];
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("path item") {
+            let responses = op["responses"].as_object().expect("responses");
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            let has_param = |place: &str| params.iter().any(|p| p["in"] == place);
+            let json_body = op["requestBody"]["content"]
+                .as_object()
+                .is_some_and(|c| c.keys().any(|k| k.contains("json")));
+            let authenticated = op["security"].as_array().is_some_and(|s| !s.is_empty());
+            let mut expected = vec![];
+            if authenticated {
+                expected.push("401");
+            }
+            if json_body || has_param("query") {
+                expected.push("400");
+            }
+            if has_param("path") {
+                expected.push("404");
+            }
+            if json_body {
+                expected.extend(["408", "413", "415", "422"]);
+            }
+            if !no_dependency.contains(&path.as_str()) {
+                expected.push("503");
+            }
+            for status in expected {
+                assert!(
+                    responses.contains_key(status),
+                    "{method} {path} does not declare {status}"
+                );
+            }
+            for (status, response) in responses {
+                if status.as_str() >= "400" {
+                    assert_eq!(
+                        response["content"]["application/problem+json"]["schema"]["$ref"],
+                        "#/components/schemas/Problem",
+                        "{method} {path} {status} is not a problem"
+                    );
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 50, "{checked} operations");
+    assert!(
+        doc["paths"]["/api/v1/auth/login"]["post"]["responses"]
+            .get("429")
+            .is_some()
+    );
+}
+
+#[tokio::test]
 async fn docs_page_is_html() {
     let app = spawn_app().await;
     let res = app
