@@ -196,6 +196,49 @@ fn declare_statuses(op: &mut Operation, independent: bool) {
 )]
 pub struct ApiDoc;
 
+/// The methods this document declares for a concrete request path (`/api/v1/chains/…`), as an
+/// `Allow` header value; `None` when no declared path matches.
+pub fn allowed_methods(path: &str) -> Option<String> {
+    static ROUTES: LazyLock<Vec<(Vec<String>, String)>> = LazyLock::new(|| {
+        ApiDoc::openapi()
+            .paths
+            .paths
+            .iter()
+            .map(|(template, item)| {
+                let methods = [
+                    ("GET", item.get.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(m, declared)| declared.then_some(m))
+                .collect::<Vec<_>>()
+                .join(", ");
+                (template.split('/').map(str::to_string).collect(), methods)
+            })
+            .collect()
+    });
+    let segments: Vec<&str> = path.split('/').collect();
+    // Of the templates that match, the one with the most literal segments, as the router picks
+    // `/x/unread-count` over `/x/{id}`.
+    ROUTES
+        .iter()
+        .filter_map(|(template, methods)| {
+            let mut literal = 0;
+            let matches = template.len() == segments.len()
+                && template.iter().zip(&segments).all(|(t, s)| {
+                    let param = t.starts_with('{') && t.ends_with('}') && !s.is_empty();
+                    literal += usize::from(t == s);
+                    t == s || param
+                });
+            matches.then_some((literal, methods))
+        })
+        .max_by_key(|(literal, _)| *literal)
+        .map(|(_, methods)| methods.clone())
+}
+
 /// This document.
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "docs", responses((status = 200, description = "OpenAPI 3.1 document")))]
 #[get("/openapi.json")]

@@ -12,11 +12,11 @@ use crate::{
     telemetry::{self, RequestIdRootSpan},
 };
 use actix_web::{
-    App, HttpRequest, HttpResponse, HttpServer,
+    App, HttpRequest, HttpResponse, HttpServer, ResponseError,
     body::{BoxBody, MessageBody},
     dev::{Server, ServiceResponse},
     error::{JsonPayloadError, PathError, QueryPayloadError},
-    http::header::{CONTENT_TYPE, HeaderValue},
+    http::header::{ALLOW, CONTENT_TYPE, HeaderValue},
     middleware::{ErrorHandlerResponse, ErrorHandlers, from_fn},
     web,
 };
@@ -178,13 +178,18 @@ fn server(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     .run())
 }
 
-/// No route matched: 405 when the path exists under another method, else 404.
+/// No route matched: 405 with `Allow` (the methods the API description declares for the path)
+/// when the path exists under another method, else 404.
 async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
-    if req.resource_map().has_resource(req.path()) {
-        Err(AppError::MethodNotAllowed)
-    } else {
-        Err(AppError::NotFound)
+    if !req.resource_map().has_resource(req.path()) {
+        return Err(AppError::NotFound);
     }
+    let allow = openapi::allowed_methods(req.path()).unwrap_or_else(|| "GET".into());
+    let mut res = AppError::MethodNotAllowed.error_response();
+    if let Ok(v) = HeaderValue::from_str(&allow) {
+        res.headers_mut().insert(ALLOW, v);
+    }
+    Ok(res)
 }
 
 fn json_error(err: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {

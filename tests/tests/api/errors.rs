@@ -136,7 +136,8 @@ async fn wrong_method_is_405_problem() {
     let t = app.admin().await;
     let res = full_problem(app.delete("/me", &t).await, 405);
     assert_eq!(res.str("code"), "method_not_allowed");
-    full_problem(
+    assert_eq!(allow(&res), "GET");
+    let res = full_problem(
         app.send(
             Method::PATCH,
             "/organizations",
@@ -147,10 +148,34 @@ async fn wrong_method_is_405_problem() {
         .await,
         405,
     );
-    full_problem(
+    assert_eq!(allow(&res), "GET, POST");
+    let res = full_problem(
         app.send(Method::GET, "/auth/login", None, None, &[]).await,
         405,
     );
+    assert_eq!(allow(&res), "POST");
+    let res = full_problem(
+        app.send(
+            Method::POST,
+            &format!("/chains/{}", uuid::Uuid::nil()),
+            Some(&t),
+            None,
+            &[],
+        )
+        .await,
+        405,
+    );
+    assert_eq!(allow(&res), "GET", "a path parameter matches any segment");
+}
+
+/// The `Allow` header of a 405 (RFC 9110 requires it).
+#[track_caller]
+fn allow(res: &Answer) -> String {
+    res.headers
+        .get("allow")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_else(|| panic!("405 without Allow: {}", res.text))
+        .to_string()
 }
 
 #[tokio::test]
