@@ -95,10 +95,30 @@ impl fmt::Display for WorkingDays {
 
 impl FromStr for WorkingDays {
     type Err = WorkingDaysError;
+    /// Plain decimal notation only (`1`, `0.5`, `2.125`): `Decimal` alone would also read
+    /// `+1`, `.5`, `1.`, ` 1 ` and `1_0` (as 10), forms the API description does not admit.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let d = Decimal::from_str_exact(s.trim()).map_err(|_| WorkingDaysError::NotANumber)?;
+        let (negative, digits) = match s.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, s),
+        };
+        let plain = match digits.split_once('.') {
+            Some((whole, fraction)) => all_digits(whole) && all_digits(fraction),
+            None => all_digits(digits),
+        };
+        if !plain {
+            return Err(WorkingDaysError::NotANumber);
+        }
+        if negative {
+            return Err(WorkingDaysError::Negative);
+        }
+        let d = Decimal::from_str_exact(digits).map_err(|_| WorkingDaysError::NotANumber)?;
         Self::parse_decimal(d)
     }
+}
+
+fn all_digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 impl TryFrom<Decimal> for WorkingDays {
@@ -148,6 +168,10 @@ impl serde::de::Visitor<'_> for Visitor {
     fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
         if !v.is_finite() {
             return Err(E::custom(WorkingDaysError::NotANumber));
+        }
+        if v == 0.0 {
+            // `-0.0` too: JSON Schema's `minimum: 0` admits it.
+            return Ok(WorkingDays::ZERO);
         }
         // Rust prints the shortest decimal that reads back as `v`, so 0.1 stays 0.1.
         let text = v.to_string();
@@ -220,6 +244,24 @@ mod tests {
         assert_eq!(
             "1e3".parse::<WorkingDays>(),
             Err(WorkingDaysError::NotANumber)
+        );
+    }
+
+    #[test]
+    fn reads_plain_decimal_notation_only() {
+        assert_eq!("0.50".parse::<WorkingDays>().unwrap().to_string(), "0.5");
+        assert_eq!("007".parse::<WorkingDays>().unwrap().to_string(), "7");
+        for odd in ["+1", ".5", "1.", " 1", "1_0", "1,5", "", "-", "0x1"] {
+            assert_eq!(
+                odd.parse::<WorkingDays>(),
+                Err(WorkingDaysError::NotANumber),
+                "{odd:?}"
+            );
+        }
+        assert_eq!("-0".parse::<WorkingDays>(), Err(WorkingDaysError::Negative));
+        assert_eq!(
+            serde_json::from_str::<WorkingDays>("-0.0").unwrap(),
+            WorkingDays::ZERO
         );
     }
 
