@@ -300,8 +300,20 @@ pub struct ExtensionDecisionInput {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RateInput {
+    #[serde(deserialize_with = "integral")]
     pub score: i32,
     pub comment: Option<String>,
+}
+
+/// An integer, also when JSON spells it with a zero fraction (`3.0`), as JSON Schema's
+/// `integer` admits.
+fn integral<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i32, D::Error> {
+    use serde::de::Error;
+    let n = serde_json::Number::deserialize(d)?;
+    n.as_i64()
+        .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
+        .and_then(|i| i32::try_from(i).ok())
+        .ok_or_else(|| D::Error::custom(format!("invalid value: {n}, expected an integer")))
 }
 
 /// `supervise`.
@@ -1613,4 +1625,19 @@ pub async fn recompute_clocks(
         }
     }
     Ok(changed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_score_may_be_spelled_with_a_zero_fraction() {
+        let rate = |body: &str| serde_json::from_str::<RateInput>(body).map(|r| r.score);
+        assert_eq!(rate(r#"{"score": 3}"#).ok(), Some(3));
+        assert_eq!(rate(r#"{"score": 3.0}"#).ok(), Some(3));
+        assert!(rate(r#"{"score": 3.5}"#).is_err());
+        assert!(rate(r#"{"score": 1e300}"#).is_err());
+        assert!(rate(r#"{"score": "3"}"#).is_err());
+    }
 }
