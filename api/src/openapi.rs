@@ -6,8 +6,9 @@ use std::sync::LazyLock;
 use utoipa::{
     Modify, OpenApi, ToSchema,
     openapi::{
-        Content, Ref, RefOr, Response,
+        Content, KnownFormat, Ref, RefOr, Response, Schema, SchemaFormat,
         path::{Operation, ParameterIn},
+        schema::{AnyOfBuilder, ObjectBuilder, OneOfBuilder, SchemaType, Type},
         security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme},
     },
 };
@@ -80,6 +81,8 @@ impl Modify for ErrorStatuses {
             .flatten()
             {
                 declare_statuses(op, independent);
+                no_null_parameters(op);
+                idempotency_key_schema(op);
             }
         }
     }
@@ -154,6 +157,194 @@ fn declare_statuses(op: &mut Operation, independent: bool) {
     }
 }
 
+/// Parameters travel as text, where JSON `null` has no spelling: an optional parameter is one
+/// that may be left out, so its schema admits no `null` (utoipa adds one for `Option`).
+fn no_null_parameters(op: &mut Operation) {
+    for p in op.parameters.iter_mut().flatten() {
+        let Some(RefOr::T(schema)) = &mut p.schema else {
+            continue;
+        };
+        match schema {
+            Schema::Object(o) => {
+                if let SchemaType::Array(types) = &o.schema_type {
+                    let kept: Vec<Type> = types
+                        .iter()
+                        .filter(|t| **t != Type::Null)
+                        .cloned()
+                        .collect();
+                    if let [only] = kept.as_slice() {
+                        o.schema_type = SchemaType::Type(only.clone());
+                    } else {
+                        o.schema_type = SchemaType::Array(kept);
+                    }
+                }
+            }
+            Schema::OneOf(one) => {
+                one.items.retain(|item| {
+                    !matches!(item, RefOr::T(Schema::Object(o)) if o.schema_type == SchemaType::Type(Type::Null))
+                });
+                if one.items.len() == 1 {
+                    let only = one.items.remove(0);
+                    p.schema = Some(only);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Working days in plain decimal notation, as the API reads them: 0 to 365 with at most 3
+/// decimal places (trailing zeros aside), as a string (`"0.5"`) or a number (`1`).
+const WORKING_DAYS: &str =
+    r"^0*(?:[0-9]{1,2}|[12][0-9]{2}|3[0-5][0-9]|36[0-4])(?:\.[0-9]{1,3}0*)?$|^0*365(?:\.0+)?$";
+/// The same, above 0.
+const POSITIVE_WORKING_DAYS: &str = r"^0*(?:[1-9][0-9]?|[12][0-9]{2}|3[0-5][0-9]|36[0-4])(?:\.[0-9]{1,3}0*)?$|^0*365(?:\.0+)?$|^0+\.(?:[1-9][0-9]{0,2}|0[1-9][0-9]?|00[1-9])0*$";
+
+fn working_days_schema(positive: bool) -> Schema {
+    let number = ObjectBuilder::new()
+        .schema_type(Type::Number)
+        .maximum(Some(365))
+        .multiple_of(Some(0.001));
+    let number = if positive {
+        number.exclusive_minimum(Some(0))
+    } else {
+        number.minimum(Some(0))
+    };
+    AnyOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(if positive {
+                    POSITIVE_WORKING_DAYS
+                } else {
+                    WORKING_DAYS
+                }))
+                .examples(["0.5"]),
+        )
+        .item(number.examples([1]))
+        .description(Some(if positive {
+            "Working days above 0, at most 365, with up to 3 decimal places: a string in plain decimal notation (`\"0.5\"`) or a number (`1`)."
+        } else {
+            "Working days from 0 to 365 with up to 3 decimal places: a string in plain decimal notation (`\"0.5\"`) or a number (`1`)."
+        }))
+        .build()
+        .into()
+}
+
+/// The schema of a count of working days (`schema_with`).
+pub fn working_days() -> Schema {
+    working_days_schema(false)
+}
+
+/// The schema of a count of working days above 0 (`schema_with`).
+pub fn positive_working_days() -> Schema {
+    working_days_schema(true)
+}
+
+/// Years the API accepts in dates and instants: 1900 to 9999.
+const YEAR_1900_TO_9999: &str = r"^(?:19[0-9]{2}|[2-9][0-9]{3})-";
+
+/// An RFC 3339 instant or a date, 1900-01-01 to 9999-12-31 (`schema_with`).
+pub fn instant_or_date() -> Schema {
+    AnyOfBuilder::new()
+        .description(Some(
+            "An RFC 3339 instant or a date (midnight in the calendar's time zone), from 1900-01-01 to 9999-12-31.",
+        ))
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+                .pattern(Some(YEAR_1900_TO_9999)),
+        )
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+                .pattern(Some(YEAR_1900_TO_9999)),
+        )
+        .build()
+        .into()
+}
+
+/// What a 统一社会信用代码 is; the pattern says all but the check character.
+const USCC: &str = "统一社会信用代码 (GB 32100-2015): 18 characters of `0-9A-HJ-NPQRTUWXY` (lower case accepted, surrounding whitespace ignored), characters 3–8 digits, the last the check character of the first 17.";
+
+fn uscc_string() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(
+            r"^\s*[0-9A-HJ-NP-RTUW-Ya-hj-np-rtuw-y]{2}[0-9]{6}[0-9A-HJ-NP-RTUW-Ya-hj-np-rtuw-y]{10}\s*$",
+        ))
+        .examples(["91320600MA1XY7123Y"])
+}
+
+/// A 统一社会信用代码 (`schema_with`).
+pub fn uscc() -> Schema {
+    uscc_string().description(Some(USCC)).into()
+}
+
+/// A 统一社会信用代码, or null (`schema_with`).
+pub fn optional_uscc() -> Schema {
+    OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .item(uscc_string())
+        .description(Some(USCC))
+        .into()
+}
+
+/// An IANA time zone name, one of those the server knows (`schema_with`).
+pub fn time_zone() -> utoipa::openapi::Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())))
+        .examples(["Asia/Shanghai"])
+        .build()
+}
+
+/// `Idempotency-Key`: 1 to 128 visible ASCII characters (a header value has no surrounding
+/// whitespace).
+fn idempotency_key_schema(op: &mut Operation) {
+    for p in op.parameters.iter_mut().flatten() {
+        if p.parameter_in == ParameterIn::Header && p.name == "Idempotency-Key" {
+            p.schema = Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .min_length(Some(1))
+                    .max_length(Some(crate::idempotency::MAX_KEY_LEN))
+                    .pattern(Some(r"^[\x21-\x7e](?:[\x20-\x7e\t]*[\x21-\x7e])?$"))
+                    .into(),
+            );
+        }
+    }
+}
+
+/// Rules between fields of one body, as JSON Schema `if`/`then` (utoipa has no attribute for
+/// them): a fuzzer then knows the body `{"kind": "bank"}` is incomplete, and a client does too.
+struct FieldConditions;
+
+impl Modify for FieldConditions {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use sea_orm::Iterable;
+        let needs_uscc = entity::enums::OrgKind::iter()
+            .filter(|k| k.requires_uscc())
+            .map(|k| k.code())
+            .collect::<Vec<String>>();
+        let condition = serde_json::json!({
+            "if": {"properties": {"kind": {"enum": needs_uscc}}, "required": ["kind"]},
+            "then": {"required": ["uscc"], "properties": {"uscc": uscc()}},
+        });
+        let schemas = openapi.components.as_mut().map(|c| &mut c.schemas);
+        if let Some(RefOr::T(Schema::Object(o))) =
+            schemas.and_then(|s| s.get_mut("NewOrganization"))
+            && let serde_json::Value::Object(keywords) = condition
+        {
+            o.extensions
+                .get_or_insert_with(Default::default)
+                .extend(keywords);
+        }
+    }
+}
+
 /// The whole API description.
 #[derive(OpenApi)]
 #[openapi(
@@ -188,7 +379,7 @@ fn declare_statuses(op: &mut Operation, independent: bool) {
         routes::qualification_proposals::ProposalPage,
         services::dashboard::SlaDashboard, services::dashboard::SlaRow, services::dashboard::GroupBy,
         services::dashboard::AtRiskPage, services::dashboard::AtRiskItem)),
-    modifiers(&BearerAuth, &ErrorStatuses),
+    modifiers(&BearerAuth, &ErrorStatuses, &FieldConditions),
     tags(
         (name = "health"), (name = "auth"), (name = "organizations"), (name = "users"),
         (name = "chains"), (name = "qualifications"), (name = "calendar"), (name = "appeals"), (name = "dashboard"), (name = "jobs"), (name = "docs"),

@@ -16,13 +16,17 @@ use serde::Deserialize;
 /// `POST /auth/login`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct LoginInput {
+    /// Any text: an impossible username is the same 401 as a wrong one.
+    #[schema(pattern = r"^(?:[^\x00-\x08\x0b-\x1f\x7f-\x9f]|\r\n)*$")]
     pub username: String,
+    #[schema(pattern = r"^(?:[^\x00-\x08\x0b-\x1f\x7f-\x9f]|\r\n)*$")]
     pub password: String,
 }
 
 /// `POST /auth/refresh` and `/auth/logout`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RefreshInput {
+    #[schema(pattern = r"^(?:[^\x00-\x08\x0b-\x1f\x7f-\x9f]|\r\n)*$")]
     pub refresh_token: String,
 }
 

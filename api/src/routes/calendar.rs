@@ -16,7 +16,11 @@ use serde::Deserialize;
 /// `?from=&to=` (inclusive dates).
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct RangeQuery {
+    /// From 1900-01-01.
+    #[param(pattern = r"^(?:19[0-9]{2}|[2-9][0-9]{3})-")]
     pub from: NaiveDate,
+    /// Not before `from`, at most 1100 days after it, up to 9999-12-31.
+    #[param(pattern = r"^(?:19[0-9]{2}|[2-9][0-9]{3})-")]
     pub to: NaiveDate,
 }
 
@@ -34,7 +38,7 @@ pub async fn days(
 }
 
 /// Marks a date as holiday or make-up workday (admin).
-#[utoipa::path(put, path = "/api/v1/calendar/days/{date}", tag = "calendar", params(("date" = NaiveDate, Path)),
+#[utoipa::path(put, path = "/api/v1/calendar/days/{date}", tag = "calendar", params(("date" = NaiveDate, Path, description = "From 1900-01-01 to 9999-12-31.", pattern = r"^(?:19[0-9]{2}|[2-9][0-9]{3})-")),
     request_body = DayInput, security(("bearer" = [])),
     responses((status = 200, body = DayView), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
@@ -55,7 +59,7 @@ pub async fn put_day(
 }
 
 /// Reverts a date to normal (admin).
-#[utoipa::path(delete, path = "/api/v1/calendar/days/{date}", tag = "calendar", params(("date" = NaiveDate, Path)),
+#[utoipa::path(delete, path = "/api/v1/calendar/days/{date}", tag = "calendar", params(("date" = NaiveDate, Path, description = "From 1900-01-01 to 9999-12-31.", pattern = r"^(?:19[0-9]{2}|[2-9][0-9]{3})-")),
     security(("bearer" = [])), responses((status = 204), (status = 403, body = Problem, content_type = "application/problem+json")))]
 #[delete("/calendar/days/{date}")]
 pub async fn delete_day(

@@ -24,7 +24,11 @@ pub struct MailPage {
 pub struct OutboxQuery {
     /// `pending`, `sent` or `failed`; all when absent.
     pub status: Option<MailStatus>,
+    /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
+    /// The `next_cursor` of the previous page.
+    #[param(pattern = r"^[A-Za-z0-9_-]{21}[AQgw]$")]
     pub cursor: Option<String>,
 }
 

@@ -222,9 +222,20 @@ pub struct EventView {
 #[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAppeal {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^(?:[^\x00-\x08\x0b-\x1f\x7f-\x9f]|\r\n)*[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x08\x0b-\x1f\x7f-\x9f]|\r\n)*$"
+    )]
     pub title: String,
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = r"^(?:[^\x00-\x08\x0b-\x1f\x7f-\x9f]|\r\n)*[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x08\x0b-\x1f\x7f-\x9f]|\r\n)*$"
+    )]
     pub content: String,
     pub category: AppealCategory,
+    /// A chain the enterprise is a member of.
     pub chain_id: Option<Uuid>,
 }
 
@@ -238,7 +249,9 @@ pub struct AppealFilter {
     pub enterprise_id: Option<Uuid>,
     /// `true`: only appeals with a breached clock; `false`: only those without.
     pub breached: Option<bool>,
-    /// Only appeals with an unmet clock due before this instant (RFC 3339) or date.
+    /// Only appeals with an unmet clock due before this instant (RFC 3339) or date (midnight
+    /// in the calendar's time zone), from 1900-01-01 to 9999-12-31.
+    #[param(schema_with = crate::openapi::instant_or_date)]
     pub due_before: Option<String>,
 }
 
@@ -246,7 +259,12 @@ pub struct AppealFilter {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssignInput {
+    /// An organization of kind `department`.
     pub department_id: Uuid,
+    #[schema(
+        max_length = 10000,
+        pattern = r"^(?:[^\x00-\x08\x0b-\x1f\x7f-\x9f]|\r\n)*$"
+    )]
     pub note: Option<String>,
 }
 
@@ -254,7 +272,13 @@ pub struct AssignInput {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransferInput {
+    /// An organization of kind `department`, not the one holding the appeal.
     pub department_id: Uuid,
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = r"^(?:[^\x00-\x08\x0b-\x1f\x7f-\x9f]|\r\n)*[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x08\x0b-\x1f\x7f-\x9f]|\r\n)*$"
+    )]
     pub reason: String,
 }
 
@@ -262,6 +286,11 @@ pub struct TransferInput {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReasonInput {
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = r"^(?:[^\x00-\x08\x0b-\x1f\x7f-\x9f]|\r\n)*[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x08\x0b-\x1f\x7f-\x9f]|\r\n)*$"
+    )]
     pub reason: String,
 }
 
@@ -269,6 +298,10 @@ pub struct ReasonInput {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OptionalReasonInput {
+    #[schema(
+        max_length = 10000,
+        pattern = r"^(?:[^\x00-\x08\x0b-\x1f\x7f-\x9f]|\r\n)*$"
+    )]
     pub reason: Option<String>,
 }
 
@@ -276,6 +309,11 @@ pub struct OptionalReasonInput {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MessageInput {
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = r"^(?:[^\x00-\x08\x0b-\x1f\x7f-\x9f]|\r\n)*[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x08\x0b-\x1f\x7f-\x9f]|\r\n)*$"
+    )]
     pub message: String,
 }
 
@@ -283,8 +321,13 @@ pub struct MessageInput {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExtensionInput {
-    #[schema(value_type = String, example = "2")]
+    #[schema(schema_with = crate::openapi::positive_working_days)]
     pub working_days: WorkingDays,
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = r"^(?:[^\x00-\x08\x0b-\x1f\x7f-\x9f]|\r\n)*[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x08\x0b-\x1f\x7f-\x9f]|\r\n)*$"
+    )]
     pub reason: String,
 }
 
@@ -293,6 +336,10 @@ pub struct ExtensionInput {
 #[serde(deny_unknown_fields)]
 pub struct ExtensionDecisionInput {
     pub approve: bool,
+    #[schema(
+        max_length = 10000,
+        pattern = r"^(?:[^\x00-\x08\x0b-\x1f\x7f-\x9f]|\r\n)*$"
+    )]
     pub note: Option<String>,
 }
 
@@ -300,8 +347,13 @@ pub struct ExtensionDecisionInput {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RateInput {
+    #[schema(minimum = 1, maximum = 5)]
     #[serde(deserialize_with = "integral")]
     pub score: i32,
+    #[schema(
+        max_length = 10000,
+        pattern = r"^(?:[^\x00-\x08\x0b-\x1f\x7f-\x9f]|\r\n)*$"
+    )]
     pub comment: Option<String>,
 }
 
@@ -320,6 +372,11 @@ fn integral<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i32, D::Error> {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SuperviseInput {
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = r"^(?:[^\x00-\x08\x0b-\x1f\x7f-\x9f]|\r\n)*[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x08\x0b-\x1f\x7f-\x9f]|\r\n)*$"
+    )]
     pub note: String,
 }
 

@@ -38,13 +38,16 @@ pub struct PolicyView {
 #[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyInput {
-    #[schema(value_type = String, example = "1")]
+    #[schema(schema_with = crate::openapi::positive_working_days)]
     pub reply_working_days: WorkingDays,
-    #[schema(value_type = String, example = "3")]
+    /// Not less than `reply_working_days`.
+    #[schema(schema_with = crate::openapi::positive_working_days)]
     pub opinion_working_days: WorkingDays,
-    #[schema(value_type = String, example = "5")]
+    /// Not less than `opinion_working_days`.
+    #[schema(schema_with = crate::openapi::positive_working_days)]
     pub close_working_days: WorkingDays,
-    #[schema(value_type = String, example = "2")]
+    /// Working hours before a due time when the warning goes out.
+    #[schema(schema_with = crate::openapi::working_days)]
     pub warn_before_working_hours: WorkingDays,
 }
 
@@ -62,6 +65,7 @@ pub struct RuleView {
 #[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RuleInput {
+    /// An organization of kind `department`.
     pub department_id: Uuid,
 }
 

@@ -48,7 +48,16 @@ pub struct DayView {
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IntervalDto {
+    #[schema(
+        pattern = r"^(?:[01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$",
+        example = "09:00"
+    )]
     pub start: String,
+    /// After `start`.
+    #[schema(
+        pattern = r"^(?:[01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$",
+        example = "17:00"
+    )]
     pub end: String,
 }
 
@@ -56,7 +65,11 @@ pub struct IntervalDto {
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsDto {
+    /// An IANA time zone name.
+    #[schema(schema_with = crate::openapi::time_zone)]
     pub time_zone: String,
+    /// Ordered intervals that do not overlap.
+    #[schema(min_items = 1)]
     pub working_hours: Vec<IntervalDto>,
 }
 
@@ -65,6 +78,10 @@ pub struct SettingsDto {
 #[serde(deny_unknown_fields)]
 pub struct DayInput {
     pub kind: ExceptionKind,
+    #[schema(
+        max_length = 100,
+        pattern = r"^(?:[^\x00-\x08\x0b-\x1f\x7f-\x9f]|\r\n)*$"
+    )]
     pub name: Option<String>,
 }
 
@@ -72,9 +89,10 @@ pub struct DayInput {
 #[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeadlineInput {
+    /// From 1900-01-01 to 9999-12-31; so must the due time be.
+    #[schema(pattern = r"^(?:19[0-9]{2}|[2-9][0-9]{3})-")]
     pub start: DateTime<Utc>,
-    /// Non-negative, up to 3 decimal places, as a number or a string.
-    #[schema(value_type = String, example = "1.5")]
+    #[schema(schema_with = crate::openapi::working_days)]
     pub working_days: WorkingDays,
 }
 

@@ -56,9 +56,11 @@ pub enum GroupBy {
 /// `GET /dashboard/sla?from=&to=&group_by=`.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 pub struct SlaQuery {
-    /// First day of the period (calendar time zone); default `to` − 29 days.
+    /// First day of the period (calendar time zone), from 1900-01-01; default `to` − 29 days.
+    #[param(pattern = r"^(?:19[0-9]{2}|[2-9][0-9]{3})-")]
     pub from: Option<NaiveDate>,
-    /// Last day of the period, included; default today.
+    /// Last day of the period, included, up to 9999-12-31; default today.
+    #[param(pattern = r"^(?:19[0-9]{2}|[2-9][0-9]{3})-")]
     pub to: Option<NaiveDate>,
     /// `department` (default), `chain` or `category`.
     pub group_by: Option<GroupBy>,
@@ -135,6 +137,7 @@ pub const CSV_HEADER: &[&str] = &[
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 pub struct AtRiskQuery {
     /// 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
     pub department_id: Option<Uuid>,
     pub chain_id: Option<Uuid>,

@@ -63,11 +63,23 @@ impl From<organization::Model> for OrganizationView {
 #[serde(deny_unknown_fields)]
 pub struct NewOrganization {
     pub kind: OrgKind,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: String,
-    /// 统一社会信用代码; required for enterprises and banks.
+    /// 统一社会信用代码, unique; required for enterprises and banks.
+    #[schema(schema_with = crate::openapi::optional_uscc)]
     pub uscc: Option<String>,
+    #[schema(max_length = 100, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     pub region: Option<String>,
+    #[schema(max_length = 100, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     pub contact_name: Option<String>,
+    #[schema(
+        max_length = 254,
+        pattern = r"^\s*(?:[^\s\x00-\x1f\x7f-\x9f@]+@(?:[^\s\x00-\x1f\x7f-\x9f@.]+\.)+[^\s\x00-\x1f\x7f-\x9f@.]+)?\s*$"
+    )]
     pub contact_email: Option<String>,
 }
 
@@ -75,12 +87,36 @@ pub struct NewOrganization {
 #[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Registration {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: String,
+    /// 统一社会信用代码, unique.
+    #[schema(schema_with = crate::openapi::uscc)]
     pub uscc: String,
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub contact_name: String,
+    #[schema(
+        max_length = 254,
+        pattern = r"^\s*[^\s\x00-\x1f\x7f-\x9f@]+@(?:[^\s\x00-\x1f\x7f-\x9f@.]+\.)+[^\s\x00-\x1f\x7f-\x9f@.]+\s*$"
+    )]
     pub contact_email: String,
+    /// 3 to 64 letters, digits, `_ - . @`; case-insensitive, unique.
+    #[schema(pattern = r"^\s*[A-Za-z0-9_.@-]{3,64}\s*$")]
     pub username: String,
+    #[schema(
+        min_length = 10,
+        max_length = 256,
+        pattern = r"^(?:[^\x00-\x08\x0b-\x1f\x7f-\x9f]|\r\n)*$"
+    )]
     pub password: String,
+    #[schema(max_length = 100, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     pub region: Option<String>,
 }
 

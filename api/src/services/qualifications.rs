@@ -64,11 +64,25 @@ impl From<qualification::Model> for QualificationView {
 #[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QualificationInput {
+    /// From 1900-01-01 to 9999-12-31.
+    #[schema(pattern = r"^(?:19[0-9]{2}|[2-9][0-9]{3})-")]
     pub valid_from: NaiveDate,
+    /// Not before `valid_from`, at most 9999-12-31.
+    #[schema(pattern = r"^(?:19[0-9]{2}|[2-9][0-9]{3})-")]
     pub valid_until: Option<NaiveDate>,
     /// The certificate number (single line, at most 64 characters).
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub certificate_no: String,
     /// The issuing body, e.g. 江苏省工业和信息化厅 (single line, at most 200 characters).
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub issued_by: String,
 }
 

@@ -19,10 +19,27 @@ use uuid::Uuid;
 #[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
+    /// 3 to 64 letters, digits, `_ - . @`; case-insensitive, unique.
+    #[schema(pattern = r"^\s*[A-Za-z0-9_.@-]{3,64}\s*$")]
     pub username: String,
+    #[schema(
+        min_length = 10,
+        max_length = 256,
+        pattern = r"^(?:[^\x00-\x08\x0b-\x1f\x7f-\x9f]|\r\n)*$"
+    )]
     pub password: String,
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub display_name: String,
+    #[schema(
+        max_length = 254,
+        pattern = r"^\s*(?:[^\s\x00-\x1f\x7f-\x9f@]+@(?:[^\s\x00-\x1f\x7f-\x9f@.]+\.)+[^\s\x00-\x1f\x7f-\x9f@.]+)?\s*$"
+    )]
     pub email: Option<String>,
+    /// Must fit the organization's kind (admin: none or any).
     pub role: Role,
     pub organization_id: Option<Uuid>,
 }

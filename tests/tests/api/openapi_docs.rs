@@ -133,6 +133,14 @@ async fn every_operation_declares_the_errors_its_shape_allows_as_problems() {
                     );
                 }
             }
+            for p in &params {
+                let types = &p["schema"]["type"];
+                assert!(
+                    !types.as_array().is_some_and(|t| t.contains(&"null".into())),
+                    "{method} {path} parameter {} admits null",
+                    p["name"]
+                );
+            }
             checked += 1;
         }
     }
@@ -142,6 +150,43 @@ async fn every_operation_declares_the_errors_its_shape_allows_as_problems() {
             .get("429")
             .is_some()
     );
+}
+
+#[tokio::test]
+async fn request_schemas_state_the_limits_the_server_checks() {
+    let app = spawn_app().await;
+    let doc = app
+        .send(Method::GET, "/api/v1/openapi.json", None, None, &[])
+        .await
+        .expect(200)
+        .body;
+    let schemas = &doc["components"]["schemas"];
+    let appeal = &schemas["NewAppeal"];
+    assert_eq!(appeal["additionalProperties"], false);
+    assert_eq!(appeal["properties"]["title"]["maxLength"], 200);
+    assert_eq!(appeal["properties"]["title"]["minLength"], 1);
+    assert!(appeal["properties"]["title"]["pattern"].is_string());
+    let rate = &schemas["RateInput"]["properties"]["score"];
+    assert_eq!(
+        (rate["minimum"].as_i64(), rate["maximum"].as_i64()),
+        (Some(1), Some(5))
+    );
+    let org = &schemas["NewOrganization"];
+    assert_eq!(org["then"]["required"], serde_json::json!(["uscc"]));
+    let list = doc["paths"]["/api/v1/appeals"]["get"]["parameters"]
+        .as_array()
+        .expect("parameters");
+    let limit = list.iter().find(|p| p["name"] == "limit").expect("limit");
+    assert_eq!(limit["schema"]["minimum"], 1);
+    assert_eq!(limit["schema"]["maximum"], 200);
+    let key = doc["paths"]["/api/v1/appeals"]["post"]["parameters"]
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["name"] == "Idempotency-Key"))
+        .expect("Idempotency-Key");
+    assert_eq!(key["schema"]["maxLength"], 128);
+    let date = &schemas["QualificationInput"]["properties"]["valid_from"];
+    assert_eq!(date["format"], "date");
+    assert!(date["pattern"].as_str().is_some_and(|p| p.contains("19")));
 }
 
 #[tokio::test]
