@@ -981,18 +981,17 @@ fn parse_due_before(s: &str, cal: &Calendar) -> AppResult<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return super::validate::instant_in_range("due_before", t.with_timezone(&Utc));
     }
-    let t = NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
+    let bad = || AppError::BadRequest("due_before must be an RFC 3339 instant or a date".into());
+    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| bad())?;
+    // The date is in range, not its midnight in UTC: 1900-01-01 in Shanghai is 1899 in UTC.
+    super::validate::date_in_range("due_before", d)?
+        .and_hms_opt(0, 0, 0)
         .and_then(|t| {
             t.and_local_timezone(cal.settings().time_zone)
                 .earliest()
                 .map(|t| t.with_timezone(&Utc))
         })
-        .ok_or_else(|| {
-            AppError::BadRequest("due_before must be an RFC 3339 instant or a date".into())
-        })?;
-    super::validate::instant_in_range("due_before", t)
+        .ok_or_else(bad)
 }
 
 /// The appeals the caller may see, filtered.
