@@ -56,8 +56,7 @@ pub async fn sla_csv(
 /// Open appeals by their nearest unmet due time, overdue first.
 #[utoipa::path(get, path = "/api/v1/dashboard/at-risk", tag = "dashboard", params(AtRiskQuery), security(("bearer" = [])),
     responses((status = 200, body = AtRiskPage), (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 403, body = Problem, content_type = "application/problem+json")))]
 #[get("/dashboard/at-risk")]
 pub async fn at_risk(
     state: web::Data<AppState>,

@@ -35,8 +35,7 @@ pub struct OutboxQuery {
 /// Mails, oldest first (admin).
 #[utoipa::path(get, path = "/api/v1/outbox", tag = "jobs", params(OutboxQuery), security(("bearer" = [])),
     responses((status = 200, body = MailPage), (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 403, body = Problem, content_type = "application/problem+json")))]
 #[get("/outbox")]
 pub async fn list(
     state: web::Data<AppState>,

@@ -65,8 +65,7 @@ pub struct ProposalPage {
     params(ProposalFilter, PageQuery), security(("bearer" = [])),
     responses((status = 200, body = ProposalPage), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "a malformed query"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json", description = "a bad limit or cursor")))]
+        (status = 403, body = Problem, content_type = "application/problem+json")))]
 #[get("/qualification-proposals")]
 pub async fn list(
     state: web::Data<AppState>,
