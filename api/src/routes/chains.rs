@@ -50,7 +50,7 @@ pub async fn create(
     responses((status = 200, body = crate::openapi::ChainPage),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "a malformed query"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json", description = "`membership` by a user who is not an enterprise's; a bad limit or cursor")))]
+        (status = 403, body = Problem, content_type = "application/problem+json", description = "`membership` by a user who is not an enterprise's")))]
 #[get("/chains")]
 pub async fn list(
     state: web::Data<AppState>,

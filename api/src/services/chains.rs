@@ -201,8 +201,7 @@ pub async fn list(
         let org = match (actor.role, actor.organization_id) {
             (Role::Enterprise, Some(org)) => org,
             _ => {
-                return Err(AppError::invalid(
-                    "membership",
+                return Err(AppError::forbidden(
                     "only enterprise users filter chains by their own membership",
                 ));
             }

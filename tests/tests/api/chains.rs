@@ -839,10 +839,10 @@ async fn only_the_office_the_admin_and_the_enterprise_see_an_invitation() {
             "{kind}"
         );
     }
-    // Only enterprise users filter by their own membership.
+    // Only enterprise users filter by their own membership: a role restriction.
     app.get("/chains?membership=invited", &t.office)
         .await
-        .expect_problem(422);
+        .expect_problem(403);
 }
 
 #[tokio::test]
