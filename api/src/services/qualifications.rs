@@ -304,6 +304,10 @@ pub struct ProposalFilter {
 #[serde(deny_unknown_fields)]
 pub struct DeclineInput {
     /// Why (free text, at most 2000 characters).
+    #[schema(
+        max_length = 2000,
+        pattern = r"^(?:[^\x00-\x08\x0b-\x1f\x7f-\x9f]|\r\n)*$"
+    )]
     pub note: Option<String>,
 }
 
