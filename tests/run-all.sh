@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: formatting, lints, unit tests, then every integration
-# test against SQLite and against PostgreSQL (started, or installed, when it is not running).
+# test and a schemathesis fuzzing of the running API, against SQLite and against PostgreSQL
+# (started, or installed, when it is not running).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,9 +30,13 @@ cargo clippy --workspace --all-targets -- -D warnings
 
 echo "== unit tests and integration tests on SQLite"
 TEST_DATABASE_URL= cargo test --workspace -- --test-threads=8
+echo "== schemathesis on SQLite"
+bash tests/schemathesis.sh sqlite
 
 ensure_postgres
 echo "== integration tests on PostgreSQL"
 # Same package selection as above, so nothing is rebuilt with other features.
 TEST_DATABASE_URL="$PG_URL" cargo test --workspace --test api -- --test-threads=8
+echo "== schemathesis on PostgreSQL"
+PG_TEST_URL="$PG_URL" bash tests/schemathesis.sh postgres
 echo "== all green: SQLite and PostgreSQL"
