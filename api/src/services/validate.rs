@@ -41,13 +41,13 @@ impl Checks {
         self.0.push(FieldError::new(field, message));
     }
 
-    /// A required free text of 1..=max characters (after trimming): line breaks and tabs are
-    /// allowed, other control characters are not. Returns it trimmed.
+    /// A required free text of at most `max` characters as sent, not blank: line breaks and tabs
+    /// are allowed, other control characters are not. Returns it trimmed.
     pub fn text(&mut self, field: &str, value: &str, max: usize) -> String {
         self.required(field, value, max, TextKind::Free)
     }
 
-    /// An optional free text: empty becomes `None`.
+    /// An optional free text: blank becomes `None`.
     pub fn opt_text(&mut self, field: &str, value: Option<&str>, max: usize) -> Option<String> {
         self.optional(field, value, max, TextKind::Free)
     }
@@ -57,7 +57,7 @@ impl Checks {
         self.required(field, value, max, TextKind::Line)
     }
 
-    /// An optional single-line text: empty becomes `None`.
+    /// An optional single-line text: blank becomes `None`.
     pub fn opt_line(&mut self, field: &str, value: Option<&str>, max: usize) -> Option<String> {
         self.optional(field, value, max, TextKind::Line)
     }
@@ -67,7 +67,7 @@ impl Checks {
         if v.is_empty() {
             self.add(field, "must not be empty");
         } else {
-            self.shape(field, v, max, kind);
+            self.shape(field, value, v, max, kind);
         }
         v.to_string()
     }
@@ -79,15 +79,24 @@ impl Checks {
         max: usize,
         kind: TextKind,
     ) -> Option<String> {
-        let v = value.map(str::trim).filter(|v| !v.is_empty())?;
-        self.shape(field, v, max, kind);
+        let raw = value?;
+        let v = raw.trim();
+        if v.is_empty() {
+            // Blank is no value, but still no longer than the limit.
+            self.shape(field, raw, v, max, kind);
+            return None;
+        }
+        self.shape(field, raw, v, max, kind);
         Some(v.to_string())
     }
 
-    fn shape(&mut self, field: &str, v: &str, max: usize, kind: TextKind) {
+    /// The limit counts the characters as sent, surrounding whitespace included (so it is
+    /// exactly the `maxLength` of the API description); the characters are checked on the
+    /// trimmed value.
+    fn shape(&mut self, field: &str, raw: &str, v: &str, max: usize, kind: TextKind) {
         if let Some(message) = kind.refusal(v) {
             self.add(field, message);
-        } else if v.chars().count() > max {
+        } else if raw.chars().count() > max {
             self.add(field, format!("must be at most {max} characters"));
         }
     }
@@ -182,6 +191,24 @@ pub fn is_email(v: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn limits_count_the_text_as_sent() {
+        let mut c = Checks::new();
+        assert_eq!(c.line("name", "  南通  ", 6), "南通");
+        assert_eq!(c.opt_line("region", Some("   "), 3), None);
+        assert!(c.finish().is_ok());
+        let mut c = Checks::new();
+        c.line("name", "  南通  ", 5);
+        c.opt_text("note", Some(&"\r\n".repeat(51)), 100);
+        let Err(AppError::Validation(errs)) = c.finish() else {
+            panic!("padded values past the limit are refused");
+        };
+        assert_eq!(
+            errs.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(),
+            ["name", "note"]
+        );
+    }
 
     #[test]
     fn emails() {
