@@ -35,6 +35,9 @@ pub struct Slot(#[allow(dead_code)] OwnedSemaphorePermit);
 /// The minimum length of a password, in characters.
 pub const MIN_PASSWORD_CHARS: usize = 10;
 
+/// The maximum length of a password, in characters.
+pub const MAX_PASSWORD_CHARS: usize = 256;
+
 /// How many callers may wait for a slot, per slot.
 const WAITERS_PER_SLOT: usize = 8;
 
@@ -136,8 +139,10 @@ pub fn check_password_rules(password: &str) -> Result<(), String> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(format!("must be at least {MIN_PASSWORD_CHARS} characters"));
     }
-    if password.len() > 256 {
-        return Err("must be at most 256 bytes".into());
+    // Characters, like every other limit (and as the API description states): 256 of them
+    // are at most 1 KiB, which costs argon2 nothing more.
+    if password.chars().count() > MAX_PASSWORD_CHARS {
+        return Err(format!("must be at most {MAX_PASSWORD_CHARS} characters"));
     }
     Ok(())
 }
@@ -145,6 +150,13 @@ pub fn check_password_rules(password: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn password_limits_count_characters() {
+        assert!(check_password_rules(&"密".repeat(256)).is_ok());
+        assert!(check_password_rules(&"密".repeat(257)).is_err());
+        assert!(check_password_rules(&"密".repeat(9)).is_err());
+    }
 
     #[tokio::test]
     async fn a_caller_beyond_the_slots_and_the_queue_is_refused_at_once() {
