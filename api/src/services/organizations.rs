@@ -66,19 +66,25 @@ pub struct NewOrganization {
     #[schema(
         min_length = 1,
         max_length = 200,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        pattern = r"^(?:[\t\n \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]|\r\n)*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000](?:[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?(?:[\t\n \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]|\r\n)*$"
     )]
     pub name: String,
     /// 统一社会信用代码, unique; required for enterprises and banks.
     #[schema(schema_with = crate::openapi::optional_uscc)]
     pub uscc: Option<String>,
-    #[schema(max_length = 100, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
-    pub region: Option<String>,
-    #[schema(max_length = 100, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
-    pub contact_name: Option<String>,
     #[schema(
-        max_length = 254,
-        pattern = r"^\s*(?:[^\s\x00-\x1f\x7f-\x9f@]+@(?:[^\s\x00-\x1f\x7f-\x9f@.]+\.)+[^\s\x00-\x1f\x7f-\x9f@.]+)?\s*$"
+        max_length = 100,
+        pattern = r"^(?:[\t\n \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]|\r\n)*(?:[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000](?:[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?(?:[\t\n \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]|\r\n)*)?$"
+    )]
+    pub region: Option<String>,
+    #[schema(
+        max_length = 100,
+        pattern = r"^(?:[\t\n \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]|\r\n)*(?:[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000](?:[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?(?:[\t\n \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]|\r\n)*)?$"
+    )]
+    pub contact_name: Option<String>,
+    /// An e-mail address of at most 254 bytes in UTF-8 (surrounding whitespace ignored).
+    #[schema(
+        pattern = r"^(?:[\t\n \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]|\r\n)*(?:[^\s\x00-\x1f\x7f-\x9f@]+@(?:[^\s\x00-\x1f\x7f-\x9f@.]+\.)+[^\s\x00-\x1f\x7f-\x9f@.]+(?:[\t\n \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]|\r\n)*)?$"
     )]
     pub contact_email: Option<String>,
 }
@@ -90,7 +96,7 @@ pub struct Registration {
     #[schema(
         min_length = 1,
         max_length = 200,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        pattern = r"^(?:[\t\n \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]|\r\n)*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000](?:[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?(?:[\t\n \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]|\r\n)*$"
     )]
     pub name: String,
     /// 统一社会信用代码, unique.
@@ -99,16 +105,18 @@ pub struct Registration {
     #[schema(
         min_length = 1,
         max_length = 100,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        pattern = r"^(?:[\t\n \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]|\r\n)*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000](?:[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?(?:[\t\n \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]|\r\n)*$"
     )]
     pub contact_name: String,
+    /// An e-mail address of at most 254 bytes in UTF-8 (surrounding whitespace ignored).
     #[schema(
-        max_length = 254,
-        pattern = r"^\s*[^\s\x00-\x1f\x7f-\x9f@]+@(?:[^\s\x00-\x1f\x7f-\x9f@.]+\.)+[^\s\x00-\x1f\x7f-\x9f@.]+\s*$"
+        pattern = r"^(?:[\t\n \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]|\r\n)*[^\s\x00-\x1f\x7f-\x9f@]+@(?:[^\s\x00-\x1f\x7f-\x9f@.]+\.)+[^\s\x00-\x1f\x7f-\x9f@.]+(?:[\t\n \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]|\r\n)*$"
     )]
     pub contact_email: String,
     /// 3 to 64 letters, digits, `_ - . @`; case-insensitive, unique.
-    #[schema(pattern = r"^\s*[A-Za-z0-9_.@-]{3,64}\s*$")]
+    #[schema(
+        pattern = r"^(?:[\t\n \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]|\r\n)*[A-Za-z0-9_.@-]{3,64}(?:[\t\n \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]|\r\n)*$"
+    )]
     pub username: String,
     #[schema(
         min_length = 10,
@@ -116,7 +124,10 @@ pub struct Registration {
         pattern = r"^(?:[^\x00-\x08\x0b-\x1f\x7f-\x9f]|\r\n)*$"
     )]
     pub password: String,
-    #[schema(max_length = 100, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
+    #[schema(
+        max_length = 100,
+        pattern = r"^(?:[\t\n \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]|\r\n)*(?:[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000](?:[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?(?:[\t\n \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]|\r\n)*)?$"
+    )]
     pub region: Option<String>,
 }
 

@@ -20,7 +20,9 @@ use uuid::Uuid;
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     /// 3 to 64 letters, digits, `_ - . @`; case-insensitive, unique.
-    #[schema(pattern = r"^\s*[A-Za-z0-9_.@-]{3,64}\s*$")]
+    #[schema(
+        pattern = r"^(?:[\t\n \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]|\r\n)*[A-Za-z0-9_.@-]{3,64}(?:[\t\n \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]|\r\n)*$"
+    )]
     pub username: String,
     #[schema(
         min_length = 10,
@@ -31,12 +33,12 @@ pub struct NewUser {
     #[schema(
         min_length = 1,
         max_length = 100,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        pattern = r"^(?:[\t\n \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]|\r\n)*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000](?:[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?(?:[\t\n \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]|\r\n)*$"
     )]
     pub display_name: String,
+    /// An e-mail address of at most 254 bytes in UTF-8 (surrounding whitespace ignored).
     #[schema(
-        max_length = 254,
-        pattern = r"^\s*(?:[^\s\x00-\x1f\x7f-\x9f@]+@(?:[^\s\x00-\x1f\x7f-\x9f@.]+\.)+[^\s\x00-\x1f\x7f-\x9f@.]+)?\s*$"
+        pattern = r"^(?:[\t\n \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]|\r\n)*(?:[^\s\x00-\x1f\x7f-\x9f@]+@(?:[^\s\x00-\x1f\x7f-\x9f@.]+\.)+[^\s\x00-\x1f\x7f-\x9f@.]+(?:[\t\n \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]|\r\n)*)?$"
     )]
     pub email: Option<String>,
     /// Must fit the organization's kind (admin: none or any).
