@@ -1,0 +1,792 @@
+//! Appeals (诉求): submission with routing, every workflow action, the three SLA clocks and
+//! their notifications. Each action is one transaction that changes the appeal, its clocks,
+//! writes one timeline event and queues the mails it causes.
+
+use super::{appeal_cache::AppealCache, chains::org_of_kind, validate::Checks};
+use crate::{
+    auth::{AuthUser, scope},
+    error::{AppError, AppResult},
+    pagination::{self, PageQuery},
+    rows,
+};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use entity::{
+    appeal, appeal_assignment, appeal_event,
+    calendar::Calendar,
+    enums::{
+        AppealCategory, AppealStatus, ClockKind, EventVisibility, OrgKind, Role, SupervisionSource,
+    },
+    organization, routing_rule,
+    sla::{AppealAction, ClockSpec},
+    sla_clock, sla_policy, supervision, user,
+    working_days::WorkingDays,
+};
+use jobs::{
+    calendar::CalendarLoader as CalendarCache,
+    mail::{self, Template, recipients},
+};
+use sea_orm::{
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Select, Statement, TryIntoModel,
+    sea_query::{Alias, Expr, Order, Query},
+};
+use serde::{Deserialize, Serialize};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+};
+use uuid::Uuid;
+
+mod clocks;
+mod list;
+mod notify;
+mod views;
+
+pub use clocks::{Policy, recompute_clocks};
+pub use list::list_json;
+pub use views::*;
+#[allow(unused_imports)]
+use {clocks::*, list::*, notify::*};
+
+/// Longest accepted title, characters.
+const TITLE_MAX: usize = 200;
+/// Longest accepted free text (content, messages, reasons), characters.
+const TEXT_MAX: usize = 10_000;
+/// Clocks recomputed per statement batch after a calendar change.
+const RECOMPUTE_BATCH: u64 = 1_000;
+
+/// Windows the workflow enforces.
+#[derive(Debug, Clone, Copy)]
+pub struct Rules {
+    /// A department may return an appeal only this long after its assignment.
+    pub return_window: WorkingDays,
+    /// A resolved appeal may be reopened this long after the resolution.
+    pub reopen_window: WorkingDays,
+}
+
+/// What a submission reads before it writes, in one statement: whether the enterprise is
+/// verified, the category's SLA policy and the department its routing rule names.
+async fn submission_context(
+    conn: &impl ConnectionTrait,
+    enterprise: Uuid,
+    category: AppealCategory,
+) -> AppResult<(bool, Policy, Option<Uuid>)> {
+    use sea_orm::sea_query::JoinType;
+    use sla_policy::Column as P;
+    let q = Query::select()
+        .column((organization::Entity, organization::Column::Verified))
+        .column((routing_rule::Entity, routing_rule::Column::DepartmentId))
+        .columns(
+            [
+                P::ReplyWorkingDays,
+                P::OpinionWorkingDays,
+                P::CloseWorkingDays,
+                P::WarnBeforeWorkingHours,
+            ]
+            .map(|c| (sla_policy::Entity, c)),
+        )
+        .from(organization::Entity)
+        .join(
+            JoinType::LeftJoin,
+            sla_policy::Entity,
+            P::Category.eq(category),
+        )
+        .join(
+            JoinType::LeftJoin,
+            routing_rule::Entity,
+            routing_rule::Column::Category.eq(category),
+        )
+        .and_where(organization::Column::Id.eq(enterprise))
+        .to_owned();
+    let Some(row) = conn.query_one(&q).await? else {
+        return Ok((false, Policy::of(None), None));
+    };
+    let days: [Option<String>; 4] = [
+        rows::get(&row, 2)?,
+        rows::get(&row, 3)?,
+        rows::get(&row, 4)?,
+        rows::get(&row, 5)?,
+    ];
+    let policy = match &days {
+        [Some(reply), Some(opinion), Some(close), Some(warn)] => {
+            Policy::of_days(Some([reply, opinion, close, warn]))
+        }
+        _ => Policy::of(None),
+    };
+    Ok((rows::get(&row, 0)?, policy, rows::get(&row, 1)?))
+}
+
+/// The next appeal number for a submission at `now` (local date of `cal`).
+async fn next_number(
+    conn: &impl ConnectionTrait,
+    cal: &Calendar,
+    now: DateTime<Utc>,
+) -> AppResult<String> {
+    let backend = conn.get_database_backend();
+    let n: i64 = match backend {
+        DbBackend::Postgres => {
+            let row = conn
+                .query_one_raw(Statement::from_string(
+                    backend,
+                    "SELECT nextval('appeal_number_seq') AS n",
+                ))
+                .await?
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("nextval returned nothing")))?;
+            row.try_get("", "n")?
+        }
+        _ => {
+            let row = conn
+                .query_one_raw(Statement::from_string(
+                    backend,
+                    "UPDATE appeal_number_seq SET value = value + 1 WHERE id = 1 RETURNING value",
+                ))
+                .await?
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("appeal counter missing")))?;
+            row.try_get("", "value")?
+        }
+    };
+    let date: NaiveDate = now.with_timezone(&cal.settings().time_zone).date_naive();
+    Ok(format!("SQ{}-{n:06}", date.format("%Y%m%d")))
+}
+
+/// The timeline line of `action` by `actor` on `a`.
+fn event_row(
+    a: &appeal::Model,
+    actor: &AuthUser,
+    now: DateTime<Utc>,
+    action: AppealAction,
+    from: Option<AppealStatus>,
+    to: AppealStatus,
+    note: Option<String>,
+) -> appeal_event::ActiveModel {
+    appeal_event::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        appeal_id: Set(a.id),
+        at: Set(now),
+        actor_id: Set(Some(actor.id)),
+        actor_organization_id: Set(actor.organization_id),
+        department_id: Set(a.department_id),
+        action: Set(action.code().to_string()),
+        from_status: Set(from),
+        to_status: Set(to),
+        note: Set(note),
+        visibility: Set(action.visibility()),
+        to_department_id: Set(None),
+    }
+}
+
+async fn assign_to(
+    conn: &impl ConnectionTrait,
+    appeal: Uuid,
+    department: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    appeal_assignment::Entity::insert(appeal_assignment::ActiveModel {
+        appeal_id: Set(appeal),
+        department_id: Set(department),
+        assigned_at: Set(now),
+    })
+    .on_conflict_do_nothing()
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
+}
+
+/// Submits an appeal (a verified enterprise); a routing rule assigns it at once.
+pub async fn submit(
+    conn: &impl ConnectionTrait,
+    cal: &Calendar,
+    actor: &AuthUser,
+    now: DateTime<Utc>,
+    input: NewAppeal,
+) -> AppResult<AppealView> {
+    actor.require(&[Role::Enterprise])?;
+    let enterprise = actor
+        .organization_id
+        .ok_or_else(|| AppError::forbidden("the user belongs to no enterprise"))?;
+    let (verified, policy, department) =
+        submission_context(conn, enterprise, input.category).await?;
+    if !verified {
+        return Err(AuthUser::not_verified());
+    }
+    let mut c = Checks::new();
+    let title = c.text("title", &input.title, TITLE_MAX);
+    let content = c.text("content", &input.content, TEXT_MAX);
+    c.finish()?;
+    // An appeal filed into a chain shows in that office's lists and dashboard: only a chain the
+    // enterprise is an active member of (an invitation does not count).
+    if let Some(chain_id) = input.chain_id
+        && !scope::is_active_member(conn, chain_id, enterprise).await?
+    {
+        return Err(AppError::invalid(
+            "chain_id",
+            "must be a chain the enterprise is an active member of",
+        ));
+    }
+    let id = Uuid::now_v7();
+    let number = next_number(conn, cal, now).await?;
+    let status = if department.is_some() {
+        AppealStatus::Assigned
+    } else {
+        AppealStatus::Submitted
+    };
+    let a = appeal::ActiveModel {
+        id: Set(id),
+        number: Set(number),
+        enterprise_id: Set(enterprise),
+        submitted_by: Set(actor.id),
+        chain_id: Set(input.chain_id),
+        category: Set(input.category),
+        title: Set(title),
+        content: Set(content),
+        status: Set(status),
+        department_id: Set(department),
+        assigned_at: Set(department.map(|_| now)),
+        paused_from_status: Set(None),
+        paused_at: Set(None),
+        extension_working_days: Set("0".into()),
+        pending_extension_days: Set(None),
+        pending_extension_reason: Set(None),
+        satisfaction: Set(None),
+        satisfaction_comment: Set(None),
+        reopen_count: Set(0),
+        submitted_at: Set(now),
+        resolved_at: Set(None),
+        closed_at: Set(None),
+        withdrawn_at: Set(None),
+        close_working_seconds: Set(None),
+        updated_at: Set(now),
+    }
+    .insert(conn)
+    .await?;
+    let rows: Vec<sla_clock::ActiveModel> =
+        [ClockKind::Reply, ClockKind::Opinion, ClockKind::Close]
+            .into_iter()
+            .map(|k| clock_row(cal, id, k, 0, now, &policy, now))
+            .collect();
+    // Every column is set, so the rows are the stored clocks: no read back.
+    let clocks = rows
+        .iter()
+        .cloned()
+        .map(TryIntoModel::try_into_model)
+        .collect::<Result<Vec<sla_clock::Model>, _>>()?;
+    sla_clock::Entity::insert_many(rows)
+        .exec_without_returning(conn)
+        .await?;
+    // The timeline's first line has no department yet; routing is its own line.
+    let mut unrouted = a.clone();
+    unrouted.department_id = None;
+    let mut events = vec![event_row(
+        &unrouted,
+        actor,
+        now,
+        AppealAction::Submit,
+        None,
+        AppealStatus::Submitted,
+        None,
+    )];
+    if department.is_some() {
+        events.push(appeal_event::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            appeal_id: Set(id),
+            at: Set(now),
+            actor_id: Set(None),
+            actor_organization_id: Set(None),
+            department_id: Set(None),
+            action: Set(AppealAction::Assign.code().into()),
+            from_status: Set(Some(AppealStatus::Submitted)),
+            to_status: Set(AppealStatus::Assigned),
+            note: Set(Some("按分派规则自动分派".into())),
+            visibility: Set(AppealAction::Assign.visibility()),
+            to_department_id: Set(department),
+        });
+    }
+    appeal_event::Entity::insert_many(events)
+        .exec_without_returning(conn)
+        .await?;
+    if let Some(dep) = department {
+        assign_to(conn, id, dep, now).await?;
+        mail_assigned(conn, cal, now, &a, &clocks, dep, "分派", None).await?;
+    }
+    Ok(view(a, clocks))
+}
+
+/// Loads an appeal the caller may see (404 otherwise), locked for update on PostgreSQL.
+async fn load_for_update(
+    conn: &impl ConnectionTrait,
+    actor: &AuthUser,
+    id: Uuid,
+) -> AppResult<appeal::Model> {
+    let mut q = appeal::Entity::find_by_id(id).filter(scope::appeals(actor));
+    if conn.get_database_backend() == DbBackend::Postgres {
+        q = q.lock_exclusive();
+    }
+    q.one(conn).await?.ok_or(AppError::NotFound)
+}
+
+/// One appeal the caller may see.
+pub async fn get(conn: &impl ConnectionTrait, actor: &AuthUser, id: Uuid) -> AppResult<AppealView> {
+    actor.require(&[
+        Role::Admin,
+        Role::ServiceCenter,
+        Role::Department,
+        Role::ChainOffice,
+        Role::Enterprise,
+    ])?;
+    let a = rows::all::<appeal::Model>(
+        conn,
+        appeal::Entity::find_by_id(id).filter(scope::appeals(actor)),
+    )
+    .await?
+    .pop()
+    .ok_or(AppError::NotFound)?;
+    let clocks = rows::all::<rows::ListedClock>(
+        conn,
+        sla_clock::Entity::find().filter(sla_clock::Column::AppealId.eq(a.id)),
+    )
+    .await?;
+    Ok(view_of(a, clocks.into_iter().map(|c| c.view).collect()))
+}
+
+/// The timeline of an appeal the caller may see, oldest first.
+pub async fn events(
+    conn: &impl ConnectionTrait,
+    actor: &AuthUser,
+    id: Uuid,
+) -> AppResult<Vec<EventView>> {
+    get(conn, actor, id).await?;
+    let enterprise = (actor.role == Role::Enterprise).then_some(actor.organization_id);
+    let mut find = appeal_event::Entity::find().filter(appeal_event::Column::AppealId.eq(id));
+    if enterprise.is_some() {
+        find = find.filter(appeal_event::Column::Visibility.ne(EventVisibility::Internal));
+    }
+    let rows = find
+        .order_by_asc(appeal_event::Column::Id)
+        .all(conn)
+        .await?;
+    let departments: HashMap<Uuid, String> = organization::Entity::find()
+        .filter(
+            organization::Column::Id.is_in(
+                rows.iter()
+                    .flat_map(|e| [e.department_id, e.to_department_id])
+                    .flatten()
+                    .collect::<HashSet<_>>(),
+            ),
+        )
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
+    let name = |d: Option<Uuid>| d.and_then(|d| departments.get(&d).cloned());
+    Ok(rows
+        .into_iter()
+        .map(|e| {
+            let (actor_id, note) = match enterprise {
+                None => (e.actor_id, e.note),
+                Some(own) => (
+                    e.actor_id.filter(|_| e.actor_organization_id == own),
+                    e.note.filter(|_| e.visibility == EventVisibility::Public),
+                ),
+            };
+            EventView {
+                id: e.id,
+                at: e.at,
+                actor_id,
+                action: e.action,
+                from_status: e.from_status,
+                to_status: e.to_status,
+                note,
+                department_name: name(e.department_id),
+                department_id: e.department_id,
+                to_department_name: name(e.to_department_id),
+                to_department_id: e.to_department_id,
+                visibility: e.visibility,
+            }
+        })
+        .collect())
+}
+
+fn conflict(action: AppealAction, status: AppealStatus) -> AppError {
+    AppError::conflict(
+        "invalid_transition",
+        format!(
+            "{} is not allowed while the appeal is {}",
+            action.code(),
+            status.code()
+        ),
+    )
+}
+
+/// 403 unless the caller's department holds the appeal now.
+fn ensure_holder(actor: &AuthUser, a: &appeal::Model) -> AppResult<()> {
+    match a.department_id {
+        Some(d) if actor.belongs_to(d) => Ok(()),
+        _ => Err(AppError::forbidden(
+            "only the department the appeal is assigned to may do this",
+        )),
+    }
+}
+
+fn text(field: &str, value: &str) -> AppResult<String> {
+    let mut c = Checks::new();
+    let v = c.text(field, value, TEXT_MAX);
+    c.finish()?;
+    Ok(v)
+}
+
+fn opt_text(field: &str, value: Option<&str>) -> AppResult<Option<String>> {
+    let mut c = Checks::new();
+    let v = c.opt_text(field, value, TEXT_MAX);
+    c.finish()?;
+    Ok(v)
+}
+
+/// Runs one action on an appeal: checks role, visibility and status, changes the appeal and
+/// its clocks, writes the timeline event and queues the mails, all in the caller's transaction.
+pub async fn act(
+    conn: &impl ConnectionTrait,
+    cal: &Calendar,
+    rules: &Rules,
+    actor: &AuthUser,
+    now: DateTime<Utc>,
+    id: Uuid,
+    act: Act,
+) -> AppResult<AppealView> {
+    actor.require(act.roles())?;
+    let a = load_for_update(conn, actor, id).await?;
+    let action = act.action();
+    let from = a.status;
+    let Some(mut to) = action.next(from) else {
+        return Err(conflict(action, from));
+    };
+    if matches!(
+        act,
+        Act::Transfer(_)
+            | Act::Return(_)
+            | Act::Reply(_)
+            | Act::Opinion(_)
+            | Act::Resolve(_)
+            | Act::RequestInfo(_)
+            | Act::Extension(_)
+    ) && actor.role == Role::Department
+    {
+        ensure_holder(actor, &a)?;
+    }
+    let mut am: appeal::ActiveModel = a.clone().into();
+    let note: Option<String>;
+    let mut to_department = None;
+    let mut visibility = action.visibility();
+    // Mails are queued after the appeal row is saved, so they read the new state.
+    let mut after: Vec<Followup> = Vec::new();
+    match act {
+        Act::Assign(i) => {
+            org_of_kind(conn, i.department_id, OrgKind::Department, "department_id").await?;
+            note = opt_text("note", i.note.as_deref())?;
+            am.department_id = Set(Some(i.department_id));
+            am.assigned_at = Set(Some(now));
+            assign_to(conn, a.id, i.department_id, now).await?;
+            to_department = Some(i.department_id);
+            after.push(Followup::Assigned(i.department_id, "分派", note.clone()));
+        }
+        Act::Transfer(i) => {
+            let reason = text("reason", &i.reason)?;
+            org_of_kind(conn, i.department_id, OrgKind::Department, "department_id").await?;
+            if a.department_id == Some(i.department_id) {
+                return Err(AppError::invalid(
+                    "department_id",
+                    "the appeal is already with this department",
+                ));
+            }
+            am.department_id = Set(Some(i.department_id));
+            am.assigned_at = Set(Some(now));
+            assign_to(conn, a.id, i.department_id, now).await?;
+            to_department = Some(i.department_id);
+            after.push(Followup::Assigned(
+                i.department_id,
+                "转办",
+                Some(reason.clone()),
+            ));
+            note = Some(reason);
+        }
+        Act::Return(i) => {
+            let reason = text("reason", &i.reason)?;
+            let since = a.assigned_at.unwrap_or(a.submitted_at);
+            let window = rules.return_window.to_duration(cal.day_length());
+            if cal.working_time_between(since, now) > window {
+                return Err(AppError::conflict(
+                    "return_window_passed",
+                    format!(
+                        "an appeal may be returned only within {} working days of its assignment",
+                        rules.return_window
+                    ),
+                ));
+            }
+            am.department_id = Set(None);
+            am.assigned_at = Set(None);
+            note = Some(reason);
+        }
+        Act::Reply(i) => {
+            let msg = text("message", &i.message)?;
+            meet(conn, a.id, &[ClockKind::Reply], now).await?;
+            after.push(Followup::Enterprise("已响应", msg.clone()));
+            note = Some(msg);
+        }
+        Act::Opinion(i) => {
+            let msg = text("message", &i.message)?;
+            meet(conn, a.id, &[ClockKind::Reply, ClockKind::Opinion], now).await?;
+            after.push(Followup::Enterprise("已出具意见", msg.clone()));
+            note = Some(msg);
+        }
+        Act::Resolve(i) => {
+            let msg = text("message", &i.message)?;
+            let clocks = clocks_of(conn, a.id).await?;
+            if let Some(close) = clocks
+                .iter()
+                .filter(|c| c.kind == ClockKind::Close && is_open(c))
+                .max_by_key(|c| c.round)
+            {
+                let worked = cal.working_time_between(close.start_at, now)
+                    - TimeDelta::seconds(close.paused_working_seconds);
+                am.close_working_seconds = Set(Some(worked.num_seconds().max(0)));
+            }
+            meet(
+                conn,
+                a.id,
+                &[ClockKind::Reply, ClockKind::Opinion, ClockKind::Close],
+                now,
+            )
+            .await?;
+            am.resolved_at = Set(Some(now));
+            am.pending_extension_days = Set(None);
+            am.pending_extension_reason = Set(None);
+            after.push(Followup::Enterprise("已办结", msg.clone()));
+            note = Some(msg);
+        }
+        Act::RequestInfo(i) => {
+            let msg = text("message", &i.message)?;
+            sla_clock::Entity::update_many()
+                .col_expr(sla_clock::Column::PausedAt, Expr::val(now))
+                .col_expr(sla_clock::Column::UpdatedAt, Expr::val(now))
+                .filter(sla_clock::Column::AppealId.eq(a.id))
+                .filter(sla_clock::Column::MetAt.is_null())
+                .filter(sla_clock::Column::CancelledAt.is_null())
+                .exec(conn)
+                .await?;
+            am.paused_from_status = Set(Some(from));
+            am.paused_at = Set(Some(now));
+            after.push(Followup::Enterprise("需补充材料", msg.clone()));
+            note = Some(msg);
+        }
+        Act::Supplement(i) => {
+            let msg = text("message", &i.message)?;
+            for c in clocks_of(conn, a.id).await? {
+                let Some(paused_at) = c.paused_at else {
+                    continue;
+                };
+                let mut spec = spec_of(&c);
+                spec.paused += cal
+                    .working_time_between(paused_at, now)
+                    .max(TimeDelta::zero());
+                reschedule(conn, cal, c, spec, None, now).await?;
+            }
+            to = a.paused_from_status.unwrap_or(AppealStatus::Assigned);
+            am.paused_from_status = Set(None);
+            am.paused_at = Set(None);
+            if let Some(dep) = a.department_id {
+                after.push(Followup::Assigned(dep, "企业补充材料", Some(msg.clone())));
+            }
+            note = Some(msg);
+        }
+        Act::Extension(i) => {
+            let reason = text("reason", &i.reason)?;
+            if i.working_days == WorkingDays::ZERO {
+                return Err(AppError::invalid("working_days", "must be more than 0"));
+            }
+            if a.pending_extension_days.is_some() {
+                return Err(AppError::conflict(
+                    "extension_pending",
+                    "an extension request is already waiting for a decision",
+                ));
+            }
+            am.pending_extension_days = Set(Some(i.working_days.to_string()));
+            am.pending_extension_reason = Set(Some(reason.clone()));
+            note = Some(format!("申请延期 {} 个工作日：{reason}", i.working_days));
+        }
+        Act::ExtensionDecision(i) => {
+            let extra_note = opt_text("note", i.note.as_deref())?;
+            let Some(days) = a.pending_extension_days.as_deref().map(days_of) else {
+                return Err(AppError::conflict(
+                    "no_extension_pending",
+                    "there is no extension request to decide",
+                ));
+            };
+            if i.approve {
+                let close = clocks_of(conn, a.id)
+                    .await?
+                    .into_iter()
+                    .filter(|c| c.kind == ClockKind::Close && is_open(c))
+                    .max_by_key(|c| c.round);
+                let Some(close) = close else {
+                    return Err(AppError::conflict(
+                        "no_open_close_clock",
+                        "the close clock is already met",
+                    ));
+                };
+                let mut spec = spec_of(&close);
+                spec.extension = entity::sla::add_days(spec.extension, days);
+                let paused_at = close.paused_at;
+                reschedule(conn, cal, close, spec, paused_at, now).await?;
+                am.extension_working_days =
+                    Set(
+                        entity::sla::add_days(days_of(&a.extension_working_days), days).to_string(),
+                    );
+                // The enterprise sees that an extension was granted, not the officials' note.
+                visibility = EventVisibility::Event;
+            }
+            am.pending_extension_days = Set(None);
+            am.pending_extension_reason = Set(None);
+            let verdict = if i.approve { "同意" } else { "不同意" };
+            note = Some(match extra_note {
+                Some(n) => format!("{verdict}延期 {days} 个工作日：{n}"),
+                None => format!("{verdict}延期 {days} 个工作日"),
+            });
+        }
+        Act::Rate(i) => {
+            if !(1..=5).contains(&i.score) {
+                return Err(AppError::invalid("score", "must be between 1 and 5"));
+            }
+            let comment = opt_text("comment", i.comment.as_deref())?;
+            am.satisfaction = Set(Some(i.score));
+            am.satisfaction_comment = Set(comment.clone());
+            am.closed_at = Set(Some(now));
+            note = Some(match comment {
+                Some(c) => format!("评分 {}：{c}", i.score),
+                None => format!("评分 {}", i.score),
+            });
+        }
+        Act::Reopen(i) => {
+            let reason = text("reason", &i.reason)?;
+            let allowed = match from {
+                AppealStatus::Resolved => {
+                    let since = a.resolved_at.unwrap_or(a.updated_at);
+                    cal.working_time_between(since, now)
+                        <= rules.reopen_window.to_duration(cal.day_length())
+                }
+                _ => a.satisfaction.is_some_and(|s| s <= 2),
+            };
+            if !allowed {
+                return Err(AppError::conflict(
+                    "reopen_not_allowed",
+                    format!(
+                        "an appeal may be reopened within {} working days of its resolution, or after a rating of 2 or less",
+                        rules.reopen_window
+                    ),
+                ));
+            }
+            let policy = policy(conn, a.category).await?;
+            let round = a.reopen_count + 1;
+            clock_row(cal, a.id, ClockKind::Close, round, now, &policy, now)
+                .insert(conn)
+                .await?;
+            am.reopen_count = Set(round);
+            am.resolved_at = Set(None);
+            am.closed_at = Set(None);
+            am.close_working_seconds = Set(None);
+            am.assigned_at = Set(Some(now));
+            if let Some(dep) = a.department_id {
+                after.push(Followup::Assigned(dep, "重办", Some(reason.clone())));
+            }
+            note = Some(reason);
+        }
+        Act::Withdraw(i) => {
+            note = opt_text("reason", i.reason.as_deref())?;
+            sla_clock::Entity::update_many()
+                .col_expr(sla_clock::Column::CancelledAt, Expr::val(now))
+                .col_expr(sla_clock::Column::UpdatedAt, Expr::val(now))
+                .filter(sla_clock::Column::AppealId.eq(a.id))
+                .filter(sla_clock::Column::MetAt.is_null())
+                .filter(sla_clock::Column::CancelledAt.is_null())
+                .exec(conn)
+                .await?;
+            am.withdrawn_at = Set(Some(now));
+            am.paused_at = Set(None);
+            am.paused_from_status = Set(None);
+            am.pending_extension_days = Set(None);
+            am.pending_extension_reason = Set(None);
+        }
+        Act::Supervise(i) => {
+            let n = text("note", &i.note)?;
+            let Some(dep) = a.department_id else {
+                return Err(AppError::conflict(
+                    "not_assigned",
+                    "the appeal has no department to supervise yet",
+                ));
+            };
+            supervision::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                appeal_id: Set(a.id),
+                clock_id: Set(None),
+                level: Set(1),
+                source: Set(SupervisionSource::Manual),
+                department_id: Set(Some(dep)),
+                note: Set(Some(n.clone())),
+                created_by: Set(Some(actor.id)),
+                created_at: Set(now),
+            }
+            .insert(conn)
+            .await?;
+            after.push(Followup::Supervised(dep, n.clone()));
+            note = Some(n);
+        }
+    }
+    am.status = Set(to);
+    am.updated_at = Set(now);
+    let saved = am.update(conn).await?;
+    let mut event = event_row(&a, actor, now, action, Some(from), to, note);
+    event.visibility = Set(visibility);
+    event.to_department_id = Set(to_department);
+    event.insert(conn).await?;
+    let clocks = clocks_of(conn, saved.id).await?;
+    for f in after {
+        match f {
+            Followup::Assigned(dep, label, note) => {
+                mail_assigned(conn, cal, now, &saved, &clocks, dep, label, note).await?
+            }
+            Followup::Enterprise(label, msg) => {
+                mail_enterprise(conn, now, &saved, label, &msg).await?
+            }
+            Followup::Supervised(dep, n) => {
+                let (number, title) = (saved.number.clone(), saved.title.clone());
+                mail_department(conn, cal, now, dep, move |department_name| {
+                    Template::AppealSupervised {
+                        department_name,
+                        number,
+                        title,
+                        level: 1,
+                        note: Some(n),
+                    }
+                })
+                .await?
+            }
+        }
+    }
+    Ok(view(saved, clocks))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_score_may_be_spelled_with_a_zero_fraction() {
+        let rate = |body: &str| serde_json::from_str::<RateInput>(body).map(|r| r.score);
+        assert_eq!(rate(r#"{"score": 3}"#).ok(), Some(3));
+        assert_eq!(rate(r#"{"score": 3.0}"#).ok(), Some(3));
+        assert!(rate(r#"{"score": 3.5}"#).is_err());
+        assert!(rate(r#"{"score": 1e300}"#).is_err());
+        assert!(rate(r#"{"score": "3"}"#).is_err());
+    }
+}
