@@ -36,7 +36,7 @@ bash tests/schemathesis.sh sqlite
 ensure_postgres
 echo "== integration tests on PostgreSQL"
 # Same package selection as above, so nothing is rebuilt with other features.
-TEST_DATABASE_URL="$PG_URL" cargo test --workspace --test api -- --test-threads=8
+TEST_DATABASE_URL="$PG_URL" cargo test --workspace --test api --test login_flood -- --test-threads=8
 echo "== schemathesis on PostgreSQL"
 PG_TEST_URL="$PG_URL" bash tests/schemathesis.sh postgres
 echo "== all green: SQLite and PostgreSQL"
