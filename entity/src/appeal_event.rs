@@ -1,7 +1,11 @@
-//! One line of an appeal's timeline, written in the same transaction as the change it records.
+//! One line of a subject's timeline, written in the same transaction as the change it records.
+//! (The table keeps the name of its first subject, `appeal_events`.)
 
-use crate::enums::{AppealStatus, EventVisibility};
-use sea_orm::entity::prelude::*;
+use crate::{
+    enums::{EventVisibility, SubjectType},
+    subject::Subject,
+};
+use sea_orm::{Condition, entity::prelude::*};
 
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -9,7 +13,9 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    pub appeal_id: Uuid,
+    /// What the row belongs to; exactly the key column of this type is set.
+    pub subject_type: SubjectType,
+    pub appeal_id: Option<Uuid>,
     pub at: DateTimeUtc,
     /// The user who acted; `None` for the SLA monitor.
     pub actor_id: Option<Uuid>,
@@ -18,8 +24,9 @@ pub struct Model {
     pub department_id: Option<Uuid>,
     /// `submit`, `assign`, `transfer`, ... or `breach`, `escalation` from the monitor.
     pub action: String,
-    pub from_status: Option<AppealStatus>,
-    pub to_status: AppealStatus,
+    /// Status codes of the subject's own state machine (`assigned`, ...).
+    pub from_status: Option<String>,
+    pub to_status: String,
     #[sea_orm(column_type = "Text", nullable)]
     pub note: Option<String>,
     /// Where an `assign` or `transfer` sent the appeal.
@@ -29,3 +36,17 @@ pub struct Model {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    /// The subject this row belongs to.
+    pub fn subject(&self) -> Subject {
+        Subject::from_keys(self.subject_type, self.appeal_id)
+    }
+}
+
+/// The rows of `subject`, through its type's key column.
+pub fn of_subject(subject: Subject) -> Condition {
+    match subject.kind {
+        SubjectType::Appeal => Condition::all().add(Column::AppealId.eq(subject.id)),
+    }
+}

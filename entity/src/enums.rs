@@ -19,6 +19,11 @@ macro_rules! label_impl {
                 use sea_orm::ActiveEnum;
                 self.to_value()
             }
+            /// The variant of a code (`None` for an unknown one).
+            pub fn from_code(code: &str) -> Option<Self> {
+                use sea_orm::ActiveEnum;
+                Self::try_from_value(&code.to_string()).ok()
+            }
         }
     };
 }
@@ -394,6 +399,38 @@ label_impl!(ClockKind {
     Reply => "响应",
     Opinion => "出具意见",
     Close => "办结",
+});
+
+/// What a clock, a supervision and a timeline line belong to: a subject the city promises to
+/// handle in time. Each type has its own nullable key column in `sla_clocks`, `supervisions` and
+/// `appeal_events` (today `appeal_id`) and a resolver in `jobs::engine::subjects`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::N(32))",
+    rename_all = "snake_case"
+)]
+#[serde(rename_all = "snake_case")]
+pub enum SubjectType {
+    /// An enterprise's appeal (诉求).
+    Appeal,
+}
+label_impl!(SubjectType {
+    Appeal => "诉求",
 });
 
 /// Why a supervision (督办) record exists.

@@ -4,6 +4,7 @@ pub mod calendar;
 pub mod clock;
 pub mod enums;
 pub mod sla;
+pub mod subject;
 pub mod uscc;
 pub mod working_days;
 

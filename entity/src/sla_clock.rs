@@ -1,8 +1,11 @@
-//! One service-level clock of an appeal. `due_at` and `warn_at` are computed by
+//! One service-level clock of a subject (an appeal, ...). `due_at` and `warn_at` are computed by
 //! [`crate::sla`] at write time and stored, so the monitor only reads indexed instants.
 
-use crate::enums::ClockKind;
-use sea_orm::entity::prelude::*;
+use crate::{
+    enums::{ClockKind, SubjectType},
+    subject::Subject,
+};
+use sea_orm::{Condition, entity::prelude::*};
 
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -10,7 +13,9 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    pub appeal_id: Uuid,
+    /// What the row belongs to; exactly the key column of this type is set.
+    pub subject_type: SubjectType,
+    pub appeal_id: Option<Uuid>,
     pub kind: ClockKind,
     /// 0 for the submission's clocks; each reopen adds a close clock of the next round.
     pub round: i32,
@@ -42,3 +47,17 @@ pub struct Model {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    /// The subject this row belongs to.
+    pub fn subject(&self) -> Subject {
+        Subject::from_keys(self.subject_type, self.appeal_id)
+    }
+}
+
+/// The rows of `subject`, through its type's key column.
+pub fn of_subject(subject: Subject) -> Condition {
+    match subject.kind {
+        SubjectType::Appeal => Condition::all().add(Column::AppealId.eq(subject.id)),
+    }
+}

@@ -1,8 +1,11 @@
-//! A supervision (督办): by hand from the service centre, or from the monitor on a breach
+//! A supervision (督办) of a subject: by hand from the service centre, or from the monitor on a breach
 //! (level 1) and an escalation (level 2); the latter are unique per clock and level.
 
-use crate::enums::SupervisionSource;
-use sea_orm::entity::prelude::*;
+use crate::{
+    enums::{SubjectType, SupervisionSource},
+    subject::Subject,
+};
+use sea_orm::{Condition, entity::prelude::*};
 
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -10,7 +13,9 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    pub appeal_id: Uuid,
+    /// What the row belongs to; exactly the key column of this type is set.
+    pub subject_type: SubjectType,
+    pub appeal_id: Option<Uuid>,
     pub clock_id: Option<Uuid>,
     pub level: i32,
     pub source: SupervisionSource,
@@ -22,3 +27,17 @@ pub struct Model {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    /// The subject this row belongs to.
+    pub fn subject(&self) -> Subject {
+        Subject::from_keys(self.subject_type, self.appeal_id)
+    }
+}
+
+/// The rows of `subject`, through its type's key column.
+pub fn of_subject(subject: Subject) -> Condition {
+    match subject.kind {
+        SubjectType::Appeal => Condition::all().add(Column::AppealId.eq(subject.id)),
+    }
+}

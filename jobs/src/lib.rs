@@ -7,15 +7,17 @@
 
 pub mod calendar;
 pub mod config;
+pub mod engine;
 pub mod lease;
 pub mod mail;
 pub mod prune;
 pub mod runner;
 pub mod schedule;
 pub mod settings;
-pub mod sla_monitor;
 
 pub use config::{JobsConfig, MailConfig};
+/// The SLA monitor job, by its job name.
+pub use engine::monitor as sla_monitor;
 pub use runner::{Job, JobContext, Runner};
 pub use schedule::Schedule;
 

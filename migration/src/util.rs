@@ -32,3 +32,112 @@ pub(crate) fn index(table: &'static str, cols: &[&'static str]) -> IndexCreateSt
     }
     stmt.to_owned()
 }
+
+/// Rebuilds a SQLite table whose columns or constraints change in a way `ALTER TABLE` cannot
+/// express (a `NOT NULL` dropped, a `CHECK` added), the way SQLite documents it: on one pinned
+/// connection with foreign keys off, create the new table from the old `CREATE TABLE` text as
+/// `edit` rewrites it, copy every old column (plus `extra` columns computed by SQL), drop the
+/// old table, rename the new one, re-create the old table's indexes and triggers, check every
+/// foreign key, commit, and turn foreign keys back on.
+pub(crate) async fn sqlite_rebuild(
+    m: &SchemaManager<'_>,
+    table: &str,
+    edit: impl FnOnce(&str) -> Result<String, DbErr>,
+    extra: &[(&str, &str)],
+) -> Result<(), DbErr> {
+    use sea_orm::sqlx::{self, Row};
+    let SchemaManagerConnection::Connection(db) = m.get_connection() else {
+        return Err(DbErr::Migration(
+            "a SQLite table rebuild needs the pool, not a transaction".into(),
+        ));
+    };
+    let err = |e: sqlx::Error| DbErr::Migration(format!("rebuilding {table}: {e}"));
+    let mut conn = db
+        .get_sqlite_connection_pool()
+        .acquire()
+        .await
+        .map_err(err)?;
+    let old: String =
+        sqlx::query("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?")
+            .bind(table)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(err)?
+            .get(0);
+    let dependents: Vec<String> = sqlx::query(
+        "SELECT sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND tbl_name = ? \
+         AND sql IS NOT NULL ORDER BY type, name",
+    )
+    .bind(table)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(err)?
+    .into_iter()
+    .map(|r| r.get(0))
+    .collect();
+    let columns: Vec<String> = sqlx::query("SELECT name FROM pragma_table_info(?) ORDER BY cid")
+        .bind(table)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(err)?
+        .into_iter()
+        .map(|r| format!("\"{}\"", r.get::<String, _>(0)))
+        .collect();
+    let rebuilt = edit(&old)?;
+    let prefix = format!("CREATE TABLE \"{table}\"");
+    let Some(body) = rebuilt.strip_prefix(&prefix) else {
+        return Err(DbErr::Migration(format!(
+            "{table}: unexpected CREATE TABLE text"
+        )));
+    };
+    let new = format!("{table}__rebuild");
+    let (mut into, mut from) = (columns.clone(), columns);
+    for (col, expr) in extra {
+        into.push(format!("\"{col}\""));
+        from.push((*expr).to_string());
+    }
+    let mut steps = vec![
+        format!("CREATE TABLE \"{new}\"{body}"),
+        format!(
+            "INSERT INTO \"{new}\" ({}) SELECT {} FROM \"{table}\"",
+            into.join(", "),
+            from.join(", ")
+        ),
+        format!("DROP TABLE \"{table}\""),
+        format!("ALTER TABLE \"{new}\" RENAME TO \"{table}\""),
+    ];
+    steps.extend(dependents);
+    sqlx::query("PRAGMA foreign_keys = OFF")
+        .execute(&mut *conn)
+        .await
+        .map_err(err)?;
+    let outcome = async {
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+        for sql in &steps {
+            // Built above from the schema's own text and fixed names, not from input.
+            let sql = sqlx::AssertSqlSafe(sql.clone());
+            if let Err(e) = sqlx::query(sql).execute(&mut *conn).await {
+                sqlx::query("ROLLBACK").execute(&mut *conn).await?;
+                return Err(e);
+            }
+        }
+        let broken = sqlx::query("PRAGMA foreign_key_check")
+            .fetch_all(&mut *conn)
+            .await?;
+        if !broken.is_empty() {
+            sqlx::query("ROLLBACK").execute(&mut *conn).await?;
+            return Err(sqlx::Error::Protocol(format!(
+                "{} row(s) break a foreign key",
+                broken.len()
+            )));
+        }
+        sqlx::query("COMMIT").execute(&mut *conn).await?;
+        Ok(())
+    }
+    .await;
+    sqlx::query("PRAGMA foreign_keys = ON")
+        .execute(&mut *conn)
+        .await
+        .map_err(err)?;
+    outcome.map_err(err)
+}

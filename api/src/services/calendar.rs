@@ -190,7 +190,7 @@ async fn settings_row(conn: &impl ConnectionTrait) -> AppResult<calendar_setting
 async fn bump_revision(conn: &impl ConnectionTrait, now: DateTime<Utc>) -> AppResult<()> {
     bump(conn, now).await?;
     let cal = jobs::calendar::load(conn).await?;
-    let changed = super::appeals::recompute_clocks(conn, &cal, now).await?;
+    let changed = jobs::engine::clocks::recompute(conn, &cal, now).await?;
     tracing::info!(changed, "calendar changed: unmet clocks recomputed");
     Ok(())
 }

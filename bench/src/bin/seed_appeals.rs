@@ -26,11 +26,12 @@
 use anyhow::{Context, bail, ensure};
 use chrono::{DateTime, NaiveDate, Offset, SecondsFormat, TimeDelta, TimeZone, Utc};
 use entity::{
+    appeal::AppealAction,
     calendar::Calendar,
     chain, chain_member,
     enums::{AppealCategory, AppealStatus, ClockKind, MemberRole, MembershipStatus, OrgKind, Role},
     organization, routing_rule,
-    sla::{AppealAction, ClockSpec, escalate_at},
+    sla::{ClockSpec, escalate_at},
     sla_policy,
     uscc::Uscc,
     user,

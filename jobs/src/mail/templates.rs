@@ -51,6 +51,9 @@ pub enum Template {
     },
     /// To the department before a clock's due time (`remaining`: working time, e.g. "2 小时").
     SlaWarning {
+        /// What kind of subject it is, as people read it: 诉求, 融资需求, 资金申请.
+        #[serde(default = "appeal_label")]
+        subject_label: String,
         department_name: String,
         number: String,
         title: String,
@@ -60,6 +63,9 @@ pub enum Template {
     },
     /// To the department and the service centres when a clock passes its due time.
     SlaBreach {
+        /// What kind of subject it is, as people read it: 诉求, 融资需求, 资金申请.
+        #[serde(default = "appeal_label")]
+        subject_label: String,
         department_name: String,
         number: String,
         title: String,
@@ -68,6 +74,9 @@ pub enum Template {
     },
     /// To the chain's office (or the service centres) when a breached clock is still unmet.
     SlaEscalation {
+        /// What kind of subject it is, as people read it: 诉求, 融资需求, 资金申请.
+        #[serde(default = "appeal_label")]
+        subject_label: String,
         department_name: String,
         number: String,
         title: String,
@@ -75,6 +84,11 @@ pub enum Template {
         due_at: String,
         breached_at: String,
     },
+}
+
+/// Mails queued before the engine named the subject were about appeals.
+fn appeal_label() -> String {
+    "诉求".into()
 }
 
 /// A rendered mail.
@@ -285,6 +299,7 @@ mod tests {
                 message: "已联系供电公司".into(),
             },
             Template::SlaWarning {
+                subject_label: "诉求".into(),
                 department_name: "市工信局".into(),
                 number: "SQ20261123-000001".into(),
                 title: "厂房<用电>扩容".into(),
@@ -293,6 +308,7 @@ mod tests {
                 remaining: "2 小时".into(),
             },
             Template::SlaBreach {
+                subject_label: "诉求".into(),
                 department_name: "市工信局".into(),
                 number: "SQ20261123-000001".into(),
                 title: "厂房<用电>扩容".into(),
@@ -300,6 +316,7 @@ mod tests {
                 due_at: "2026-03-03 09:00".into(),
             },
             Template::SlaEscalation {
+                subject_label: "诉求".into(),
                 department_name: "市工信局".into(),
                 number: "SQ20261123-000001".into(),
                 title: "厂房<用电>扩容".into(),

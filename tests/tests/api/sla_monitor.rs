@@ -262,7 +262,7 @@ async fn warning_breach_and_escalation_fire_once_each_with_supervisions_and_mail
     assert_eq!(breach_events[0].department_id, Some(c.dept));
     assert_eq!(
         breach_events[0].to_status,
-        entity::enums::AppealStatus::Assigned
+        entity::enums::AppealStatus::Assigned.code()
     );
     assert!(
         breach_events[0]

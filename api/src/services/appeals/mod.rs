@@ -9,27 +9,31 @@ use crate::{
     pagination::{self, PageQuery},
     rows,
 };
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
-    appeal, appeal_assignment, appeal_event,
+    appeal::{self, AppealAction},
+    appeal_assignment, appeal_event,
     calendar::Calendar,
     enums::{
         AppealCategory, AppealStatus, ClockKind, EventVisibility, OrgKind, Role, SupervisionSource,
     },
-    organization, routing_rule,
-    sla::{AppealAction, ClockSpec},
-    sla_clock, sla_policy, supervision, user,
+    organization, routing_rule, sla_clock, sla_policy, user,
     working_days::WorkingDays,
 };
 use jobs::{
     calendar::CalendarLoader as CalendarCache,
+    engine::{
+        Subject,
+        clocks::{self, NewClock, is_open},
+        timeline::{self, Entry, Supervision},
+    },
     mail::{self, Template, recipients},
 };
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, Select, Statement, TryIntoModel,
+    QuerySelect, QueryTrait, Select, Statement,
     sea_query::{Alias, Expr, Order, Query},
 };
 use serde::{Deserialize, Serialize};
@@ -39,23 +43,21 @@ use std::{
 };
 use uuid::Uuid;
 
-mod clocks;
 mod list;
 mod notify;
+mod policy;
 mod views;
 
-pub use clocks::{Policy, recompute_clocks};
 pub use list::list_json;
+pub use policy::Policy;
 pub use views::*;
 #[allow(unused_imports)]
-use {clocks::*, list::*, notify::*};
+use {list::*, notify::*, policy::*};
 
 /// Longest accepted title, characters.
 const TITLE_MAX: usize = 200;
 /// Longest accepted free text (content, messages, reasons), characters.
 const TEXT_MAX: usize = 10_000;
-/// Clocks recomputed per statement batch after a calendar change.
-const RECOMPUTE_BATCH: u64 = 1_000;
 
 /// Windows the workflow enforces.
 #[derive(Debug, Clone, Copy)]
@@ -160,20 +162,19 @@ fn event_row(
     from: Option<AppealStatus>,
     to: AppealStatus,
     note: Option<String>,
-) -> appeal_event::ActiveModel {
-    appeal_event::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        appeal_id: Set(a.id),
-        at: Set(now),
-        actor_id: Set(Some(actor.id)),
-        actor_organization_id: Set(actor.organization_id),
-        department_id: Set(a.department_id),
-        action: Set(action.code().to_string()),
-        from_status: Set(from),
-        to_status: Set(to),
-        note: Set(note),
-        visibility: Set(action.visibility()),
-        to_department_id: Set(None),
+) -> Entry {
+    Entry {
+        subject: Subject::appeal(a.id),
+        at: now,
+        actor_id: Some(actor.id),
+        actor_organization_id: actor.organization_id,
+        holder_id: a.department_id,
+        action: action.code().to_string(),
+        from_status: from.map(AppealStatus::code),
+        to_status: to.code(),
+        note,
+        to_holder_id: None,
+        visibility: action.visibility(),
     }
 }
 
@@ -261,20 +262,9 @@ pub async fn submit(
     }
     .insert(conn)
     .await?;
-    let rows: Vec<sla_clock::ActiveModel> =
-        [ClockKind::Reply, ClockKind::Opinion, ClockKind::Close]
-            .into_iter()
-            .map(|k| clock_row(cal, id, k, 0, now, &policy, now))
-            .collect();
-    // Every column is set, so the rows are the stored clocks: no read back.
-    let clocks = rows
-        .iter()
-        .cloned()
-        .map(TryIntoModel::try_into_model)
-        .collect::<Result<Vec<sla_clock::Model>, _>>()?;
-    sla_clock::Entity::insert_many(rows)
-        .exec_without_returning(conn)
-        .await?;
+    let kinds = [ClockKind::Reply, ClockKind::Opinion, ClockKind::Close];
+    let starts: Vec<NewClock> = kinds.into_iter().map(|k| policy.clock(k, 0)).collect();
+    let clocks = clocks::start(conn, cal, Subject::appeal(id), now, &starts, now).await?;
     // The timeline's first line has no department yet; routing is its own line.
     let mut unrouted = a.clone();
     unrouted.department_id = None;
@@ -288,24 +278,20 @@ pub async fn submit(
         None,
     )];
     if department.is_some() {
-        events.push(appeal_event::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            appeal_id: Set(id),
-            at: Set(now),
-            actor_id: Set(None),
-            actor_organization_id: Set(None),
-            department_id: Set(None),
-            action: Set(AppealAction::Assign.code().into()),
-            from_status: Set(Some(AppealStatus::Submitted)),
-            to_status: Set(AppealStatus::Assigned),
-            note: Set(Some("按分派规则自动分派".into())),
-            visibility: Set(AppealAction::Assign.visibility()),
-            to_department_id: Set(department),
+        events.push(Entry {
+            actor_id: None,
+            actor_organization_id: None,
+            holder_id: None,
+            action: AppealAction::Assign.code().into(),
+            from_status: Some(AppealStatus::Submitted.code()),
+            to_status: AppealStatus::Assigned.code(),
+            note: Some("按分派规则自动分派".into()),
+            visibility: AppealAction::Assign.visibility(),
+            to_holder_id: department,
+            ..event_row(&a, actor, now, AppealAction::Assign, None, status, None)
         });
     }
-    appeal_event::Entity::insert_many(events)
-        .exec_without_returning(conn)
-        .await?;
+    timeline::record(conn, events).await?;
     if let Some(dep) = department {
         assign_to(conn, id, dep, now).await?;
         mail_assigned(conn, cal, now, &a, &clocks, dep, "分派", None).await?;
@@ -344,7 +330,7 @@ pub async fn get(conn: &impl ConnectionTrait, actor: &AuthUser, id: Uuid) -> App
     .ok_or(AppError::NotFound)?;
     let clocks = rows::all::<rows::ListedClock>(
         conn,
-        sla_clock::Entity::find().filter(sla_clock::Column::AppealId.eq(a.id)),
+        sla_clock::Entity::find().filter(sla_clock::of_subject(Subject::appeal(a.id))),
     )
     .await?;
     Ok(view_of(a, clocks.into_iter().map(|c| c.view).collect()))
@@ -358,7 +344,8 @@ pub async fn events(
 ) -> AppResult<Vec<EventView>> {
     get(conn, actor, id).await?;
     let enterprise = (actor.role == Role::Enterprise).then_some(actor.organization_id);
-    let mut find = appeal_event::Entity::find().filter(appeal_event::Column::AppealId.eq(id));
+    let mut find =
+        appeal_event::Entity::find().filter(appeal_event::of_subject(Subject::appeal(id)));
     if enterprise.is_some() {
         find = find.filter(appeal_event::Column::Visibility.ne(EventVisibility::Internal));
     }
@@ -396,8 +383,8 @@ pub async fn events(
                 at: e.at,
                 actor_id,
                 action: e.action,
-                from_status: e.from_status,
-                to_status: e.to_status,
+                from_status: e.from_status.as_deref().and_then(AppealStatus::from_code),
+                to_status: AppealStatus::from_code(&e.to_status).unwrap_or(AppealStatus::Submitted),
                 note,
                 department_name: name(e.department_id),
                 department_id: e.department_id,
@@ -457,6 +444,7 @@ pub async fn act(
 ) -> AppResult<AppealView> {
     actor.require(act.roles())?;
     let a = load_for_update(conn, actor, id).await?;
+    let subject = Subject::appeal(a.id);
     let action = act.action();
     let from = a.status;
     let Some(mut to) = action.next(from) else {
@@ -530,35 +518,29 @@ pub async fn act(
         }
         Act::Reply(i) => {
             let msg = text("message", &i.message)?;
-            meet(conn, a.id, &[ClockKind::Reply], now).await?;
+            clocks::meet(conn, subject, &[ClockKind::Reply], now).await?;
             after.push(Followup::Enterprise("已响应", msg.clone()));
             note = Some(msg);
         }
         Act::Opinion(i) => {
             let msg = text("message", &i.message)?;
-            meet(conn, a.id, &[ClockKind::Reply, ClockKind::Opinion], now).await?;
+            clocks::meet(conn, subject, &[ClockKind::Reply, ClockKind::Opinion], now).await?;
             after.push(Followup::Enterprise("已出具意见", msg.clone()));
             note = Some(msg);
         }
         Act::Resolve(i) => {
             let msg = text("message", &i.message)?;
-            let clocks = clocks_of(conn, a.id).await?;
-            if let Some(close) = clocks
+            let open = clocks::of_subject(conn, subject).await?;
+            if let Some(close) = open
                 .iter()
                 .filter(|c| c.kind == ClockKind::Close && is_open(c))
                 .max_by_key(|c| c.round)
             {
-                let worked = cal.working_time_between(close.start_at, now)
-                    - TimeDelta::seconds(close.paused_working_seconds);
-                am.close_working_seconds = Set(Some(worked.num_seconds().max(0)));
+                let worked = clocks::worked(cal, close, now);
+                am.close_working_seconds = Set(Some(worked.num_seconds()));
             }
-            meet(
-                conn,
-                a.id,
-                &[ClockKind::Reply, ClockKind::Opinion, ClockKind::Close],
-                now,
-            )
-            .await?;
+            let all = [ClockKind::Reply, ClockKind::Opinion, ClockKind::Close];
+            clocks::meet(conn, subject, &all, now).await?;
             am.resolved_at = Set(Some(now));
             am.pending_extension_days = Set(None);
             am.pending_extension_reason = Set(None);
@@ -567,14 +549,7 @@ pub async fn act(
         }
         Act::RequestInfo(i) => {
             let msg = text("message", &i.message)?;
-            sla_clock::Entity::update_many()
-                .col_expr(sla_clock::Column::PausedAt, Expr::val(now))
-                .col_expr(sla_clock::Column::UpdatedAt, Expr::val(now))
-                .filter(sla_clock::Column::AppealId.eq(a.id))
-                .filter(sla_clock::Column::MetAt.is_null())
-                .filter(sla_clock::Column::CancelledAt.is_null())
-                .exec(conn)
-                .await?;
+            clocks::pause(conn, subject, now).await?;
             am.paused_from_status = Set(Some(from));
             am.paused_at = Set(Some(now));
             after.push(Followup::Enterprise("需补充材料", msg.clone()));
@@ -582,16 +557,7 @@ pub async fn act(
         }
         Act::Supplement(i) => {
             let msg = text("message", &i.message)?;
-            for c in clocks_of(conn, a.id).await? {
-                let Some(paused_at) = c.paused_at else {
-                    continue;
-                };
-                let mut spec = spec_of(&c);
-                spec.paused += cal
-                    .working_time_between(paused_at, now)
-                    .max(TimeDelta::zero());
-                reschedule(conn, cal, c, spec, None, now).await?;
-            }
+            clocks::resume(conn, cal, subject, now).await?;
             to = a.paused_from_status.unwrap_or(AppealStatus::Assigned);
             am.paused_from_status = Set(None);
             am.paused_at = Set(None);
@@ -624,7 +590,7 @@ pub async fn act(
                 ));
             };
             if i.approve {
-                let close = clocks_of(conn, a.id)
+                let close = clocks::of_subject(conn, subject)
                     .await?
                     .into_iter()
                     .filter(|c| c.kind == ClockKind::Close && is_open(c))
@@ -635,10 +601,7 @@ pub async fn act(
                         "the close clock is already met",
                     ));
                 };
-                let mut spec = spec_of(&close);
-                spec.extension = entity::sla::add_days(spec.extension, days);
-                let paused_at = close.paused_at;
-                reschedule(conn, cal, close, spec, paused_at, now).await?;
+                clocks::extend(conn, cal, close, days, now).await?;
                 am.extension_working_days =
                     Set(
                         entity::sla::add_days(days_of(&a.extension_working_days), days).to_string(),
@@ -688,9 +651,15 @@ pub async fn act(
             }
             let policy = policy(conn, a.category).await?;
             let round = a.reopen_count + 1;
-            clock_row(cal, a.id, ClockKind::Close, round, now, &policy, now)
-                .insert(conn)
-                .await?;
+            clocks::start(
+                conn,
+                cal,
+                subject,
+                now,
+                &[policy.clock(ClockKind::Close, round)],
+                now,
+            )
+            .await?;
             am.reopen_count = Set(round);
             am.resolved_at = Set(None);
             am.closed_at = Set(None);
@@ -703,14 +672,7 @@ pub async fn act(
         }
         Act::Withdraw(i) => {
             note = opt_text("reason", i.reason.as_deref())?;
-            sla_clock::Entity::update_many()
-                .col_expr(sla_clock::Column::CancelledAt, Expr::val(now))
-                .col_expr(sla_clock::Column::UpdatedAt, Expr::val(now))
-                .filter(sla_clock::Column::AppealId.eq(a.id))
-                .filter(sla_clock::Column::MetAt.is_null())
-                .filter(sla_clock::Column::CancelledAt.is_null())
-                .exec(conn)
-                .await?;
+            clocks::cancel(conn, subject, now).await?;
             am.withdrawn_at = Set(Some(now));
             am.paused_at = Set(None);
             am.paused_from_status = Set(None);
@@ -725,19 +687,17 @@ pub async fn act(
                     "the appeal has no department to supervise yet",
                 ));
             };
-            supervision::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                appeal_id: Set(a.id),
-                clock_id: Set(None),
-                level: Set(1),
-                source: Set(SupervisionSource::Manual),
-                department_id: Set(Some(dep)),
-                note: Set(Some(n.clone())),
-                created_by: Set(Some(actor.id)),
-                created_at: Set(now),
-            }
-            .insert(conn)
-            .await?;
+            let by_hand = Supervision {
+                subject,
+                clock_id: None,
+                level: 1,
+                source: SupervisionSource::Manual,
+                holder_id: Some(dep),
+                note: Some(n.clone()),
+                created_by: Some(actor.id),
+                at: now,
+            };
+            timeline::supervise(conn, vec![by_hand]).await?;
             after.push(Followup::Supervised(dep, n.clone()));
             note = Some(n);
         }
@@ -746,10 +706,10 @@ pub async fn act(
     am.updated_at = Set(now);
     let saved = am.update(conn).await?;
     let mut event = event_row(&a, actor, now, action, Some(from), to, note);
-    event.visibility = Set(visibility);
-    event.to_department_id = Set(to_department);
-    event.insert(conn).await?;
-    let clocks = clocks_of(conn, saved.id).await?;
+    event.visibility = visibility;
+    event.to_holder_id = to_department;
+    timeline::record(conn, vec![event]).await?;
+    let clocks = clocks::of_subject(conn, subject).await?;
     for f in after {
         match f {
             Followup::Assigned(dep, label, note) => {

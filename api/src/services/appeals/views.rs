@@ -107,9 +107,7 @@ pub struct AppealView {
 }
 
 /// A stored working-day amount (a normalized decimal string written by this code).
-pub(crate) fn days_of(s: &str) -> WorkingDays {
-    s.parse().unwrap_or(WorkingDays::ZERO)
-}
+pub(crate) use jobs::engine::clocks::days_of;
 
 pub(super) fn view(a: appeal::Model, clocks: Vec<sla_clock::Model>) -> AppealView {
     view_of(a, clocks.into_iter().map(ClockView::from).collect())

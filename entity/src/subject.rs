@@ -1,0 +1,34 @@
+//! A subject of the engine: what a clock, a supervision or a timeline line belongs to.
+
+use crate::enums::SubjectType;
+use uuid::Uuid;
+
+/// One subject: its type and its id (the row it points to in that type's table).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Subject {
+    pub kind: SubjectType,
+    pub id: Uuid,
+}
+
+impl Subject {
+    /// An appeal.
+    pub fn appeal(id: Uuid) -> Self {
+        Self {
+            kind: SubjectType::Appeal,
+            id,
+        }
+    }
+
+    /// The subject a row with this type and these keys belongs to. The database's `CHECK`
+    /// keeps exactly the key of the row's type set.
+    pub fn from_keys(kind: SubjectType, appeal_id: Option<Uuid>) -> Self {
+        match kind {
+            SubjectType::Appeal => Self::appeal(appeal_id.unwrap_or_default()),
+        }
+    }
+
+    /// The value of the `appeal_id` key column for this subject.
+    pub fn appeal_id(self) -> Option<Uuid> {
+        (self.kind == SubjectType::Appeal).then_some(self.id)
+    }
+}

@@ -1,0 +1,142 @@
+//! What the engine needs to know about a subject, one small resolver per subject type: its
+//! number and title, its status (for the monitor's timeline lines), who holds it now, who is
+//! told on a breach besides the holder, and who an escalation goes to.
+//!
+//! The monitor calls [`resolve`] inside the transaction that claims the clocks, before the
+//! claim, with the subjects' rows locked for share on PostgreSQL (a concurrent transfer either
+//! commits first and is seen, or waits): a breach is told to whoever holds the subject when it
+//! is recorded. Locking the subject before its clocks is the order every action takes too, so
+//! the monitor and an action cannot deadlock.
+
+use entity::{
+    appeal, chain,
+    enums::{OrgKind, SubjectType},
+    organization,
+    subject::Subject,
+};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QuerySelect,
+};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// An organization the engine tells something.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Party {
+    pub id: Uuid,
+    pub name: String,
+}
+
+/// A subject as the engine sees it.
+#[derive(Clone, Debug)]
+pub struct Resolved {
+    pub subject: Subject,
+    /// Its readable number (`SQ20261123-000123`, ...).
+    pub number: String,
+    pub title: String,
+    /// Its status code now (the monitor's lines keep it).
+    pub status: String,
+    /// Who holds it now (`None`: nobody yet, e.g. an unrouted appeal).
+    pub holder: Option<Party>,
+    /// Told of a breach besides the holder.
+    pub breach_watchers: Vec<Party>,
+    /// Told of an escalation.
+    pub escalate_to: Vec<Party>,
+}
+
+/// The subjects `ids` of type `kind`, by id (locked for share on PostgreSQL).
+pub async fn resolve(
+    conn: &impl ConnectionTrait,
+    kind: SubjectType,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Resolved>, DbErr> {
+    match kind {
+        SubjectType::Appeal => appeals(conn, ids).await,
+    }
+}
+
+/// Appeals: held by their department; a breach is also told to the service centres; an
+/// escalation goes to the chain's office, or the service centres for an appeal of no chain.
+async fn appeals(
+    conn: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Resolved>, DbErr> {
+    let mut q = appeal::Entity::find().filter(appeal::Column::Id.is_in(ids.iter().copied()));
+    if conn.get_database_backend() == DbBackend::Postgres {
+        q = q.lock_shared();
+    }
+    let rows = q.all(conn).await?;
+    let chains: HashMap<Uuid, Uuid> = chain::Entity::find()
+        .filter(chain::Column::Id.is_in(rows.iter().filter_map(|a| a.chain_id)))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.office_organization_id))
+        .collect();
+    let mut wanted: Vec<Uuid> = rows.iter().filter_map(|a| a.department_id).collect();
+    wanted.extend(chains.values().copied());
+    let orgs = parties(conn, wanted).await?;
+    let centres = service_centres(conn).await?;
+    Ok(rows
+        .into_iter()
+        .map(|a| {
+            let office = a
+                .chain_id
+                .and_then(|c| chains.get(&c))
+                .and_then(|o| orgs.get(o))
+                .cloned();
+            let resolved = Resolved {
+                subject: Subject::appeal(a.id),
+                number: a.number,
+                title: a.title,
+                status: a.status.code(),
+                holder: a.department_id.and_then(|d| orgs.get(&d).cloned()),
+                breach_watchers: centres.clone(),
+                escalate_to: match office {
+                    Some(o) => vec![o],
+                    None => centres.clone(),
+                },
+            };
+            (a.id, resolved)
+        })
+        .collect())
+}
+
+/// Names of organizations `ids`, by id.
+async fn parties(
+    conn: &impl ConnectionTrait,
+    ids: Vec<Uuid>,
+) -> Result<HashMap<Uuid, Party>, DbErr> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(organization::Entity::find()
+        .filter(organization::Column::Id.is_in(ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|o| {
+            (
+                o.id,
+                Party {
+                    id: o.id,
+                    name: o.name,
+                },
+            )
+        })
+        .collect())
+}
+
+/// Every service centre.
+async fn service_centres(conn: &impl ConnectionTrait) -> Result<Vec<Party>, DbErr> {
+    Ok(organization::Entity::find()
+        .filter(organization::Column::Kind.eq(OrgKind::ServiceCenter))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|o| Party {
+            id: o.id,
+            name: o.name,
+        })
+        .collect())
+}
