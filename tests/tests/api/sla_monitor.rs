@@ -681,3 +681,109 @@ async fn a_clock_keeps_the_warning_lead_it_started_with() {
         "4"
     );
 }
+
+#[tokio::test]
+async fn a_transfer_between_the_monitors_read_and_its_claim_tells_the_new_holder() {
+    const OTHER_MAIL: &str = "fagai@example.cn";
+    let city = tests::fixtures::CityBuilder::new()
+        .long_lived_tokens()
+        .centre("市企业服务中心")
+        .contact(CENTRE_MAIL)
+        .without_user()
+        .department("市工信局")
+        .contact(DEPT_MAIL)
+        .department("市发改委")
+        .contact(OTHER_MAIL)
+        .enterprise("南通某电子公司")
+        .contact(ENTERPRISE_MAIL)
+        .route("energy", 0)
+        .build()
+        .await;
+    // The department holding the appeal hands it on.
+    let (app, holder) = (&city.app, city.departments[0].token.clone());
+    let other: Uuid = city.departments[1].id.parse().expect("uuid");
+    let a = app
+        .post(
+            "/appeals",
+            &city.enterprises[0].token,
+            json!({"title": "转办竞争", "content": "新厂房需增容", "category": "energy"}),
+        )
+        .await
+        .expect(201)
+        .body;
+    let id = a["id"].as_str().expect("id").to_string();
+    // The warning has gone to the first department; at the due time the monitor reads the
+    // breach candidate, then the department transfers the appeal before the claim.
+    app.clock.set(sh(2026, 3, 2, 15, 0));
+    let cal = app
+        .jobs
+        .context()
+        .calendar
+        .current(&app.db)
+        .await
+        .expect("calendar");
+    sla_monitor::run_pass(&app.db, &cal, app.clock.now())
+        .await
+        .expect("warning pass");
+    app.clock.set(sh(2026, 3, 2, 17, 0));
+    let transferred = std::sync::atomic::AtomicBool::new(false);
+    let report = sla_monitor::run_pass_observed(&app.db, &cal, app.clock.now(), || {
+        let (first, id, holder) = (
+            !transferred.swap(true, std::sync::atomic::Ordering::SeqCst),
+            id.clone(),
+            holder.clone(),
+        );
+        async move {
+            if first {
+                app.post(
+                    &format!("/appeals/{id}/transfer"),
+                    &holder,
+                    json!({"department_id": other, "reason": "职责调整"}),
+                )
+                .await
+                .expect(200);
+            }
+        }
+    })
+    .await
+    .expect("breach pass");
+    assert!(transferred.load(std::sync::atomic::Ordering::SeqCst));
+    assert_eq!(report.breaches, 1);
+    let breach = mail_outbox::Entity::find()
+        .filter(mail_outbox::Column::Template.eq("sla_breach"))
+        .order_by_asc(mail_outbox::Column::Recipient)
+        .all(&app.db)
+        .await
+        .expect("outbox");
+    assert_eq!(recipients(&breach), vec![OTHER_MAIL, CENTRE_MAIL]);
+    assert!(breach[0].data.contains("市发改委"), "{}", breach[0].data);
+    let sups = supervision::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("supervisions");
+    assert_eq!(sups.len(), 1);
+    assert_eq!(sups[0].department_id, Some(other));
+    let line = appeal_event::Entity::find()
+        .filter(appeal_event::Column::Action.eq("breach"))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("breach line");
+    assert_eq!(line.department_id, Some(other));
+}
+
+#[tokio::test]
+async fn an_engine_row_must_carry_exactly_the_key_of_its_subject_type() {
+    let c = city(false).await;
+    let a = c.submit("约束").await;
+    let clock = c.clock(&a, ClockKind::Reply).await;
+    let mut am: sla_clock::ActiveModel = clock.into();
+    am.appeal_id = sea_orm::ActiveValue::Set(None);
+    let err = sea_orm::ActiveModelTrait::update(am, &c.app.db)
+        .await
+        .expect_err("a clock of an appeal without its appeal is refused");
+    assert!(
+        err.to_string().to_lowercase().contains("check"),
+        "the CHECK refuses it: {err}"
+    );
+}
