@@ -1187,6 +1187,8 @@ const APPEAL_COLS: &[&str] = &[
     "close_working_seconds",
     "updated_at",
 ];
+/// The engine's subject type of every seeded clock, supervision and timeline line.
+const SUBJECT: &str = "appeal";
 const ASSIGNMENT_COLS: &[&str] = &["appeal_id", "department_id", "assigned_at"];
 const CLOCK_COLS: &[&str] = &[
     "id",
@@ -1207,6 +1209,7 @@ const CLOCK_COLS: &[&str] = &[
     "escalated_at",
     "cancelled_at",
     "updated_at",
+    "subject_type",
 ];
 const EVENT_COLS: &[&str] = &[
     "id",
@@ -1219,6 +1222,7 @@ const EVENT_COLS: &[&str] = &[
     "from_status",
     "to_status",
     "note",
+    "subject_type",
 ];
 const SUPERVISION_COLS: &[&str] = &[
     "id",
@@ -1230,6 +1234,7 @@ const SUPERVISION_COLS: &[&str] = &[
     "note",
     "created_by",
     "created_at",
+    "subject_type",
 ];
 /// The bulk tables, in load order.
 const BULK_TABLES: [&str; 5] = [
@@ -1402,7 +1407,8 @@ fn produce(
                 .ts0(c.escalate)
                 .ts0(c.escalated)
                 .ts0(c.cancelled)
-                .ts(updated);
+                .ts(updated)
+                .text(SUBJECT);
             if let Some(ch) = row.end() {
                 send((2, ch))?;
             }
@@ -1478,7 +1484,8 @@ fn produce(
                 .text(e.action.code())
                 .opt_text((e.from != NONE8).then(|| codes.status[e.from as usize].as_str()))
                 .text(&codes.status[e.to as usize])
-                .opt_text(note.as_deref());
+                .opt_text(note.as_deref())
+                .text(SUBJECT);
             if let Some(c) = row.end() {
                 send((3, c))?;
             }
@@ -1506,7 +1513,8 @@ fn produce(
                     }
                 ))
                 .null()
-                .ts(e.at);
+                .ts(e.at)
+                .text(SUBJECT);
             if let Some(c) = row.end() {
                 send((4, c))?;
             }
