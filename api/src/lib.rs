@@ -1,5 +1,6 @@
 //! Liantong's HTTP API: actix-web routes over the use-cases in `services`.
 
+pub mod appeal_cache;
 pub mod auth;
 pub mod config;
 pub mod csv;
@@ -16,6 +17,7 @@ pub mod pagination;
 pub mod rfc3339;
 pub mod routes;
 pub(crate) mod rows;
+pub mod schemas;
 pub mod services;
 pub mod startup;
 pub mod state;

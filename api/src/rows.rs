@@ -7,9 +7,8 @@
 //! each value is read by its index straight from the sqlx row of either backend; a NULL is a
 //! plain `None`.
 
-use crate::services::appeals::ClockView;
 use chrono::{DateTime, Utc};
-use entity::{appeal, enums::ClockKind, sla_clock};
+use entity::{appeal, sla_clock};
 use sea_orm::{
     ActiveEnum, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryResult, QuerySelect,
     Select,
@@ -85,7 +84,10 @@ pub(crate) fn time(row: &QueryResult, i: usize) -> Result<DateTime<Utc>, DbErr> 
 }
 
 /// Column `i` of `row`, a stored enum code.
-fn get_enum<E: ActiveEnum<Value = String>>(row: &QueryResult, i: usize) -> Result<E, DbErr> {
+pub(crate) fn get_enum<E: ActiveEnum<Value = String>>(
+    row: &QueryResult,
+    i: usize,
+) -> Result<E, DbErr> {
     E::try_from_value(&get::<String>(row, i)?)
 }
 
@@ -280,53 +282,6 @@ impl Positional for sla_clock::Model {
             escalated_at: opt_time(r, at + 17)?,
             cancelled_at: opt_time(r, at + 18)?,
             updated_at: time(r, at + 19)?,
-        })
-    }
-}
-
-/// A clock as the appeal answers show it, with its appeal: only the columns the view needs.
-pub(crate) struct ListedClock {
-    pub appeal_id: Uuid,
-    pub view: ClockView,
-}
-
-impl Positional for ListedClock {
-    type Entity = sla_clock::Entity;
-    const COLUMNS: &'static [sla_clock::Column] = &[
-        sla_clock::Column::AppealId,
-        sla_clock::Column::Kind,
-        sla_clock::Column::Round,
-        sla_clock::Column::StartAt,
-        sla_clock::Column::DueAt,
-        sla_clock::Column::MetAt,
-        sla_clock::Column::BreachedAt,
-        sla_clock::Column::PausedAt,
-        sla_clock::Column::WarnedAt,
-        sla_clock::Column::EscalatedAt,
-        sla_clock::Column::CancelledAt,
-    ];
-
-    fn read(r: &QueryResult, at: usize) -> Result<Self, DbErr> {
-        let kind: ClockKind = get_enum(r, at + 1)?;
-        let due_at = time(r, at + 4)?;
-        let met_at = opt_time(r, at + 5)?;
-        let breached_at = opt_time(r, at + 6)?;
-        Ok(Self {
-            appeal_id: get(r, at)?,
-            view: ClockView {
-                kind,
-                kind_label: kind.label_zh(),
-                round: get(r, at + 2)?,
-                started_at: time(r, at + 3)?,
-                due_at,
-                met_at,
-                breached_at,
-                paused: opt_time(r, at + 7)?.is_some(),
-                warned_at: opt_time(r, at + 8)?,
-                escalated_at: opt_time(r, at + 9)?,
-                cancelled: opt_time(r, at + 10)?.is_some(),
-                late: ClockView::is_late(due_at, met_at, breached_at),
-            },
         })
     }
 }

@@ -1,13 +1,14 @@
 //! Builds the application: database, migrations, first admin, keys, routes, middleware.
 
 use crate::{
+    appeal_cache::AppealCache,
     auth::{jwt::JwtKeys, password::PasswordPolicy},
     config::Settings,
     db, docs, edge,
     error::AppError,
     metrics::{self, Metrics},
     openapi, routes,
-    services::{appeal_cache::AppealCache, bootstrap},
+    services::bootstrap,
     state::AppState,
     telemetry::{self, RequestIdRootSpan},
 };
@@ -136,6 +137,12 @@ fn server(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     });
     let cors_origins = state.settings.cors_origins();
     let metrics = web::Data::new(Metrics::new());
+    let authenticator = web::Data::new(crate::auth::Authenticator {
+        jwt: state.jwt.clone(),
+        sessions: state.sessions.clone(),
+        read_db: state.read_db.clone(),
+        clock: state.clock.clone(),
+    });
     let state = web::Data::new(state);
     Ok(HttpServer::new(move || {
         App::new()
@@ -152,6 +159,7 @@ fn server(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .wrap(edge::cors(&cors_origins))
             .app_data(limits.clone())
             .app_data(state.clone())
+            .app_data(authenticator.clone())
             .app_data(metrics.clone())
             .app_data(
                 web::JsonConfig::default()

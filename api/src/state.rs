@@ -19,9 +19,9 @@ pub struct AppState {
     pub sessions: crate::auth::session::Sessions,
     pub passwords: PasswordPolicy,
     pub settings: Arc<Settings>,
-    pub calendar: crate::services::calendar::CalendarCache,
+    pub calendar: jobs::calendar::CalendarLoader,
     /// Rendered appeal-list items, checked against the database's row versions.
-    pub appeal_cache: crate::services::appeal_cache::AppealCache,
+    pub appeal_cache: crate::appeal_cache::AppealCache,
     /// The job runner (its loop runs only with `jobs_embedded`; admins can run a job now).
     pub jobs: jobs::Runner,
 }

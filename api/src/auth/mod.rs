@@ -5,11 +5,24 @@ pub mod password;
 pub mod scope;
 pub mod session;
 
-use crate::{error::AppError, state::AppState};
+use crate::error::AppError;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
-use entity::enums::Role;
+use entity::{clock::Clock, enums::Role};
 use futures::future::LocalBoxFuture;
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
 use uuid::Uuid;
+
+/// What the [`AuthUser`] extractor needs to accept a token, registered as its own app data (so
+/// authentication does not depend on the application state that holds it).
+#[derive(Clone)]
+pub struct Authenticator {
+    pub jwt: jwt::JwtKeys,
+    pub sessions: session::Sessions,
+    /// Where a session's liveness is read.
+    pub read_db: DatabaseConnection,
+    pub clock: Arc<dyn Clock>,
+}
 
 /// The authenticated caller: who, in which role, for which organization.
 #[derive(Debug, Clone, Copy)]
@@ -86,8 +99,8 @@ impl FromRequest for AuthUser {
 
 async fn authenticate(req: &HttpRequest) -> Result<AuthUser, AppError> {
     let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("app state missing")))?;
+        .app_data::<web::Data<Authenticator>>()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("authenticator missing")))?;
     let header = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)

@@ -50,7 +50,7 @@ pub async fn create(
 
 /// The appeals the caller may see, filtered, oldest first.
 #[utoipa::path(get, path = "/api/v1/appeals", tag = "appeals", params(AppealFilter, PageQuery), security(("bearer" = [])),
-    responses((status = 200, body = crate::openapi::AppealPage), (status = 403, body = Problem, content_type = "application/problem+json"),
+    responses((status = 200, body = crate::routes::pages::AppealPage), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "`due_before` outside 1900-01-01..9999-12-31")))]
 #[get("/appeals")]
 pub async fn list(

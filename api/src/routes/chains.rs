@@ -47,7 +47,7 @@ pub async fn create(
 
 /// Lists the chains the caller may see; an enterprise user may filter by its own membership.
 #[utoipa::path(get, path = "/api/v1/chains", tag = "chains", params(ChainFilter, PageQuery), security(("bearer" = [])),
-    responses((status = 200, body = crate::openapi::ChainPage),
+    responses((status = 200, body = crate::routes::pages::ChainPage),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "a malformed query"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json", description = "`membership` by a user who is not an enterprise's")))]

@@ -9,6 +9,7 @@ pub mod health;
 pub mod jobs;
 pub mod organizations;
 pub mod outbox;
+pub mod pages;
 pub mod qualification_proposals;
 pub mod sla_admin;
 pub mod users;

@@ -53,7 +53,7 @@ pub async fn create(
 
 /// Lists the organizations the caller may see.
 #[utoipa::path(get, path = "/api/v1/organizations", tag = "organizations", params(OrganizationFilter, PageQuery),
-    security(("bearer" = [])), responses((status = 200, body = crate::openapi::OrganizationPage)))]
+    security(("bearer" = [])), responses((status = 200, body = crate::routes::pages::OrganizationPage)))]
 #[get("/organizations")]
 pub async fn list(
     state: web::Data<AppState>,

@@ -38,16 +38,16 @@ pub struct PolicyView {
 #[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyInput {
-    #[schema(schema_with = crate::openapi::positive_working_days)]
+    #[schema(schema_with = crate::schemas::positive_working_days)]
     pub reply_working_days: WorkingDays,
     /// Not less than `reply_working_days`.
-    #[schema(schema_with = crate::openapi::positive_working_days)]
+    #[schema(schema_with = crate::schemas::positive_working_days)]
     pub opinion_working_days: WorkingDays,
     /// Not less than `opinion_working_days`.
-    #[schema(schema_with = crate::openapi::positive_working_days)]
+    #[schema(schema_with = crate::schemas::positive_working_days)]
     pub close_working_days: WorkingDays,
     /// Working hours before a due time when the warning goes out.
-    #[schema(schema_with = crate::openapi::working_days)]
+    #[schema(schema_with = crate::schemas::working_days)]
     pub warn_before_working_hours: WorkingDays,
 }
 

@@ -66,7 +66,7 @@ pub struct IntervalDto {
 #[serde(deny_unknown_fields)]
 pub struct SettingsDto {
     /// An IANA time zone name.
-    #[schema(schema_with = crate::openapi::time_zone)]
+    #[schema(schema_with = crate::schemas::time_zone)]
     pub time_zone: String,
     /// Ordered intervals that do not overlap.
     #[schema(min_items = 1)]
@@ -92,7 +92,7 @@ pub struct DeadlineInput {
     /// From 1900-01-01 to 9999-12-31; so must the due time be.
     #[schema(pattern = r"^(?:19[0-9]{2}|[2-9][0-9]{3})-")]
     pub start: DateTime<Utc>,
-    #[schema(schema_with = crate::openapi::working_days)]
+    #[schema(schema_with = crate::schemas::working_days)]
     pub working_days: WorkingDays,
 }
 

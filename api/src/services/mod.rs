@@ -1,6 +1,5 @@
 //! Use-cases: each public function is one transaction's worth of work across aggregates.
 
-pub mod appeal_cache;
 pub mod appeals;
 pub mod appeals_admin;
 pub mod audit;

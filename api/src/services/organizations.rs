@@ -70,7 +70,7 @@ pub struct NewOrganization {
     )]
     pub name: String,
     /// 统一社会信用代码, unique; required for enterprises and banks.
-    #[schema(schema_with = crate::openapi::optional_uscc)]
+    #[schema(schema_with = crate::schemas::optional_uscc)]
     pub uscc: Option<String>,
     #[schema(
         max_length = 100,
@@ -100,7 +100,7 @@ pub struct Registration {
     )]
     pub name: String,
     /// 统一社会信用代码, unique.
-    #[schema(schema_with = crate::openapi::uscc)]
+    #[schema(schema_with = crate::schemas::uscc)]
     pub uscc: String,
     #[schema(
         min_length = 1,

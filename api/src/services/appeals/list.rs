@@ -97,7 +97,7 @@ pub(super) async fn filtered(
     Ok(q)
 }
 
-/// An appeal's validator (see [`super::appeal_cache`]): its row version plus its clocks', for
+/// An appeal's validator (see [`crate::appeal_cache`]): its row version plus its clocks', for
 /// the appeal `p.id` of the page.
 pub(super) const VALIDATOR: &str = "CAST(p.version + COALESCE((SELECT SUM(c.version) FROM sla_clocks c \
      WHERE c.appeal_id = p.id), 0) AS BIGINT)";
@@ -186,7 +186,7 @@ pub(super) async fn render(
     )
     .await?;
     let mut clocks: HashMap<Uuid, (Vec<ClockView>, i64)> = HashMap::with_capacity(ids.len());
-    for (c, version) in rows::all_versioned::<rows::ListedClock>(
+    for (c, version) in rows::all_versioned::<ListedClock>(
         conn,
         sla_clock::Entity::find().filter(sla_clock::Column::AppealId.is_in(ids)),
     )

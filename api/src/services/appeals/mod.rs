@@ -2,7 +2,8 @@
 //! their notifications. Each action is one transaction that changes the appeal, its clocks,
 //! writes one timeline event and queues the mails it causes.
 
-use super::{appeal_cache::AppealCache, chains::org_of_kind, validate::Checks};
+use super::{chains::org_of_kind, validate::Checks};
+use crate::appeal_cache::AppealCache;
 use crate::{
     auth::{AuthUser, scope},
     error::{AppError, AppResult},
@@ -328,7 +329,7 @@ pub async fn get(conn: &impl ConnectionTrait, actor: &AuthUser, id: Uuid) -> App
     .await?
     .pop()
     .ok_or(AppError::NotFound)?;
-    let clocks = rows::all::<rows::ListedClock>(
+    let clocks = rows::all::<ListedClock>(
         conn,
         sla_clock::Entity::find().filter(sla_clock::of_subject(Subject::appeal(a.id))),
     )

@@ -206,7 +206,7 @@ pub struct AppealFilter {
     pub breached: Option<bool>,
     /// Only appeals with an unmet clock due before this instant (RFC 3339) or date (midnight
     /// in the calendar's time zone), from 1900-01-01 to 9999-12-31.
-    #[param(schema_with = crate::openapi::instant_or_date)]
+    #[param(schema_with = crate::schemas::instant_or_date)]
     pub due_before: Option<String>,
 }
 
@@ -276,7 +276,7 @@ pub struct MessageInput {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExtensionInput {
-    #[schema(schema_with = crate::openapi::positive_working_days)]
+    #[schema(schema_with = crate::schemas::positive_working_days)]
     pub working_days: WorkingDays,
     #[schema(
         min_length = 1,
@@ -391,5 +391,54 @@ impl Act {
                 &[Role::Enterprise]
             }
         }
+    }
+}
+
+/// A clock as the appeal answers show it, with its appeal: only the columns the view needs,
+/// read by position (see `crate::rows`).
+pub(crate) struct ListedClock {
+    pub appeal_id: Uuid,
+    pub view: ClockView,
+}
+
+impl rows::Positional for ListedClock {
+    type Entity = sla_clock::Entity;
+    const COLUMNS: &'static [sla_clock::Column] = &[
+        sla_clock::Column::AppealId,
+        sla_clock::Column::Kind,
+        sla_clock::Column::Round,
+        sla_clock::Column::StartAt,
+        sla_clock::Column::DueAt,
+        sla_clock::Column::MetAt,
+        sla_clock::Column::BreachedAt,
+        sla_clock::Column::PausedAt,
+        sla_clock::Column::WarnedAt,
+        sla_clock::Column::EscalatedAt,
+        sla_clock::Column::CancelledAt,
+    ];
+
+    fn read(r: &sea_orm::QueryResult, at: usize) -> Result<Self, sea_orm::DbErr> {
+        use rows::{get, get_enum, opt_time, time};
+        let kind: ClockKind = get_enum(r, at + 1)?;
+        let due_at = time(r, at + 4)?;
+        let met_at = opt_time(r, at + 5)?;
+        let breached_at = opt_time(r, at + 6)?;
+        Ok(Self {
+            appeal_id: get(r, at)?,
+            view: ClockView {
+                kind,
+                kind_label: kind.label_zh(),
+                round: get(r, at + 2)?,
+                started_at: time(r, at + 3)?,
+                due_at,
+                met_at,
+                breached_at,
+                paused: opt_time(r, at + 7)?.is_some(),
+                warned_at: opt_time(r, at + 8)?,
+                escalated_at: opt_time(r, at + 9)?,
+                cancelled: opt_time(r, at + 10)?.is_some(),
+                late: ClockView::is_late(due_at, met_at, breached_at),
+            },
+        })
     }
 }
