@@ -1,11 +1,8 @@
 //! One line of a subject's timeline, written in the same transaction as the change it records.
 //! (The table keeps the name of its first subject, `appeal_events`.)
 
-use crate::{
-    enums::{EventVisibility, SubjectType},
-    subject::Subject,
-};
-use sea_orm::{Condition, entity::prelude::*};
+use crate::enums::{EventVisibility, SubjectType};
+use sea_orm::entity::prelude::*;
 
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -37,16 +34,4 @@ pub struct Model {
 
 impl ActiveModelBehavior for ActiveModel {}
 
-impl Model {
-    /// The subject this row belongs to.
-    pub fn subject(&self) -> Subject {
-        Subject::from_keys(self.subject_type, self.appeal_id)
-    }
-}
-
-/// The rows of `subject`, through its type's key column.
-pub fn of_subject(subject: Subject) -> Condition {
-    match subject.kind {
-        SubjectType::Appeal => Condition::all().add(Column::AppealId.eq(subject.id)),
-    }
-}
+crate::subject::keyed_by_subject!();

@@ -1,11 +1,8 @@
 //! One service-level clock of a subject (an appeal, ...). `due_at` and `warn_at` are computed by
 //! [`crate::sla`] at write time and stored, so the monitor only reads indexed instants.
 
-use crate::{
-    enums::{ClockKind, SubjectType},
-    subject::Subject,
-};
-use sea_orm::{Condition, entity::prelude::*};
+use crate::enums::{ClockKind, SubjectType};
+use sea_orm::entity::prelude::*;
 
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -48,16 +45,4 @@ pub struct Model {
 
 impl ActiveModelBehavior for ActiveModel {}
 
-impl Model {
-    /// The subject this row belongs to.
-    pub fn subject(&self) -> Subject {
-        Subject::from_keys(self.subject_type, self.appeal_id)
-    }
-}
-
-/// The rows of `subject`, through its type's key column.
-pub fn of_subject(subject: Subject) -> Condition {
-    match subject.kind {
-        SubjectType::Appeal => Condition::all().add(Column::AppealId.eq(subject.id)),
-    }
-}
+crate::subject::keyed_by_subject!();

@@ -32,3 +32,28 @@ impl Subject {
         (self.kind == SubjectType::Appeal).then_some(self.id)
     }
 }
+
+/// The subject accessors of a table keyed by subject (`sla_clocks`, `supervisions`, the
+/// timeline): `Model::subject()` and `of_subject(subject)`, the condition selecting a subject's
+/// rows through its type's key column. A new subject type adds its key here, once for all
+/// three tables.
+macro_rules! keyed_by_subject {
+    () => {
+        impl Model {
+            /// The subject this row belongs to.
+            pub fn subject(&self) -> $crate::subject::Subject {
+                $crate::subject::Subject::from_keys(self.subject_type, self.appeal_id)
+            }
+        }
+
+        /// The rows of `subject`, through its type's key column.
+        pub fn of_subject(subject: $crate::subject::Subject) -> sea_orm::Condition {
+            match subject.kind {
+                $crate::enums::SubjectType::Appeal => {
+                    sea_orm::Condition::all().add(Column::AppealId.eq(subject.id))
+                }
+            }
+        }
+    };
+}
+pub(crate) use keyed_by_subject;

@@ -1,11 +1,8 @@
 //! A supervision (督办) of a subject: by hand from the service centre, or from the monitor on a breach
 //! (level 1) and an escalation (level 2); the latter are unique per clock and level.
 
-use crate::{
-    enums::{SubjectType, SupervisionSource},
-    subject::Subject,
-};
-use sea_orm::{Condition, entity::prelude::*};
+use crate::enums::{SubjectType, SupervisionSource};
+use sea_orm::entity::prelude::*;
 
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -28,16 +25,4 @@ pub struct Model {
 
 impl ActiveModelBehavior for ActiveModel {}
 
-impl Model {
-    /// The subject this row belongs to.
-    pub fn subject(&self) -> Subject {
-        Subject::from_keys(self.subject_type, self.appeal_id)
-    }
-}
-
-/// The rows of `subject`, through its type's key column.
-pub fn of_subject(subject: Subject) -> Condition {
-    match subject.kind {
-        SubjectType::Appeal => Condition::all().add(Column::AppealId.eq(subject.id)),
-    }
-}
+crate::subject::keyed_by_subject!();
