@@ -14,6 +14,9 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub working_hours: String,
     pub revision: i64,
+    /// The revision every SLA clock has been recomputed for; behind `revision` while a
+    /// recompute after a change is under way (or was interrupted: the monitor finishes it).
+    pub clocks_revision: i64,
     pub updated_at: DateTimeUtc,
 }
 

@@ -3,6 +3,9 @@
 //! subject type (today `appeal_id`), with a `CHECK` that the key of the row's type — and only
 //! that one — is set. Referential integrity stays in the database; a new subject type adds its
 //! key column, widens the `CHECK` and adds its indexes (see the README, "The engine").
+//!
+//! `calendar_settings.clocks_revision` records the calendar revision the clocks have been
+//! recomputed for: a calendar change commits at once and the clocks follow in short batches.
 
 use crate::util::sqlite_rebuild;
 use sea_orm::DbBackend;
@@ -69,10 +72,32 @@ impl MigrationTrait for Migration {
                 }
             }
         }
+        // How far the clocks have been recomputed after calendar changes (see the README).
+        m.alter_table(
+            Table::alter()
+                .table("calendar_settings")
+                .add_column(
+                    ColumnDef::new("clocks_revision")
+                        .big_integer()
+                        .not_null()
+                        .default(0),
+                )
+                .to_owned(),
+        )
+        .await?;
+        conn.execute_unprepared("UPDATE calendar_settings SET clocks_revision = revision")
+            .await?;
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("calendar_settings")
+                .drop_column("clocks_revision")
+                .to_owned(),
+        )
+        .await?;
         let conn = m.get_connection();
         for table in TABLES {
             match conn.get_database_backend() {

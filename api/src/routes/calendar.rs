@@ -55,6 +55,7 @@ pub async fn put_day(
         Ok((svc::put_day(&txn, &user, now, date, input).await?, txn))
     })
     .await?;
+    svc::recompute_clocks(&state.db, &state.calendar, now).await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -73,6 +74,7 @@ pub async fn delete_day(
         Ok((svc::delete_day(&txn, &user, now, date).await?, txn))
     })
     .await?;
+    svc::recompute_clocks(&state.db, &state.calendar, now).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -104,6 +106,7 @@ pub async fn put_settings(
         ))
     })
     .await?;
+    svc::recompute_clocks(&state.db, &state.calendar, now).await?;
     Ok(HttpResponse::Ok().json(v))
 }
 

@@ -185,14 +185,22 @@ async fn settings_row(conn: &impl ConnectionTrait) -> AppResult<calendar_setting
     Ok(jobs::calendar::settings_row(conn, false).await?)
 }
 
-/// Moves the calendar revision and recomputes, in the same transaction, the due times of every
-/// unmet SLA clock under the changed calendar.
+/// Moves the calendar revision: every process reloads its calendar, and the clocks follow once
+/// the change has committed ([`recompute_clocks`]).
 async fn bump_revision(conn: &impl ConnectionTrait, now: DateTime<Utc>) -> AppResult<()> {
-    bump(conn, now).await?;
-    let cal = jobs::calendar::load(conn).await?;
-    let changed = jobs::engine::clocks::recompute(conn, &cal, now).await?;
+    bump(conn, now).await
+}
+
+/// After a committed calendar change: recomputes every clock that can still fire, in short
+/// batches (see `jobs::engine::clocks::recompute`).
+pub async fn recompute_clocks(
+    db: &sea_orm::DatabaseConnection,
+    calendar: &CalendarCache,
+    now: DateTime<Utc>,
+) -> AppResult<u64> {
+    let changed = jobs::engine::clocks::recompute(db, calendar, now).await?;
     tracing::info!(changed, "calendar changed: unmet clocks recomputed");
-    Ok(())
+    Ok(changed)
 }
 
 async fn bump(conn: &impl ConnectionTrait, now: DateTime<Utc>) -> AppResult<()> {

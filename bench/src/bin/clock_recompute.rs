@@ -8,18 +8,19 @@
 //!
 //! It first makes `--clocks` clocks of the seeded database unmet, unbreached and started at
 //! `--now` (so a holiday on the next working day moves every one of them), and recomputes them
-//! once untimed. Each iteration then changes the calendar as `PUT /calendar/days/{date}` does —
-//! in one transaction: the day declared a holiday (or, every other iteration, removed again),
-//! the calendar's revision raised, the calendar reloaded and every unmet clock recomputed — and
-//! meanwhile, 20 ms after the change began, a second connection takes the calendar row
-//! `FOR SHARE` as a submission does (PostgreSQL) and reports how long it waited.
+//! once untimed. Each iteration then changes the calendar as `PUT /calendar/days/{date}` does:
+//! one transaction declares the day a holiday (or, every other iteration, removes it again) and
+//! raises the calendar's revision; after its commit every unmet clock is recomputed in batches
+//! (`jobs::engine::clocks::recompute`). Meanwhile, 20 ms after the change began, a second
+//! connection takes the calendar row `FOR SHARE` as a submission does (PostgreSQL) and reports
+//! how long it waited.
 
 use anyhow::{Context, bail};
 use chrono::{DateTime, Datelike, Duration as Days, Utc};
 use entity::{calendar_day, calendar_setting, enums::ExceptionKind};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, Database, DbBackend, EntityTrait, QueryFilter,
-    Statement, TransactionTrait, sea_query::Expr,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, Database, DbBackend, EntityTrait, ExprTrait,
+    QueryFilter, Statement, TransactionTrait, sea_query::Expr,
 };
 use std::time::{Duration, Instant};
 
@@ -72,10 +73,9 @@ async fn main() -> anyhow::Result<()> {
         .await?
         .context("count")?
         .try_get("", "n")?;
-    let cal = jobs::calendar::load(&db).await?;
-    let txn = db.begin().await?;
-    jobs::engine::clocks::recompute(&txn, &cal, now).await?;
-    txn.commit().await?;
+    let loader = jobs::calendar::CalendarLoader::default();
+    let cal = loader.current(&db).await?;
+    jobs::engine::clocks::recompute(&db, &loader, now).await?;
     if backend == DbBackend::Postgres {
         db.execute_raw(sql("VACUUM ANALYZE sla_clocks")).await?;
     }
@@ -129,9 +129,8 @@ async fn main() -> anyhow::Result<()> {
         } else {
             calendar_day::Entity::delete_by_id(day).exec(&txn).await?;
         }
-        let changed_cal = jobs::calendar::load(&txn).await?;
-        let changed = jobs::engine::clocks::recompute(&txn, &changed_cal, now).await?;
         txn.commit().await?;
+        let changed = jobs::engine::clocks::recompute(&db, &loader, now).await?;
         let took = started.elapsed();
         let waited = waiter.await??;
         println!(

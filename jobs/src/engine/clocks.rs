@@ -6,9 +6,11 @@
 //! breach) escalation instants are computed at write time and stored, so the monitor only
 //! compares instants through partial indexes.
 
+use crate::calendar::CalendarLoader;
 use chrono::{DateTime, TimeDelta, Utc};
 use entity::{
     calendar::Calendar,
+    calendar_setting,
     enums::ClockKind,
     sla::{ClockSpec, ClockTimes},
     sla_clock::{self, COLUMN as C},
@@ -18,13 +20,13 @@ use entity::{
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
     sea_query::{CaseStatement, Expr},
 };
 use uuid::Uuid;
 
-/// Clocks read and rewritten per statement when a calendar change recomputes them.
+/// Clocks read and rewritten per transaction when a calendar change recomputes them.
 pub const RECOMPUTE_BATCH: u64 = 1_000;
 
 /// A clock to start: its kind, round, target and warning lead (the subject's policy).
@@ -269,18 +271,28 @@ async fn save(
     am.update(conn).await
 }
 
-/// Recomputes the due, warning and pending escalation times of every clock that can still fire
-/// after a calendar change, in the caller's transaction, whatever its subject: keyset batches of
-/// [`RECOMPUTE_BATCH`] clocks, each rewritten with one `UPDATE … CASE` for the clocks whose
-/// times moved. Breaches already recorded stay (a breach is a fact). Returns the clocks changed.
+/// Brings every clock that can still fire (unmet, uncancelled, not yet escalated), whatever its
+/// subject, to the calendar in effect, after a calendar change has committed. Keyset batches
+/// of [`RECOMPUTE_BATCH`] clocks, each in its own short transaction: the batch is read (locked
+/// for update on PostgreSQL, so an action changing one of its clocks waits or goes first, and
+/// nothing is lost), its new instants computed, and the clocks whose instants moved written
+/// back with one `UPDATE … FROM (VALUES …)`. Submissions and actions are never held for the
+/// whole recompute; while it runs the monitor checks each candidate against the calendar it
+/// loaded (see `monitor`), so no clock is warned or breached on its old times. A breach stays a
+/// fact. When it is done, `calendar_settings.clocks_revision` records the revision it reached;
+/// a recompute that was interrupted is finished by the next monitor pass
+/// ([`recompute_if_behind`]). Returns the clocks changed.
 pub async fn recompute(
-    conn: &impl ConnectionTrait,
-    cal: &Calendar,
+    db: &DatabaseConnection,
+    calendar: &CalendarLoader,
     now: DateTime<Utc>,
-) -> Result<u64, DbErr> {
+) -> anyhow::Result<u64> {
+    let target = crate::calendar::settings_row(db, false).await?.revision;
     let mut after: Option<Uuid> = None;
     let mut changed = 0;
     loop {
+        let txn = db.begin().await?;
+        let cal = calendar.current(&txn).await?;
         // Breached clocks too, until they escalate: their escalation follows the calendar.
         let mut q = sla_clock::Entity::find()
             .filter(C.met_at.is_null())
@@ -291,57 +303,116 @@ pub async fn recompute(
         if let Some(last) = after {
             q = q.filter(C.id.gt(last));
         }
-        let batch = q.all(conn).await?;
+        if txn.get_database_backend() == DbBackend::Postgres {
+            q = q.lock_exclusive();
+        }
+        let batch = q.all(&txn).await?;
         let Some(last) = batch.last().map(|c| c.id) else {
+            txn.commit().await?;
             break;
         };
         after = Some(last);
         let full = batch.len() as u64 == RECOMPUTE_BATCH;
-        let moved: Vec<(Uuid, ClockTimes, Option<DateTime<Utc>>)> = batch
-            .iter()
-            .filter_map(|c| {
-                let times = spec_of(c).times(cal);
-                let escalate_at = escalation_of(c, &times);
-                (times.due_at != c.due_at
-                    || times.warn_at != c.warn_at
-                    || escalate_at != c.escalate_at)
-                    .then_some((c.id, times, escalate_at))
-            })
-            .collect();
-        changed += rewrite_times(conn, &moved, now).await?;
+        let moved: Vec<Moved> = batch.iter().filter_map(|c| moved(&cal, c)).collect();
+        changed += rewrite_times(&txn, &moved, now).await?;
+        txn.commit().await?;
         if !full {
             break;
         }
     }
+    calendar_setting::Entity::update_many()
+        .col_expr(calendar_setting::Column::ClocksRevision, Expr::val(target))
+        .filter(calendar_setting::Column::Id.eq(1))
+        .filter(calendar_setting::Column::ClocksRevision.lt(target))
+        .exec(db)
+        .await?;
     Ok(changed)
 }
 
-/// One `UPDATE` setting each listed clock's due, warning and escalation instants.
+/// Runs [`recompute`] when the clocks are behind the calendar's revision (a recompute after a
+/// change was interrupted). Returns the clocks changed.
+pub async fn recompute_if_behind(
+    db: &DatabaseConnection,
+    calendar: &CalendarLoader,
+    now: DateTime<Utc>,
+) -> anyhow::Result<u64> {
+    let row = crate::calendar::settings_row(db, false).await?;
+    if row.clocks_revision >= row.revision {
+        return Ok(0);
+    }
+    tracing::warn!(
+        revision = row.revision,
+        clocks_revision = row.clocks_revision,
+        "SLA clocks behind the calendar: recomputing"
+    );
+    recompute(db, calendar, now).await
+}
+
+/// A clock whose instants moved: id, new times, new escalation.
+type Moved = (Uuid, ClockTimes, Option<DateTime<Utc>>);
+
+/// The new instants of `c` under `cal`, if they differ from the stored ones.
+fn moved(cal: &Calendar, c: &sla_clock::Model) -> Option<Moved> {
+    let times = spec_of(c).times(cal);
+    let escalate_at = escalation_of(c, &times);
+    (times.due_at != c.due_at || times.warn_at != c.warn_at || escalate_at != c.escalate_at)
+        .then_some((c.id, times, escalate_at))
+}
+
+/// Whether `step` is really due for `clock` at `now` under `cal`: its stored instant may be
+/// stale while a recompute after a calendar change is under way.
+pub fn still_due(cal: &Calendar, step: Step, clock: &sla_clock::Model, now: DateTime<Utc>) -> bool {
+    let times = spec_of(clock).times(cal);
+    match step {
+        Step::Warn => times.warn_at <= now,
+        Step::Breach => times.due_at <= now,
+        Step::Escalate => escalation_of(clock, &times).is_some_and(|at| at <= now),
+    }
+}
+
+/// One `UPDATE … FROM (VALUES …)` setting each listed clock's due, warning and escalation
+/// instants (the same statement on both databases: `VALUES` columns are `column1`, ...).
 async fn rewrite_times(
     conn: &impl ConnectionTrait,
-    moved: &[(Uuid, ClockTimes, Option<DateTime<Utc>>)],
+    moved: &[Moved],
     now: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
     if moved.is_empty() {
         return Ok(0);
     }
-    let case = |value: &dyn Fn(&(Uuid, ClockTimes, Option<DateTime<Utc>>)) -> Expr| {
-        let mut case = CaseStatement::new();
-        for m in moved {
-            case = case.case(C.id.eq(m.0), value(m));
+    let backend = conn.get_database_backend();
+    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(moved.len() * 4 + 1);
+    let mut n = 0;
+    let mut param = |v: sea_orm::Value, values: &mut Vec<sea_orm::Value>| {
+        values.push(v);
+        n += 1;
+        match backend {
+            DbBackend::Postgres => format!("${n}"),
+            _ => "?".to_string(),
         }
-        let e: Expr = case.into();
-        e
     };
-    Ok(sla_clock::Entity::update_many()
-        .col_expr(sla_clock::Column::DueAt, case(&|m| Expr::val(m.1.due_at)))
-        .col_expr(sla_clock::Column::WarnAt, case(&|m| Expr::val(m.1.warn_at)))
-        .col_expr(sla_clock::Column::EscalateAt, case(&|m| Expr::val(m.2)))
-        .col_expr(sla_clock::Column::UpdatedAt, Expr::val(now))
-        .filter(C.id.is_in(moved.iter().map(|m| m.0)))
-        .exec(conn)
+    let updated = param(now.into(), &mut values);
+    let rows: Vec<String> = moved
+        .iter()
+        .map(|(id, times, escalate_at)| {
+            format!(
+                "({}, {}, {}, {})",
+                param((*id).into(), &mut values),
+                param(times.due_at.into(), &mut values),
+                param(times.warn_at.into(), &mut values),
+                param((*escalate_at).into(), &mut values),
+            )
+        })
+        .collect();
+    let sql = format!(
+        "UPDATE sla_clocks SET due_at = v.column2, warn_at = v.column3, escalate_at = v.column4, \
+         updated_at = {updated} FROM (VALUES {}) AS v WHERE sla_clocks.id = v.column1",
+        rows.join(", ")
+    );
+    Ok(conn
+        .execute_raw(Statement::from_sql_and_values(backend, sql, values))
         .await?
-        .rows_affected)
+        .rows_affected())
 }
 
 /// What the monitor does to a clock.

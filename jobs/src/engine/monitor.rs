@@ -70,6 +70,8 @@ impl PassReport {
 /// handled (after handling all the others).
 #[tracing::instrument(skip_all, fields(job = JOB))]
 pub async fn run_once(ctx: &JobContext, now: DateTime<Utc>) -> anyhow::Result<u64> {
+    // A recompute after a calendar change that was interrupted is finished first.
+    clocks::recompute_if_behind(&ctx.db, &ctx.calendar, now).await?;
     let cal = ctx.calendar.current(&ctx.db).await?;
     let report = run_pass(&ctx.db, &cal, now).await?;
     if report.failed > 0 {
@@ -153,6 +155,12 @@ where
         }
         let full = batch.len() as u64 == BATCH;
         cursor = next;
+        // A clock whose stored instant is stale (a recompute after a calendar change is under
+        // way) waits for its new times.
+        let batch: Vec<sla_clock::Model> = batch
+            .into_iter()
+            .filter(|c| clocks::still_due(cal, step, c, now))
+            .collect();
         between().await;
         match apply(db, cal, now, step, &batch).await {
             Ok((n, missing)) => {
@@ -184,6 +192,9 @@ async fn apply(
     step: Step,
     batch: &[sla_clock::Model],
 ) -> Result<(u64, u64), DbErr> {
+    if batch.is_empty() {
+        return Ok((0, 0));
+    }
     let txn = db.begin().await?;
     let mut by_type: BTreeMap<SubjectType, Vec<Uuid>> = BTreeMap::new();
     for c in batch {

@@ -787,3 +787,54 @@ async fn an_engine_row_must_carry_exactly_the_key_of_its_subject_type() {
         "the CHECK refuses it: {err}"
     );
 }
+
+#[tokio::test]
+async fn a_clock_behind_a_calendar_change_is_neither_breached_on_its_old_time_nor_left_behind() {
+    use entity::{calendar_day, calendar_setting, enums::ExceptionKind};
+    use sea_orm::{ActiveValue::Set, ExprTrait, sea_query::Expr};
+    let c = city(false).await;
+    // Mon 03-02 09:00: the reply clock is due Mon 17:00.
+    let a = c.submit("日历变更中途").await;
+    // A change commits (Monday declared a holiday) but its recompute never ran, as if the api
+    // stopped right after the commit.
+    calendar_day::Entity::insert(calendar_day::ActiveModel {
+        date: Set(chrono::NaiveDate::from_ymd_opt(2026, 3, 2).expect("date")),
+        kind: Set(ExceptionKind::Holiday),
+        name: Set(Some("临时休假".into())),
+        name_en: Set(None),
+        updated_at: Set(c.app.clock.now()),
+    })
+    .exec_without_returning(&c.app.db)
+    .await
+    .expect("holiday");
+    calendar_setting::Entity::update_many()
+        .col_expr(
+            calendar_setting::Column::Revision,
+            Expr::col(calendar_setting::Column::Revision).add(1),
+        )
+        .exec(&c.app.db)
+        .await
+        .expect("revision");
+    assert_eq!(
+        c.clock(&a, ClockKind::Reply).await.due_at,
+        sh(2026, 3, 2, 17, 0),
+        "stale"
+    );
+    // At the old due time the monitor checks the clock against the calendar it loaded.
+    c.at(sh(2026, 3, 2, 17, 0));
+    assert_eq!(c.pass().await, report(0, 0, 0));
+    // The job's step finishes the interrupted recompute first.
+    sla_monitor::run_once(c.app.jobs.context(), c.app.clock.now())
+        .await
+        .expect("monitor step");
+    assert_eq!(
+        c.clock(&a, ClockKind::Reply).await.due_at,
+        sh(2026, 3, 3, 17, 0)
+    );
+    let settings = calendar_setting::Entity::find_by_id(1)
+        .one(&c.app.db)
+        .await
+        .expect("query")
+        .expect("row");
+    assert_eq!(settings.clocks_revision, settings.revision);
+}
