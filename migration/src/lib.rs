@@ -12,6 +12,7 @@ mod m20261124_000007_drop_prefix_indexes;
 mod m20261130_000008_membership_consent;
 mod m20261130_000009_sessions_throttle_visibility;
 mod m20261130_000010_clock_warning_lead;
+mod m20261201_000012_notifications;
 mod util;
 
 /// Every migration, in order.
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000008_membership_consent::Migration),
             Box::new(m20261130_000009_sessions_throttle_visibility::Migration),
             Box::new(m20261130_000010_clock_warning_lead::Migration),
+            Box::new(m20261201_000012_notifications::Migration),
         ]
     }
 }
