@@ -10,6 +10,7 @@ use crate::{
     rows,
 };
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use entity::enums::NotificationKind as Kind;
 use entity::{
     appeal, appeal_assignment, appeal_event,
     calendar::Calendar,
@@ -18,13 +19,10 @@ use entity::{
     },
     organization, routing_rule,
     sla::{AppealAction, ClockSpec},
-    sla_clock, sla_policy, supervision, user,
+    sla_clock, sla_policy, supervision,
     working_days::WorkingDays,
 };
-use jobs::{
-    calendar::CalendarLoader as CalendarCache,
-    mail::{self, Template, recipients},
-};
+use jobs::calendar::CalendarLoader as CalendarCache;
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
@@ -308,7 +306,7 @@ pub async fn submit(
         .await?;
     if let Some(dep) = department {
         assign_to(conn, id, dep, now).await?;
-        mail_assigned(conn, cal, now, &a, &clocks, dep, "分派", None).await?;
+        notify_department(conn, cal, now, &a, &clocks, dep, Kind::AppealAssigned, None).await?;
     }
     Ok(view(a, clocks))
 }
@@ -479,7 +477,7 @@ pub async fn act(
     let note: Option<String>;
     let mut to_department = None;
     let mut visibility = action.visibility();
-    // Mails are queued after the appeal row is saved, so they read the new state.
+    // Notifications are written after the appeal row is saved, so they read the new state.
     let mut after: Vec<Followup> = Vec::new();
     match act {
         Act::Assign(i) => {
@@ -489,7 +487,11 @@ pub async fn act(
             am.assigned_at = Set(Some(now));
             assign_to(conn, a.id, i.department_id, now).await?;
             to_department = Some(i.department_id);
-            after.push(Followup::Assigned(i.department_id, "分派", note.clone()));
+            after.push(Followup::Department(
+                i.department_id,
+                Kind::AppealAssigned,
+                note.clone(),
+            ));
         }
         Act::Transfer(i) => {
             let reason = text("reason", &i.reason)?;
@@ -504,9 +506,9 @@ pub async fn act(
             am.assigned_at = Set(Some(now));
             assign_to(conn, a.id, i.department_id, now).await?;
             to_department = Some(i.department_id);
-            after.push(Followup::Assigned(
+            after.push(Followup::Department(
                 i.department_id,
-                "转办",
+                Kind::AppealTransferred,
                 Some(reason.clone()),
             ));
             note = Some(reason);
@@ -531,13 +533,13 @@ pub async fn act(
         Act::Reply(i) => {
             let msg = text("message", &i.message)?;
             meet(conn, a.id, &[ClockKind::Reply], now).await?;
-            after.push(Followup::Enterprise("已响应", msg.clone()));
+            after.push(Followup::Enterprise(Kind::AppealReplied, msg.clone()));
             note = Some(msg);
         }
         Act::Opinion(i) => {
             let msg = text("message", &i.message)?;
             meet(conn, a.id, &[ClockKind::Reply, ClockKind::Opinion], now).await?;
-            after.push(Followup::Enterprise("已出具意见", msg.clone()));
+            after.push(Followup::Enterprise(Kind::AppealOpinion, msg.clone()));
             note = Some(msg);
         }
         Act::Resolve(i) => {
@@ -562,7 +564,7 @@ pub async fn act(
             am.resolved_at = Set(Some(now));
             am.pending_extension_days = Set(None);
             am.pending_extension_reason = Set(None);
-            after.push(Followup::Enterprise("已办结", msg.clone()));
+            after.push(Followup::Enterprise(Kind::AppealResolved, msg.clone()));
             note = Some(msg);
         }
         Act::RequestInfo(i) => {
@@ -577,7 +579,7 @@ pub async fn act(
                 .await?;
             am.paused_from_status = Set(Some(from));
             am.paused_at = Set(Some(now));
-            after.push(Followup::Enterprise("需补充材料", msg.clone()));
+            after.push(Followup::Enterprise(Kind::AppealInfoRequested, msg.clone()));
             note = Some(msg);
         }
         Act::Supplement(i) => {
@@ -596,7 +598,11 @@ pub async fn act(
             am.paused_from_status = Set(None);
             am.paused_at = Set(None);
             if let Some(dep) = a.department_id {
-                after.push(Followup::Assigned(dep, "企业补充材料", Some(msg.clone())));
+                after.push(Followup::Department(
+                    dep,
+                    Kind::AppealSupplemented,
+                    Some(msg.clone()),
+                ));
             }
             note = Some(msg);
         }
@@ -697,7 +703,11 @@ pub async fn act(
             am.close_working_seconds = Set(None);
             am.assigned_at = Set(Some(now));
             if let Some(dep) = a.department_id {
-                after.push(Followup::Assigned(dep, "重办", Some(reason.clone())));
+                after.push(Followup::Department(
+                    dep,
+                    Kind::AppealReopened,
+                    Some(reason.clone()),
+                ));
             }
             note = Some(reason);
         }
@@ -750,29 +760,7 @@ pub async fn act(
     event.to_department_id = Set(to_department);
     event.insert(conn).await?;
     let clocks = clocks_of(conn, saved.id).await?;
-    for f in after {
-        match f {
-            Followup::Assigned(dep, label, note) => {
-                mail_assigned(conn, cal, now, &saved, &clocks, dep, label, note).await?
-            }
-            Followup::Enterprise(label, msg) => {
-                mail_enterprise(conn, now, &saved, label, &msg).await?
-            }
-            Followup::Supervised(dep, n) => {
-                let (number, title) = (saved.number.clone(), saved.title.clone());
-                mail_department(conn, cal, now, dep, move |department_name| {
-                    Template::AppealSupervised {
-                        department_name,
-                        number,
-                        title,
-                        level: 1,
-                        note: Some(n),
-                    }
-                })
-                .await?
-            }
-        }
-    }
+    send(conn, cal, now, &saved, &clocks, after).await?;
     Ok(view(saved, clocks))
 }
 
