@@ -7,7 +7,7 @@ use crate::{
     error::AppError,
     metrics::{self, Metrics},
     openapi, routes,
-    services::{appeal_cache::AppealCache, bootstrap},
+    services::{appeal_cache::AppealCache, bootstrap, notification_hub::NotificationHub},
     state::AppState,
     telemetry::{self, RequestIdRootSpan},
 };
@@ -50,7 +50,7 @@ impl Application {
         let calendar = jobs.context().calendar.clone();
         let state = AppState {
             db,
-            read_db,
+            read_db: read_db.clone(),
             clock,
             jobs,
             jwt: JwtKeys::new(
@@ -69,6 +69,11 @@ impl Application {
                 std::time::Duration::from_millis(settings.password_hash_wait_ms),
             ),
             appeal_cache: AppealCache::new(settings.appeal_cache_mib * 1024 * 1024),
+            notifications: NotificationHub::new(
+                read_db.clone(),
+                std::time::Duration::from_millis(settings.notification_poll_ms),
+                std::time::Duration::from_secs(settings.notification_lookback_secs),
+            ),
             settings: Arc::new(settings),
             calendar,
         };
