@@ -124,12 +124,43 @@ impl Application {
             .settings
             .jobs_embedded
             .then(|| tokio::spawn(self.state.jobs.clone().run(cancel.clone())));
+        // Event streams never finish by themselves: end them when the server is told to stop,
+        // so its graceful shutdown does not wait its whole timeout for them.
+        let hub = self.state.notifications.clone();
+        let streams = tokio::spawn(async move {
+            stop_signal().await;
+            hub.close();
+        });
         let served = self.server.await;
+        streams.abort();
         cancel.cancel();
         if let Some(handle) = runner {
             let _ = handle.await;
         }
         served
+    }
+}
+
+/// SIGINT or SIGTERM: the signals on which the server stops gracefully.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 

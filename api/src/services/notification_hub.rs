@@ -28,7 +28,10 @@ use sea_orm::{
 use std::{
     collections::{BTreeSet, HashMap, HashSet, VecDeque},
     convert::Infallible,
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 use tokio::sync::mpsc;
@@ -73,6 +76,8 @@ struct Inner {
     lookback: Duration,
     streams: Mutex<Streams>,
     poller: tokio::sync::Mutex<Poller>,
+    /// Set when the process shuts down: streams end, new ones end after their replay.
+    closed: AtomicBool,
 }
 
 /// A stream's registration number and the sending end of its buffer.
@@ -144,6 +149,7 @@ impl NotificationHub {
                 lookback,
                 streams: Mutex::new(Streams::default()),
                 poller: tokio::sync::Mutex::new(Poller::default()),
+                closed: AtomicBool::new(false),
             }),
         }
     }
@@ -157,10 +163,29 @@ impl NotificationHub {
             .unwrap_or(0)
     }
 
+    /// Ends every stream of this process (at shutdown, so the server need not wait for them):
+    /// clients reconnect, to another instance, with `Last-Event-ID`.
+    pub fn close(&self) {
+        self.inner.closed.store(true, Ordering::SeqCst);
+        if let Ok(mut streams) = self.inner.streams.lock() {
+            streams.by_user.clear();
+        }
+    }
+
     /// Registers a stream of `user`: every notification of theirs that commits from now on
     /// arrives on the subscription. Starts the poller if this process had no stream.
     pub async fn subscribe(&self, user: Uuid) -> Result<Subscription, DbErr> {
         let inner = &self.inner;
+        if inner.closed.load(Ordering::SeqCst) {
+            // Shutting down: the stream ends after its replay.
+            let (_, rx) = mpsc::channel(1);
+            return Ok(Subscription {
+                events: rx,
+                user,
+                id: 0,
+                inner: inner.clone(),
+            });
+        }
         let mut poller = inner.poller.lock().await;
         if !poller.running {
             // What is in the window now is older than this stream: seen, not delivered.
