@@ -2,7 +2,7 @@
 //! through the same services as the API (each action its own transaction at its own instant)
 //! with the SLA monitor run between them, so clocks, breaches, supervisions and escalations
 //! come from the real engine. The replayed history queues no mail: the outbox rows it made are
-//! removed at the end.
+//! removed at the end, and its in-app notifications are marked read.
 
 use crate::{
     auth::AuthUser,
@@ -23,10 +23,12 @@ use entity::{
     calendar::Calendar,
     chain, chain_member,
     enums::{AppealCategory, OrgKind, Role},
-    mail_outbox, organization, user,
+    mail_outbox, notification, organization, user,
     working_days::WorkingDays,
 };
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait, sea_query::Expr,
+};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -379,6 +381,13 @@ pub async fn load(state: &AppState, password: &str) -> anyhow::Result<AppealsSum
     // replayed instant, the last pass's at `now`).
     mail_outbox::Entity::delete_many()
         .filter(mail_outbox::Column::CreatedAt.lte(now))
+        .exec(&state.db)
+        .await?;
+    // The in-app inboxes keep the history, already read: no badge of hundreds at first login.
+    notification::Entity::update_many()
+        .col_expr(notification::Column::ReadAt, Expr::val(now))
+        .filter(notification::Column::ReadAt.is_null())
+        .filter(notification::Column::CreatedAt.lte(now))
         .exec(&state.db)
         .await?;
     Ok(AppealsSummary {

@@ -249,16 +249,19 @@ impl Modify for FieldConditions {
         routes::sla_admin::put_rule, routes::sla_admin::delete_rule,
         routes::dashboard::sla, routes::dashboard::sla_csv, routes::dashboard::at_risk,
         routes::jobs::list, routes::jobs::run, routes::outbox::list, routes::outbox::retry,
+        routes::notifications::list, routes::notifications::unread_count, routes::notifications::read,
+        routes::notifications::read_all, routes::notifications::stream,
+        routes::notifications::get_preferences, routes::notifications::put_preferences,
         openapi_json, crate::metrics::handler, crate::docs::index,
     ),
     components(schemas(error::Problem, error::FieldError, OrganizationPage, ChainPage, AppealPage, routes::jobs::JobPage, routes::outbox::MailPage,
-        routes::qualification_proposals::ProposalPage,
+        routes::qualification_proposals::ProposalPage, routes::notifications::NotificationPage,
         services::dashboard::SlaDashboard, services::dashboard::SlaRow, services::dashboard::GroupBy,
         services::dashboard::AtRiskPage, services::dashboard::AtRiskItem)),
     modifiers(&BearerAuth, &ErrorStatuses, &FieldConditions),
     tags(
         (name = "health"), (name = "auth"), (name = "organizations"), (name = "users"),
-        (name = "chains"), (name = "qualifications"), (name = "calendar"), (name = "appeals"), (name = "dashboard"), (name = "jobs"), (name = "docs"),
+        (name = "chains"), (name = "qualifications"), (name = "calendar"), (name = "appeals"), (name = "dashboard"), (name = "jobs"), (name = "notifications"), (name = "docs"),
     )
 )]
 pub struct ApiDoc;

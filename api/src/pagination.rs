@@ -86,6 +86,28 @@ where
     Ok(finish(q.all(conn).await?, limit, key_of))
 }
 
+/// Fetches one page of `select`, newest first: ordered by the UUID v7 key `id` descending, the
+/// cursor being the last (oldest) item of the previous page.
+pub async fn fetch_newest_first<E, M, C>(
+    conn: &impl ConnectionTrait,
+    select: Select<E>,
+    id: C,
+    page: &PageQuery,
+    key_of: impl Fn(&M) -> Uuid,
+) -> AppResult<Page<M>>
+where
+    E: EntityTrait<Model = M>,
+    M: FromQueryResult + Sized + Send + Sync,
+    C: ColumnTrait,
+{
+    let limit = page.limit()?;
+    let mut q = select.order_by_desc(id).limit(limit + 1);
+    if let Some(before) = page.after()? {
+        q = q.filter(id.lt(before));
+    }
+    Ok(finish(q.all(conn).await?, limit, key_of))
+}
+
 /// `select` ordered by `id`, after the cursor, one row past the page (to know if more follow).
 pub(crate) fn page_of<E: EntityTrait, C: ColumnTrait>(
     select: Select<E>,

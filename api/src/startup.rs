@@ -8,7 +8,7 @@ use crate::{
     error::AppError,
     metrics::{self, Metrics},
     openapi, routes,
-    services::bootstrap,
+    services::{bootstrap, notification_hub::NotificationHub},
     state::AppState,
     telemetry::{self, RequestIdRootSpan},
 };
@@ -51,7 +51,7 @@ impl Application {
         let calendar = jobs.context().calendar.clone();
         let state = AppState {
             db,
-            read_db,
+            read_db: read_db.clone(),
             clock,
             jobs,
             jwt: JwtKeys::new(
@@ -70,6 +70,11 @@ impl Application {
                 std::time::Duration::from_millis(settings.password_hash_wait_ms),
             ),
             appeal_cache: AppealCache::new(settings.appeal_cache_mib * 1024 * 1024),
+            notifications: NotificationHub::new(
+                read_db.clone(),
+                std::time::Duration::from_millis(settings.notification_poll_ms),
+                std::time::Duration::from_secs(settings.notification_lookback_secs),
+            ),
             settings: Arc::new(settings),
             calendar,
         };
@@ -120,12 +125,43 @@ impl Application {
             .settings
             .jobs_embedded
             .then(|| tokio::spawn(self.state.jobs.clone().run(cancel.clone())));
+        // Event streams never finish by themselves: end them when the server is told to stop,
+        // so its graceful shutdown does not wait its whole timeout for them.
+        let hub = self.state.notifications.clone();
+        let streams = tokio::spawn(async move {
+            stop_signal().await;
+            hub.close();
+        });
         let served = self.server.await;
+        streams.abort();
         cancel.cancel();
         if let Some(handle) = runner {
             let _ = handle.await;
         }
         served
+    }
+}
+
+/// SIGINT or SIGTERM: the signals on which the server stops gracefully.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 

@@ -24,4 +24,6 @@ pub struct AppState {
     pub appeal_cache: crate::appeal_cache::AppealCache,
     /// The job runner (its loop runs only with `jobs_embedded`; admins can run a job now).
     pub jobs: jobs::Runner,
+    /// New notifications for the event streams open in this process.
+    pub notifications: crate::services::notification_hub::NotificationHub,
 }

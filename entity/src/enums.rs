@@ -569,3 +569,73 @@ label_impl!(EventVisibility {
     Event => "仅显示事件",
     Internal => "内部",
 });
+
+/// What a notification (in-app, and mail unless the user turned the kind off) is about: a
+/// stable code clients and preferences name.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::N(32))",
+    rename_all = "snake_case"
+)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationKind {
+    /// An appeal was assigned (routed) to the department.
+    AppealAssigned,
+    /// An appeal was transferred (转办) to the department.
+    AppealTransferred,
+    /// The department replied to the enterprise's appeal.
+    AppealReplied,
+    /// The department gave its opinion.
+    AppealOpinion,
+    /// The department asks the enterprise for more information.
+    AppealInfoRequested,
+    /// The enterprise supplied the information asked for.
+    AppealSupplemented,
+    /// The department resolved the appeal.
+    AppealResolved,
+    /// The enterprise reopened (重办) the appeal.
+    AppealReopened,
+    /// The service centre supervised (督办) the appeal by hand.
+    AppealSupervised,
+    /// A clock's due time is near.
+    SlaWarning,
+    /// A clock passed its due time.
+    SlaBreach,
+    /// A breached clock is still unmet a working day later.
+    SlaEscalation,
+    /// The enterprise was verified.
+    OrganizationVerified,
+    /// A background job run failed (administrators).
+    JobFailed,
+}
+label_impl!(NotificationKind {
+    AppealAssigned => "诉求分派",
+    AppealTransferred => "诉求转办",
+    AppealReplied => "诉求已响应",
+    AppealOpinion => "诉求已出具意见",
+    AppealInfoRequested => "诉求需补充材料",
+    AppealSupplemented => "企业已补充材料",
+    AppealResolved => "诉求已办结",
+    AppealReopened => "诉求重办",
+    AppealSupervised => "诉求督办",
+    SlaWarning => "临期提醒",
+    SlaBreach => "超时督办",
+    SlaEscalation => "升级督办",
+    OrganizationVerified => "企业认证通过",
+    JobFailed => "后台任务失败",
+});

@@ -1,6 +1,7 @@
 //! The mail outbox: written in the same transaction as the event that causes a mail, sent later
 //! by the dispatcher job. A row keeps one `Message-ID` across retries.
 
+use crate::enums::NotificationKind;
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -58,6 +59,11 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub sent_at: Option<DateTimeUtc>,
+    /// The user the mail is for; `None` for an organization's contact address or a configured
+    /// one (`ADMIN_EMAIL`).
+    pub user_id: Option<Uuid>,
+    /// The notification kind the mail belongs to (`None` for rows older than notifications).
+    pub kind: Option<NotificationKind>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

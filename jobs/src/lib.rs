@@ -2,6 +2,8 @@
 //! zone and runs each slot exactly once across processes (database leases plus one history row
 //! per slot), the mail outbox with its dispatcher, and the job steps themselves.
 //!
+//! [`notify`] is the one way to tell people of an event: in-app notifications and their mail.
+//!
 //! Every job exposes one step, `run_once(&ctx, now)`, that tests call directly; the runner's loop
 //! only decides when to call it.
 
@@ -10,6 +12,7 @@ pub mod config;
 pub mod engine;
 pub mod lease;
 pub mod mail;
+pub mod notify;
 pub mod prune;
 pub mod runner;
 pub mod schedule;

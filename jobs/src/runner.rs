@@ -10,14 +10,14 @@ use crate::{
     calendar::CalendarLoader,
     lease,
     mail::{self, Mailer, Template},
+    notify::{Audience, Mail, Notice, Object, notify},
 };
 use chrono::{DateTime, Utc};
 use entity::{
     calendar::Calendar,
     clock::Clock,
-    enums::Role,
+    enums::{NotificationKind, Role},
     job_run::{self, COLUMN as R, RunStatus, Trigger},
-    user,
 };
 use futures::{FutureExt, future::BoxFuture};
 use sea_orm::{
@@ -374,9 +374,21 @@ impl Runner {
                     .to_string(),
                 error: mail::templates::wrap_lines(&error, 200, 4000),
             };
-            for to in admin_recipients(&txn, &self.ctx.config).await? {
-                mail::enqueue(&txn, finished, &to, &template).await?;
-            }
+            // Every active admin is told in the app; the mail goes to `ADMIN_EMAIL` when set,
+            // else to each admin's own address.
+            notify(
+                &txn,
+                finished,
+                Audience::Role(Role::Admin),
+                Notice::new(
+                    NotificationKind::JobFailed,
+                    Some(Object::job_run(done.id)),
+                    format!("后台任务“{}”运行失败", job.name),
+                    mail::templates::wrap_lines(&error, 200, 2000),
+                ),
+                Some(Mail::now(template).to(self.ctx.config.admin_email.clone())),
+            )
+            .await?;
         }
         txn.commit().await?;
         Ok(done)
@@ -482,28 +494,4 @@ async fn insert_run(
     }
     .insert(conn)
     .await
-}
-
-/// `admin_email` if set, else the emails of the active admins.
-async fn admin_recipients(
-    conn: &impl ConnectionTrait,
-    config: &JobsConfig,
-) -> Result<Vec<String>, DbErr> {
-    if let Some(to) = &config.admin_email {
-        return Ok(vec![to.clone()]);
-    }
-    let admins = user::Entity::find()
-        .filter(user::COLUMN.role.eq(Role::Admin))
-        .filter(user::COLUMN.active.eq(true))
-        .filter(user::COLUMN.email.is_not_null())
-        .all(conn)
-        .await?;
-    let mut out: Vec<String> = admins
-        .into_iter()
-        .filter_map(|u| u.email)
-        .filter(|e| !e.is_empty())
-        .collect();
-    out.sort();
-    out.dedup();
-    Ok(out)
 }

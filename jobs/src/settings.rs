@@ -78,6 +78,15 @@ pub struct Settings {
     pub password_hash_wait_ms: u64,
     /// How long an api instance trusts what it read of a user's session state.
     pub session_check_ms: u64,
+    /// How often an api process with open notification streams looks for new notifications
+    /// (one query per process, whatever the number of streams).
+    pub notification_poll_ms: u64,
+    /// How far back (by the time in their UUID v7 ids) each look reaches, so a notification
+    /// whose transaction committed after a later one's is still delivered. A transaction open
+    /// longer than this when it commits is not pushed (it is in the inbox all the same).
+    pub notification_lookback_secs: u64,
+    /// A comment line sent on an idle notification stream this often, so proxies keep it open.
+    pub sse_heartbeat_ms: u64,
 }
 
 /// Settings could not be read or are unsafe.
@@ -262,7 +271,10 @@ fn defaults() -> Result<config::ConfigBuilder<config::builder::DefaultState>, co
         .set_default("cors_allowed_origins", "")?
         .set_default("password_hash_concurrency", 0)?
         .set_default("password_hash_wait_ms", 2_000)?
-        .set_default("session_check_ms", 2_000)
+        .set_default("session_check_ms", 2_000)?
+        .set_default("notification_poll_ms", 250)?
+        .set_default("notification_lookback_secs", 30)?
+        .set_default("sse_heartbeat_ms", 15_000)
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ mod m20261130_000008_membership_consent;
 mod m20261130_000009_sessions_throttle_visibility;
 mod m20261130_000010_clock_warning_lead;
 mod m20261201_000011_engine_subjects;
+mod m20261201_000012_notifications;
 mod util;
 
 /// Every migration, in order.
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000009_sessions_throttle_visibility::Migration),
             Box::new(m20261130_000010_clock_warning_lead::Migration),
             Box::new(m20261201_000011_engine_subjects::Migration),
+            Box::new(m20261201_000012_notifications::Migration),
         ]
     }
 }

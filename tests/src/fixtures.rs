@@ -47,6 +47,8 @@ struct Org {
     contact: Option<String>,
     /// Whether it gets a user (and so a token).
     user: bool,
+    /// The user's e-mail (`None`: `<username>@example.cn`).
+    user_email: Option<String>,
 }
 
 impl Org {
@@ -55,6 +57,7 @@ impl Org {
             name: name.into(),
             contact: None,
             user: true,
+            user_email: None,
         }
     }
 }
@@ -135,6 +138,15 @@ impl CityBuilder {
     pub fn contact(mut self, address: &str) -> Self {
         if let Some(org) = self.last() {
             org.contact = Some(address.into());
+        }
+        self
+    }
+
+    /// The e-mail of the user of the organization added last (mail to the organization goes to
+    /// its users' addresses first).
+    pub fn user_email(mut self, address: &str) -> Self {
+        if let Some(org) = self.last() {
+            org.user_email = Some(address.into());
         }
         self
     }
@@ -253,7 +265,8 @@ async fn party(app: &TestApp, admin: &str, kind: &str, org: &Org) -> Party {
         .create_org_with_contact(admin, kind, &org.name, org.contact.as_deref())
         .await;
     let token = if org.user {
-        app.user_token(admin, kind, Some(&id)).await
+        app.user_token_with_email(admin, kind, Some(&id), org.user_email.as_deref())
+            .await
     } else {
         String::new()
     };

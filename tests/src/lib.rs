@@ -378,12 +378,24 @@ impl TestApp {
 
     /// Creates a user with `role` in `org` (as admin) and returns an access token for it.
     pub async fn user_token(&self, admin: &str, role: &str, org: Option<&str>) -> String {
+        self.user_token_with_email(admin, role, org, None).await
+    }
+
+    /// [`TestApp::user_token`] with the user's e-mail (default `<username>@example.cn`).
+    pub async fn user_token_with_email(
+        &self,
+        admin: &str,
+        role: &str,
+        org: Option<&str>,
+        email: Option<&str>,
+    ) -> String {
         let username = format!("u{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        let email = email.map_or_else(|| format!("{username}@example.cn"), str::to_string);
         self.post(
             "/users",
             admin,
             json!({"username": username, "password": USER_PASSWORD, "display_name": "测试用户",
-                   "email": format!("{username}@example.cn"), "role": role, "organization_id": org}),
+                   "email": email, "role": role, "organization_id": org}),
         )
         .await
         .expect(201);

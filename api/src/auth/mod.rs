@@ -93,11 +93,29 @@ impl FromRequest for AuthUser {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
+        Box::pin(async move { authenticate(&req).await.map(|s| s.user) })
+    }
+}
+
+/// The caller and the claims of their access token, for answers that outlive the request
+/// (an event stream ends when the token expires or the session ends).
+#[derive(Debug, Clone)]
+pub struct AuthSession {
+    pub user: AuthUser,
+    pub claims: jwt::Claims,
+}
+
+impl FromRequest for AuthSession {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
         Box::pin(async move { authenticate(&req).await })
     }
 }
 
-async fn authenticate(req: &HttpRequest) -> Result<AuthUser, AppError> {
+async fn authenticate(req: &HttpRequest) -> Result<AuthSession, AppError> {
     let state = req
         .app_data::<web::Data<Authenticator>>()
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("authenticator missing")))?;
@@ -123,10 +141,13 @@ async fn authenticate(req: &HttpRequest) -> Result<AuthUser, AppError> {
             "this session has ended; log in again".into(),
         ));
     }
-    Ok(AuthUser {
-        id: claims.sub,
-        role: claims.role,
-        organization_id: claims.org,
-        session_id: claims.sid,
+    Ok(AuthSession {
+        user: AuthUser {
+            id: claims.sub,
+            role: claims.role,
+            organization_id: claims.org,
+            session_id: claims.sid,
+        },
+        claims,
     })
 }

@@ -7,6 +7,7 @@ pub mod chains;
 pub mod dashboard;
 pub mod health;
 pub mod jobs;
+pub mod notifications;
 pub mod organizations;
 pub mod outbox;
 pub mod pages;
@@ -44,4 +45,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     outbox::configure(cfg);
     appeals::configure(cfg);
     sla_admin::configure(cfg);
+    notifications::configure(cfg);
 }

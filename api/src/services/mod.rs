@@ -9,6 +9,8 @@ pub mod calendar;
 pub mod chains;
 pub mod dashboard;
 pub mod memberships;
+pub mod notification_hub;
+pub mod notifications;
 pub mod organizations;
 pub mod outbox;
 pub mod qualifications;

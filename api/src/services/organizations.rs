@@ -377,18 +377,27 @@ pub async fn verify(
     }
     .record(conn, Some(&before), Some(&view))
     .await?;
-    // The welcome mail commits (or not) with the verification; the dispatcher job sends it.
-    if view.kind == OrgKind::Enterprise
-        && let Some(to) = view
-            .contact_email
-            .as_deref()
-            .filter(|e| !e.trim().is_empty())
-    {
+    // The welcome commits (or not) with the verification; the dispatcher job sends the mail:
+    // to the enterprise's users, or its contact address when none of them has one.
+    if view.kind == OrgKind::Enterprise {
+        use jobs::notify::{Audience, Mail, Notice, Object, notify};
         let template = jobs::mail::Template::Welcome {
             organization_name: view.name.clone(),
             contact_name: view.contact_name.clone(),
         };
-        jobs::mail::enqueue(conn, now, to, &template).await?;
+        notify(
+            conn,
+            now,
+            Audience::organization(id),
+            Notice::new(
+                entity::enums::NotificationKind::OrganizationVerified,
+                Some(Object::organization(id)),
+                format!("{}已通过企业认证", view.name),
+                "贵单位已通过链通产业链服务平台的企业认证，可以提交诉求、申请融资和资金支持。",
+            ),
+            Some(Mail::now(template)),
+        )
+        .await?;
     }
     Ok((view, true))
 }

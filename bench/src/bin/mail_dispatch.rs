@@ -96,6 +96,8 @@ async fn main() -> anyhow::Result<()> {
             created_at: Set(now),
             updated_at: Set(now),
             sent_at: Set(sent.then_some(now)),
+            user_id: Set(None),
+            kind: Set(None),
         }
     };
     let t = Instant::now();

@@ -20,14 +20,15 @@ use super::{
     timeline::{self, Entry, Supervision},
 };
 use crate::{
-    mail::{enqueue_many_for_office, recipients, templates::Template},
+    mail::templates::Template,
+    notify::{Audience, Mail, Notice, Notification, Object, notify_many},
     runner::JobContext,
 };
 use chrono::{DateTime, TimeDelta, Utc};
 use entity::{
     appeal::AppealAction,
     calendar::Calendar,
-    enums::{SubjectType, SupervisionSource},
+    enums::{NotificationKind, SubjectType, SupervisionSource},
     sla_clock,
 };
 use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
@@ -218,10 +219,9 @@ async fn apply(
         tracing::error!(clock = %c.id, subject = ?c.subject(), "SLA clock without its subject");
     }
     let claimed = clocks::claim(&txn, cal, step, &known, now).await?;
-    let mut book = AddressBook::default();
     let mut supervisions = Vec::new();
     let mut lines = Vec::new();
-    let mut mails = Vec::new();
+    let mut notices = Vec::new();
     let mut done = 0;
     for clock in &claimed {
         let Some(s) = resolved.get(&key(clock)) else {
@@ -258,17 +258,22 @@ async fn apply(
             });
             tracing::info!(clock = %clock.id, subject = %s.number, kind = ?clock.kind, level, "SLA supervision recorded");
         }
-        let mut to = Vec::new();
-        for party in &w.audience {
-            to.extend(book.addresses(&txn, party.id).await?);
-        }
-        for addr in sorted_unique(to) {
-            mails.push((addr, w.template.clone()));
+        // Everyone told is an official: mail held to working hours.
+        let title = w
+            .template
+            .subject()
+            .map_err(|e| DbErr::Custom(format!("SLA mail subject: {e}")))?;
+        let notice = Notice::new(w.kind, Some(Object::subject(s.subject)), title, w.body);
+        for party in w.audience {
+            notices.push(
+                Notification::new(Audience::organization(party.id), notice.clone())
+                    .mail(Mail::office_hours(w.template.clone(), cal)),
+            );
         }
     }
     timeline::supervise(&txn, supervisions).await?;
     timeline::record(&txn, lines).await?;
-    enqueue_many_for_office(&txn, cal, now, &mails).await?;
+    notify_many(&txn, now, &notices).await?;
     txn.commit().await?;
     Ok((done, orphans.len() as u64))
 }
@@ -278,6 +283,9 @@ struct Outcome {
     /// Level, timeline action, source, supervision note and timeline note (breach, escalation).
     supervision: Option<(i32, AppealAction, SupervisionSource, String, String)>,
     audience: Vec<Party>,
+    kind: NotificationKind,
+    /// The in-app notification's text (its title is the mail's subject).
+    body: String,
     template: Template,
 }
 
@@ -306,6 +314,12 @@ fn what(
             Outcome {
                 supervision: None,
                 audience: holder,
+                kind: NotificationKind::SlaWarning,
+                body: format!(
+                    "{holder_name}承办的{subject_label}「{}」{label}时限 {due}，剩余工作时间 {}。",
+                    s.title,
+                    working_time_text(cal.working_time_between(now, clock.due_at))
+                ),
                 template: Template::SlaWarning {
                     subject_label,
                     department_name: holder_name,
@@ -329,6 +343,11 @@ fn what(
                 .into_iter()
                 .chain(s.breach_watchers.iter().cloned())
                 .collect(),
+            kind: NotificationKind::SlaBreach,
+            body: format!(
+                "{holder_name}承办的{subject_label}「{}」{label}时限 {due} 已超时，平台已自动督办。",
+                s.title
+            ),
             template: Template::SlaBreach {
                 subject_label,
                 department_name: holder_name,
@@ -347,6 +366,11 @@ fn what(
                 format!("{label}时限 {due} 超时后一个工作日仍未办理，升级督办"),
             )),
             audience: s.escalate_to.clone(),
+            kind: NotificationKind::SlaEscalation,
+            body: format!(
+                "{holder_name}承办的{subject_label}「{}」{label}时限 {due} 超时后一个工作日仍未办理，平台已升级督办。",
+                s.title
+            ),
             template: Template::SlaEscalation {
                 subject_label,
                 department_name: holder_name,
@@ -358,31 +382,6 @@ fn what(
             },
         },
     })
-}
-
-/// Addresses of organizations, looked up once per batch in its transaction.
-#[derive(Default)]
-struct AddressBook(HashMap<Uuid, Vec<String>>);
-
-impl AddressBook {
-    async fn addresses(
-        &mut self,
-        conn: &impl sea_orm::ConnectionTrait,
-        org: Uuid,
-    ) -> Result<Vec<String>, DbErr> {
-        if let Some(a) = self.0.get(&org) {
-            return Ok(a.clone());
-        }
-        let a = recipients::of_organization(conn, org).await?;
-        self.0.insert(org, a.clone());
-        Ok(a)
-    }
-}
-
-fn sorted_unique(mut v: Vec<String>) -> Vec<String> {
-    v.sort();
-    v.dedup();
-    v
 }
 
 /// `t` in the calendar's time zone, to the minute.

@@ -276,6 +276,8 @@ mod tests {
             created_at: now,
             updated_at: now,
             sent_at: None,
+            user_id: None,
+            kind: None,
         }
     }
 

@@ -4,6 +4,7 @@
 use super::templates::Template;
 use chrono::{DateTime, Utc};
 use entity::calendar::Calendar;
+use entity::enums::NotificationKind;
 use entity::mail_outbox::{self, MailStatus};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
 use uuid::Uuid;
@@ -48,6 +49,37 @@ pub async fn enqueue_at(
     Ok(row)
 }
 
+/// A template rendered once for the outbox: its name, subject and data, shared by every copy
+/// of the same mail.
+pub(crate) struct Prepared {
+    name: &'static str,
+    subject: String,
+    data: String,
+}
+
+impl Prepared {
+    /// Renders the subject and the stored data of `template`.
+    pub(crate) fn of(template: &Template) -> Result<Self, DbErr> {
+        Ok(Self {
+            name: template.name(),
+            subject: template
+                .subject()
+                .map_err(|e| DbErr::Custom(e.to_string()))?,
+            data: template
+                .data_json()
+                .map_err(|e| DbErr::Custom(e.to_string()))?,
+        })
+    }
+}
+
+/// Whom a mail is for beyond its address: the user and the notification kind (both recorded on
+/// the outbox row; `None` for an organization's contact address or a configured mailbox).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Addressee {
+    pub user_id: Option<Uuid>,
+    pub kind: Option<NotificationKind>,
+}
+
 /// A pending outbox row: rendered subject, the template's data and a `Message-ID` fixed now.
 fn pending_row(
     now: DateTime<Utc>,
@@ -55,20 +87,31 @@ fn pending_row(
     to: &str,
     template: &Template,
 ) -> Result<mail_outbox::ActiveModel, DbErr> {
+    Ok(prepared_row(
+        now,
+        send_after,
+        to,
+        &Prepared::of(template)?,
+        Addressee::default(),
+    ))
+}
+
+/// A pending outbox row of an already rendered mail.
+pub(crate) fn prepared_row(
+    now: DateTime<Utc>,
+    send_after: DateTime<Utc>,
+    to: &str,
+    mail: &Prepared,
+    addressee: Addressee,
+) -> mail_outbox::ActiveModel {
     let id = Uuid::now_v7();
-    let subject = template
-        .subject()
-        .map_err(|e| DbErr::Custom(e.to_string()))?;
-    let data = template
-        .data_json()
-        .map_err(|e| DbErr::Custom(e.to_string()))?;
-    Ok(mail_outbox::ActiveModel {
+    mail_outbox::ActiveModel {
         id: Set(id),
         message_id: Set(format!("<{}@{MESSAGE_ID_DOMAIN}>", id.simple())),
-        template: Set(template.name().to_string()),
-        data: Set(data),
+        template: Set(mail.name.to_string()),
+        data: Set(mail.data.clone()),
         recipient: Set(to.trim().to_string()),
-        subject: Set(subject),
+        subject: Set(mail.subject.clone()),
         status: Set(MailStatus::Pending),
         attempts: Set(0),
         next_attempt_at: Set(send_after.max(now)),
@@ -76,7 +119,25 @@ fn pending_row(
         created_at: Set(now),
         updated_at: Set(now),
         sent_at: Set(None),
-    })
+        user_id: Set(addressee.user_id),
+        kind: Set(addressee.kind),
+    }
+}
+
+/// Inserts outbox rows in multi-row statements of at most 200 rows.
+pub(crate) async fn insert_rows(
+    conn: &impl ConnectionTrait,
+    rows: Vec<mail_outbox::ActiveModel>,
+) -> Result<u64, DbErr> {
+    let n = rows.len() as u64;
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<_> = rows.by_ref().take(200).collect();
+        mail_outbox::Entity::insert_many(chunk)
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(n)
 }
 
 /// Queues many mails to officials in one multi-row insert per chunk, each held until the next
@@ -92,14 +153,7 @@ pub async fn enqueue_many_for_office(
         .iter()
         .map(|(to, template)| pending_row(now, send_after, to, template))
         .collect::<Result<Vec<_>, _>>()?;
-    let n = rows.len() as u64;
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<_> = rows.by_ref().take(200).collect();
-        mail_outbox::Entity::insert_many(chunk)
-            .exec_without_returning(conn)
-            .await?;
-    }
+    let n = insert_rows(conn, rows).await?;
     if n > 0 {
         tracing::info!(mails = n, "mails queued");
     }

@@ -1,4 +1,8 @@
 //! Who receives mail for an organization: its contact address, or else its active users'.
+//!
+//! Only the SLA monitor still addresses mail this way; everything else goes through
+//! [`crate::notify`], which writes to the users first and to the contact address only when none
+//! of them has one.
 
 use entity::{enums::OrgKind, organization, user};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};

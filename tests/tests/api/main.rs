@@ -12,6 +12,7 @@ mod errors;
 mod hardening;
 mod idempotency;
 mod jobs_mail;
+mod notifications;
 mod openapi_docs;
 mod organizations;
 mod permissions;

@@ -46,6 +46,7 @@ async fn city(with_chain: bool) -> City {
         .without_user()
         .department("市工信局")
         .contact(DEPT_MAIL)
+        .user_email(DEPT_MAIL)
         .enterprise("南通某电子公司")
         .contact(ENTERPRISE_MAIL)
         .route("energy", 0);
@@ -694,6 +695,7 @@ async fn a_transfer_between_the_monitors_read_and_its_claim_tells_the_new_holder
         .contact(DEPT_MAIL)
         .department("市发改委")
         .contact(OTHER_MAIL)
+        .user_email(OTHER_MAIL)
         .enterprise("南通某电子公司")
         .contact(ENTERPRISE_MAIL)
         .route("energy", 0)
@@ -837,4 +839,96 @@ async fn a_clock_behind_a_calendar_change_is_neither_breached_on_its_old_time_no
         .expect("query")
         .expect("row");
     assert_eq!(settings.clocks_revision, settings.revision);
+}
+
+#[tokio::test]
+async fn warnings_breaches_and_escalations_notify_exactly_the_right_people() {
+    let city = tests::fixtures::CityBuilder::new()
+        .long_lived_tokens()
+        .centre("市企业服务中心")
+        .department("市工信局")
+        .department("市发改委")
+        .enterprise("南通某电子公司")
+        .enterprise("无锡某材料公司")
+        .route("energy", 0)
+        .chain("EI", "电子信息产业链", "电子信息链长办", true)
+        .build()
+        .await;
+    let app = &city.app;
+    let chain = city.chain.as_ref().expect("chain");
+    let a = app
+        .post(
+            "/appeals",
+            &city.enterprises[0].token,
+            json!({"title": "通知对象", "content": "新厂房需增容", "category": "energy",
+                   "chain_id": chain.id}),
+        )
+        .await
+        .expect(201)
+        .body;
+    let id = a["id"].as_str().expect("id").to_string();
+    let pass = |t: DateTime<Utc>| async move {
+        app.clock.set(t);
+        let cal = app
+            .jobs
+            .context()
+            .calendar
+            .current(&app.db)
+            .await
+            .expect("calendar");
+        sla_monitor::run_pass(&app.db, &cal, t).await.expect("pass")
+    };
+    // Which sla_* notifications about this appeal a user has.
+    let sla_kinds = |token: String| {
+        let id = id.clone();
+        async move {
+            let list = app
+                .get("/notifications?limit=100", &token)
+                .await
+                .expect(200)
+                .body;
+            let mut kinds: Vec<String> = list["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .filter(|n| n["object_id"] == json!(id) && n["object_type"] == "appeal")
+                .filter_map(|n| n["kind"].as_str())
+                .filter(|k| k.starts_with("sla_"))
+                .map(str::to_string)
+                .collect();
+            kinds.sort();
+            kinds
+        }
+    };
+    let centre = city.centre.as_ref().expect("centre").token.clone();
+    let (holder, other) = (
+        city.departments[0].token.clone(),
+        city.departments[1].token.clone(),
+    );
+    let (office, ent, other_ent) = (
+        chain.office.token.clone(),
+        city.enterprises[0].token.clone(),
+        city.enterprises[1].token.clone(),
+    );
+    assert_eq!(pass(sh(2026, 3, 2, 15, 0)).await.warnings, 1);
+    assert_eq!(sla_kinds(holder.clone()).await, vec!["sla_warning"]);
+    assert!(sla_kinds(centre.clone()).await.is_empty());
+    assert_eq!(pass(sh(2026, 3, 2, 17, 0)).await.breaches, 1);
+    assert_eq!(
+        sla_kinds(holder.clone()).await,
+        vec!["sla_breach", "sla_warning"]
+    );
+    assert_eq!(sla_kinds(centre.clone()).await, vec!["sla_breach"]);
+    assert!(sla_kinds(office.clone()).await.is_empty());
+    assert_eq!(pass(sh(2026, 3, 3, 17, 0)).await.escalations, 1);
+    assert_eq!(sla_kinds(office.clone()).await, vec!["sla_escalation"]);
+    assert_eq!(sla_kinds(centre.clone()).await, vec!["sla_breach"]);
+    // Nobody else: not another department, not the enterprises.
+    for token in [other, ent, other_ent] {
+        assert!(sla_kinds(token).await.is_empty());
+    }
+    // The in-app title names the subject's type, as the mail's subject does.
+    let list = app.get("/notifications", &office).await.expect(200).body;
+    let title = list["items"][0]["title"].as_str().expect("title");
+    assert!(title.starts_with("【升级督办】诉求 SQ"), "{title}");
 }

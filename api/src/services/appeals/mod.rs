@@ -11,6 +11,7 @@ use crate::{
     rows,
 };
 use chrono::{DateTime, NaiveDate, Utc};
+use entity::enums::NotificationKind as Kind;
 use entity::{
     appeal::{self, AppealAction},
     appeal_assignment, appeal_event,
@@ -18,7 +19,7 @@ use entity::{
     enums::{
         AppealCategory, AppealStatus, ClockKind, EventVisibility, OrgKind, Role, SupervisionSource,
     },
-    organization, routing_rule, sla_clock, sla_policy, user,
+    organization, routing_rule, sla_clock, sla_policy,
     working_days::WorkingDays,
 };
 use jobs::{
@@ -28,7 +29,6 @@ use jobs::{
         clocks::{self, NewClock, is_open},
         timeline::{self, Entry, Supervision},
     },
-    mail::{self, Template, recipients},
 };
 use sea_orm::{
     ActiveModelTrait,
@@ -295,7 +295,7 @@ pub async fn submit(
     timeline::record(conn, events).await?;
     if let Some(dep) = department {
         assign_to(conn, id, dep, now).await?;
-        mail_assigned(conn, cal, now, &a, &clocks, dep, "分派", None).await?;
+        notify_department(conn, cal, now, &a, &clocks, dep, Kind::AppealAssigned, None).await?;
     }
     Ok(view(a, clocks))
 }
@@ -468,7 +468,7 @@ pub async fn act(
     let note: Option<String>;
     let mut to_department = None;
     let mut visibility = action.visibility();
-    // Mails are queued after the appeal row is saved, so they read the new state.
+    // Notifications are written after the appeal row is saved, so they read the new state.
     let mut after: Vec<Followup> = Vec::new();
     match act {
         Act::Assign(i) => {
@@ -478,7 +478,11 @@ pub async fn act(
             am.assigned_at = Set(Some(now));
             assign_to(conn, a.id, i.department_id, now).await?;
             to_department = Some(i.department_id);
-            after.push(Followup::Assigned(i.department_id, "分派", note.clone()));
+            after.push(Followup::Department(
+                i.department_id,
+                Kind::AppealAssigned,
+                note.clone(),
+            ));
         }
         Act::Transfer(i) => {
             let reason = text("reason", &i.reason)?;
@@ -493,9 +497,9 @@ pub async fn act(
             am.assigned_at = Set(Some(now));
             assign_to(conn, a.id, i.department_id, now).await?;
             to_department = Some(i.department_id);
-            after.push(Followup::Assigned(
+            after.push(Followup::Department(
                 i.department_id,
-                "转办",
+                Kind::AppealTransferred,
                 Some(reason.clone()),
             ));
             note = Some(reason);
@@ -520,13 +524,13 @@ pub async fn act(
         Act::Reply(i) => {
             let msg = text("message", &i.message)?;
             clocks::meet(conn, subject, &[ClockKind::Reply], now).await?;
-            after.push(Followup::Enterprise("已响应", msg.clone()));
+            after.push(Followup::Enterprise(Kind::AppealReplied, msg.clone()));
             note = Some(msg);
         }
         Act::Opinion(i) => {
             let msg = text("message", &i.message)?;
             clocks::meet(conn, subject, &[ClockKind::Reply, ClockKind::Opinion], now).await?;
-            after.push(Followup::Enterprise("已出具意见", msg.clone()));
+            after.push(Followup::Enterprise(Kind::AppealOpinion, msg.clone()));
             note = Some(msg);
         }
         Act::Resolve(i) => {
@@ -545,7 +549,7 @@ pub async fn act(
             am.resolved_at = Set(Some(now));
             am.pending_extension_days = Set(None);
             am.pending_extension_reason = Set(None);
-            after.push(Followup::Enterprise("已办结", msg.clone()));
+            after.push(Followup::Enterprise(Kind::AppealResolved, msg.clone()));
             note = Some(msg);
         }
         Act::RequestInfo(i) => {
@@ -553,7 +557,7 @@ pub async fn act(
             clocks::pause(conn, subject, now).await?;
             am.paused_from_status = Set(Some(from));
             am.paused_at = Set(Some(now));
-            after.push(Followup::Enterprise("需补充材料", msg.clone()));
+            after.push(Followup::Enterprise(Kind::AppealInfoRequested, msg.clone()));
             note = Some(msg);
         }
         Act::Supplement(i) => {
@@ -563,7 +567,11 @@ pub async fn act(
             am.paused_from_status = Set(None);
             am.paused_at = Set(None);
             if let Some(dep) = a.department_id {
-                after.push(Followup::Assigned(dep, "企业补充材料", Some(msg.clone())));
+                after.push(Followup::Department(
+                    dep,
+                    Kind::AppealSupplemented,
+                    Some(msg.clone()),
+                ));
             }
             note = Some(msg);
         }
@@ -667,7 +675,11 @@ pub async fn act(
             am.close_working_seconds = Set(None);
             am.assigned_at = Set(Some(now));
             if let Some(dep) = a.department_id {
-                after.push(Followup::Assigned(dep, "重办", Some(reason.clone())));
+                after.push(Followup::Department(
+                    dep,
+                    Kind::AppealReopened,
+                    Some(reason.clone()),
+                ));
             }
             note = Some(reason);
         }
@@ -711,29 +723,7 @@ pub async fn act(
     event.to_holder_id = to_department;
     timeline::record(conn, vec![event]).await?;
     let clocks = clocks::of_subject(conn, subject).await?;
-    for f in after {
-        match f {
-            Followup::Assigned(dep, label, note) => {
-                mail_assigned(conn, cal, now, &saved, &clocks, dep, label, note).await?
-            }
-            Followup::Enterprise(label, msg) => {
-                mail_enterprise(conn, now, &saved, label, &msg).await?
-            }
-            Followup::Supervised(dep, n) => {
-                let (number, title) = (saved.number.clone(), saved.title.clone());
-                mail_department(conn, cal, now, dep, move |department_name| {
-                    Template::AppealSupervised {
-                        department_name,
-                        number,
-                        title,
-                        level: 1,
-                        note: Some(n),
-                    }
-                })
-                .await?
-            }
-        }
-    }
+    send(conn, cal, now, &saved, &clocks, after).await?;
     Ok(view(saved, clocks))
 }
 

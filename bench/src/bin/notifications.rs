@@ -1,0 +1,874 @@
+//! Notifications at scale, through the real `api` binary on PostgreSQL:
+//!
+//! 1. `GET /api/v1/notifications/unread-count` at 32 connections with 1,000,000 notifications
+//!    over 10,000 users in the table, each request as a random one of the users: p50 / p99.
+//! 2. 1,000 event streams (`GET /api/v1/notifications/stream`) of 1,000 users of one
+//!    organization open on one api process; this tool then writes one notification to the
+//!    organization with `jobs::notify` (as the jobs process or another api would) and times
+//!    its arrival on every stream; the api's resident memory before and with the streams open.
+//!
+//! ```sh
+//! cargo build --release -p api --bin api -p bench --bin notifications
+//! target/release/notifications --api-bin target/release/api
+//! # --pg-url postgres://postgres:postgres@127.0.0.1:5432/postgres (the server; default)
+//! # --database lt_bench_notify --users 10000 --notifications 1000000 --streams 1000
+//! # --connections 32 --duration 10 --runs 3 --rounds 5 --port 18082 --reseed --drop
+//! # --no-count / --no-streams (one half only), --load-users N (requests from the first N users
+//! # only), --me (the same load on GET /api/v1/me, a yardstick), --no-wrk (load with this
+//! # process's own client even when wrk is installed)
+//! ```
+//!
+//! The database is seeded once and kept (`--reseed` seeds it again, `--drop` drops it at the
+//! end). Tokens are signed with the api's JWT secret (this tool starts the api with it), so no
+//! password is hashed. The api runs with `JOBS_EMBEDDED=false` and `RUST_LOG=warn`.
+
+use anyhow::{Context, bail, ensure};
+use chrono::{DateTime, TimeDelta, Utc};
+use entity::{
+    enums::{NotificationKind, OrgKind, Role},
+    notification, organization,
+    uscc::Uscc,
+    user,
+};
+use jobs::notify::{Audience, Notice, Object, notify};
+use migration::{Migrator, MigratorTrait};
+use rand::{Rng, SeedableRng, rngs::SmallRng};
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, Database, DatabaseConnection, DbBackend, EntityTrait,
+    PaginatorTrait, QueryOrder, QuerySelect, Statement, TransactionTrait,
+};
+use std::{
+    process::Stdio,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+use tokio::sync::mpsc;
+use uuid::{NoContext, Timestamp, Uuid};
+
+const USAGE: &str = "usage: notifications --api-bin <path to the release api> \
+[--pg-url postgres://postgres:postgres@127.0.0.1:5432/postgres] [--database lt_bench_notify] \
+[--users 10000] [--notifications 1000000] [--streams 1000] [--connections 32] [--duration 10] \
+[--runs 3] [--rounds 5] [--port 18082] [--reseed] [--drop] [--no-count] [--no-streams] [--load-users N] [--me] [--no-wrk]";
+
+const JWT_SECRET: &str = "bench-secret-0123456789abcdef0123456789abcdef";
+/// The title prefix of the broadcast rounds' notifications.
+const BROADCAST: &str = "基准广播";
+
+struct Args {
+    pg_url: String,
+    database: String,
+    api_bin: String,
+    users: usize,
+    notifications: usize,
+    streams: usize,
+    connections: usize,
+    duration: Duration,
+    runs: usize,
+    rounds: usize,
+    port: u16,
+    reseed: bool,
+    drop: bool,
+    count: bool,
+    streams_bench: bool,
+    /// The load's requests come from this many users (all by default).
+    load_users: usize,
+    /// Also load `GET /api/v1/me` the same way, as a yardstick of the stack's own cost.
+    me: bool,
+    /// Load through wrk (when installed) rather than this process's own client.
+    wrk: bool,
+}
+
+fn parse_args() -> anyhow::Result<Args> {
+    let mut a = Args {
+        pg_url: "postgres://postgres:postgres@127.0.0.1:5432/postgres".into(),
+        database: "lt_bench_notify".into(),
+        api_bin: String::new(),
+        users: 10_000,
+        notifications: 1_000_000,
+        streams: 1_000,
+        connections: 32,
+        duration: Duration::from_secs(10),
+        runs: 3,
+        rounds: 5,
+        port: 18082,
+        reseed: false,
+        drop: false,
+        count: true,
+        streams_bench: true,
+        load_users: 0,
+        me: false,
+        wrk: which_wrk(),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        match flag.as_str() {
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            "--reseed" => a.reseed = true,
+            "--drop" => a.drop = true,
+            "--no-count" => a.count = false,
+            "--no-streams" => a.streams_bench = false,
+            "--me" => a.me = true,
+            "--no-wrk" => a.wrk = false,
+            _ => {
+                let v = it
+                    .next()
+                    .with_context(|| format!("{flag} needs a value\n{USAGE}"))?;
+                match flag.as_str() {
+                    "--pg-url" => a.pg_url = v,
+                    "--database" => a.database = v,
+                    "--api-bin" => a.api_bin = v,
+                    "--users" => a.users = v.parse()?,
+                    "--notifications" => a.notifications = v.parse()?,
+                    "--streams" => a.streams = v.parse()?,
+                    "--connections" => a.connections = v.parse()?,
+                    "--duration" => a.duration = Duration::from_secs(v.parse()?),
+                    "--runs" => a.runs = v.parse()?,
+                    "--rounds" => a.rounds = v.parse()?,
+                    "--port" => a.port = v.parse()?,
+                    "--load-users" => a.load_users = v.parse()?,
+                    other => bail!("unknown argument {other}\n{USAGE}"),
+                }
+            }
+        }
+    }
+    ensure!(!a.api_bin.is_empty(), "--api-bin is required\n{USAGE}");
+    ensure!(
+        a.streams <= a.users,
+        "--streams cannot exceed --users (one stream per user)"
+    );
+    Ok(a)
+}
+
+/// Whether wrk is on the `PATH`.
+fn which_wrk() -> bool {
+    std::process::Command::new("wrk")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok()
+}
+
+/// `url` with its database replaced by `name`.
+fn with_database(url: &str, name: &str) -> anyhow::Result<String> {
+    let (head, tail) = url.rsplit_once('/').context("the URL has no database")?;
+    let query = tail.split_once('?').map(|(_, q)| format!("?{q}"));
+    Ok(format!("{head}/{name}{}", query.unwrap_or_default()))
+}
+
+fn rss_mib(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// The `q`-quantile of sorted values.
+fn quantile<T: Copy>(sorted: &[T], q: f64) -> T {
+    let i = ((sorted.len() as f64 - 1.0) * q).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    quantile(&v, 0.5)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = parse_args()?;
+    let maintenance = Database::connect(args.pg_url.as_str()).await?;
+    let exists = maintenance
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            format!(
+                "SELECT 1 AS x FROM pg_database WHERE datname = '{}'",
+                args.database
+            ),
+        ))
+        .await?
+        .is_some();
+    if exists && args.reseed {
+        maintenance
+            .execute_unprepared(&format!("DROP DATABASE \"{}\" WITH (FORCE)", args.database))
+            .await?;
+    }
+    if !exists || args.reseed {
+        maintenance
+            .execute_unprepared(&format!("CREATE DATABASE \"{}\"", args.database))
+            .await?;
+    }
+    let url = with_database(&args.pg_url, &args.database)?;
+    let db = Database::connect(url.as_str()).await?;
+    Migrator::up(&db, None).await?;
+    // Broadcasts of an earlier run that stopped before removing them.
+    remove_broadcasts(&db).await?;
+    let have = notification::Entity::find().count(&db).await?;
+    if have != args.notifications as u64 {
+        ensure!(
+            have == 0,
+            "{} holds {have} notifications, not {}: run with --reseed",
+            args.database,
+            args.notifications
+        );
+        seed(&db, &args).await?;
+    } else {
+        println!("seed: reusing {} ({have} notifications)", args.database);
+    }
+    describe(&db).await?;
+
+    let dir = tempfile::tempdir()?;
+    let mut api = tokio::process::Command::new(&args.api_bin)
+        .env("DATABASE_URL", &url)
+        .env("HOST", "127.0.0.1")
+        .env("PORT", args.port.to_string())
+        .env("DATA_DIR", dir.path())
+        .env("JWT_SECRET", JWT_SECRET)
+        .env("BOOTSTRAP_ADMIN_PASSWORD", "bench-password-123")
+        .env("JOBS_EMBEDDED", "false")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting the api")?;
+    let pid = api.id().context("the api has no pid")?;
+    let base = format!("http://127.0.0.1:{}", args.port);
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.streams + args.connections)
+        .build()?;
+    wait_ready(&client, &base).await?;
+    println!("api: pid {pid}, ready; idle RSS {:.1} MiB", rss_mib(pid));
+
+    let keys =
+        api::auth::jwt::JwtKeys::new(JWT_SECRET.as_bytes(), "liantong", "liantong-api", 24 * 3600);
+    let users: Vec<(Uuid, Option<Uuid>)> = user::Entity::find()
+        .select_only()
+        .columns([user::Column::Id, user::Column::OrganizationId])
+        .order_by_asc(user::Column::Username)
+        .into_tuple()
+        .all(&db)
+        .await?;
+    let now = Utc::now();
+    let tokens: Vec<String> = users
+        .iter()
+        .map(|(id, org)| keys.issue(*id, Role::Enterprise, *org, Uuid::new_v4(), 0, now))
+        .collect::<Result<_, _>>()?;
+
+    let outcome = async {
+        let n = match args.load_users {
+            0 => tokens.len(),
+            n => n.min(tokens.len()),
+        };
+        if args.count {
+            statement_load(&url, &users[..n], &args).await?;
+            let path = "/api/v1/notifications/unread-count";
+            http_load(&client, &base, path, &tokens[..n], &args, pid).await?;
+        }
+        if args.me {
+            http_load(&client, &base, "/api/v1/me", &tokens[..n], &args, pid).await?;
+        }
+        if args.streams_bench {
+            streams(&client, &base, &db, &users, &tokens, &args, pid).await?;
+            remove_broadcasts(&db).await?;
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    api.kill().await.ok();
+    if args.drop {
+        db.close().await.ok();
+        maintenance
+            .execute_unprepared(&format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                args.database
+            ))
+            .await?;
+    }
+    outcome
+}
+
+/// Removes the notifications the broadcast rounds wrote, so the table is as seeded.
+async fn remove_broadcasts(db: &DatabaseConnection) -> anyhow::Result<()> {
+    db.execute_unprepared(&format!(
+        "DELETE FROM notifications WHERE title LIKE '{BROADCAST}%'"
+    ))
+    .await?;
+    Ok(())
+}
+
+async fn wait_ready(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
+    for _ in 0..600 {
+        if let Ok(r) = client.get(format!("{base}/health/ready")).send().await
+            && r.status().is_success()
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("the api did not become ready")
+}
+
+/// 10,000 users (the first `streams` of them in one organization, the rest 100 per
+/// organization) and 1,000,000 notifications over the past 180 days, each for a random user,
+/// 30 % unread.
+async fn seed(db: &DatabaseConnection, args: &Args) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let now = Utc::now();
+    let mut rng = SmallRng::seed_from_u64(11);
+    let mut orgs = Vec::new();
+    let mut users = Vec::new();
+    let mut org_of_big = None;
+    let mut current: Option<Uuid> = None;
+    let mut in_current = 0;
+    for i in 0..args.users {
+        let new_org = match current {
+            None => true,
+            Some(_) if i == args.streams => true,
+            Some(_) if i > args.streams => in_current == 100,
+            Some(_) => false,
+        };
+        if new_org {
+            let id = Uuid::now_v7();
+            let uscc = Uscc::with_check_char(&format!("91320600{:09}", 400_000_000 + orgs.len()))?;
+            orgs.push(organization::ActiveModel {
+                id: Set(id),
+                kind: Set(OrgKind::Enterprise),
+                name: Set(format!("基准企业{:04}", orgs.len())),
+                uscc: Set(Some(uscc.as_str().into())),
+                region: Set(None),
+                contact_name: Set(None),
+                contact_email: Set(Some(format!("org{}@example.cn", orgs.len()))),
+                verified: Set(true),
+                created_at: Set(now),
+                updated_at: Set(now),
+            });
+            if org_of_big.is_none() {
+                org_of_big = Some(id);
+            }
+            current = Some(id);
+            in_current = 0;
+        }
+        in_current += 1;
+        users.push(user::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            username: Set(format!("nb{i:05}")),
+            // Not a hash: nobody logs in; the tool signs tokens.
+            password_hash: Set("!".into()),
+            display_name: Set(format!("用户{i}")),
+            email: Set(Some(format!("nb{i:05}@example.cn"))),
+            role: Set(Role::Enterprise),
+            organization_id: Set(current),
+            active: Set(true),
+            session_version: Set(0),
+            created_at: Set(now),
+            updated_at: Set(now),
+        });
+    }
+    let user_ids: Vec<Uuid> = users
+        .iter()
+        .map(|u| match &u.id {
+            Set(id) => *id,
+            _ => Uuid::nil(),
+        })
+        .collect();
+    for chunk in orgs.chunks(1000) {
+        organization::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(db)
+            .await?;
+    }
+    for chunk in users.chunks(1000) {
+        user::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(db)
+            .await?;
+    }
+    println!(
+        "seed: {} organizations, {} users in {:.1} s",
+        orgs.len(),
+        users.len(),
+        started.elapsed().as_secs_f64()
+    );
+
+    let kinds = [
+        NotificationKind::AppealAssigned,
+        NotificationKind::AppealReplied,
+        NotificationKind::AppealResolved,
+        NotificationKind::SlaWarning,
+        NotificationKind::SlaBreach,
+    ];
+    let span_ms = TimeDelta::days(180).num_milliseconds();
+    // Ids in time order, so the table is laid out as the api writes it.
+    let mut times: Vec<i64> = (0..args.notifications)
+        .map(|_| rng.gen_range(0..span_ms))
+        .collect();
+    times.sort_unstable();
+    let start = now - TimeDelta::days(180);
+    let mut batch = Vec::with_capacity(1000);
+    let mut written = 0;
+    for offset in times {
+        let at: DateTime<Utc> = start + TimeDelta::milliseconds(offset);
+        let ts = Timestamp::from_unix(
+            NoContext,
+            u64::try_from(at.timestamp()).unwrap_or(0),
+            at.timestamp_subsec_nanos(),
+        );
+        let kind = kinds[rng.gen_range(0..kinds.len())];
+        let unread = rng.gen_bool(0.3);
+        batch.push(notification::ActiveModel {
+            id: Set(Uuid::new_v7(ts)),
+            user_id: Set(user_ids[rng.gen_range(0..user_ids.len())]),
+            kind: Set(kind),
+            title: Set(format!(
+                "{}：SQ20260101-{:06} 厂房用电增容",
+                kind.label_zh(),
+                written % 1_000_000
+            )),
+            body: Set(
+                "已分派。类别：能源要素；应答时限：2026-03-03 09:00；办结时限：2026-03-09 09:00。"
+                    .into(),
+            ),
+            object_type: Set(Some("appeal".into())),
+            object_id: Set(Some(Uuid::new_v7(ts))),
+            created_at: Set(at),
+            read_at: Set((!unread).then(|| at + TimeDelta::hours(2))),
+        });
+        if batch.len() == 1000 {
+            notification::Entity::insert_many(std::mem::take(&mut batch))
+                .exec_without_returning(db)
+                .await?;
+            written += 1000;
+            if written % 100_000 == 0 {
+                println!(
+                    "seed: {written} notifications ({:.0} s)",
+                    started.elapsed().as_secs_f64()
+                );
+            }
+        }
+    }
+    if !batch.is_empty() {
+        notification::Entity::insert_many(batch)
+            .exec_without_returning(db)
+            .await?;
+    }
+    db.execute_unprepared("VACUUM (ANALYZE) notifications")
+        .await?;
+    db.execute_unprepared("VACUUM (ANALYZE) users").await?;
+    println!("seed: done in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Unread counts per user and the plan of the count for a typical user.
+async fn describe(db: &DatabaseConnection) -> anyhow::Result<()> {
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT COUNT(*) AS n FROM notifications WHERE read_at IS NULL GROUP BY user_id ORDER BY n",
+        ))
+        .await?;
+    let counts: Vec<i64> = rows
+        .iter()
+        .map(|r| r.try_get::<i64>("", "n"))
+        .collect::<Result<_, _>>()?;
+    ensure!(!counts.is_empty(), "no unread notifications");
+    let total: i64 = counts.iter().sum();
+    println!(
+        "data: {total} unread over {} users; per user p50 {}, p99 {}, max {}",
+        counts.len(),
+        quantile(&counts, 0.5),
+        quantile(&counts, 0.99),
+        quantile(&counts, 1.0)
+    );
+    let plan = db
+        .query_all_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "EXPLAIN (ANALYZE, BUFFERS) SELECT COUNT(*) FROM notifications \
+             WHERE user_id = (SELECT id FROM users ORDER BY username OFFSET 5000 LIMIT 1) \
+             AND read_at IS NULL",
+        ))
+        .await?;
+    println!("plan of the count for one user:");
+    for r in plan {
+        println!("  {}", r.try_get::<String>("", "QUERY PLAN")?);
+    }
+    Ok(())
+}
+
+/// `connections` clients sending `GET path` as random ones of the users (their tokens) as
+/// fast as answers come, for `duration` after a 2 s warm-up, `runs` times.
+async fn http_load(
+    client: &reqwest::Client,
+    base: &str,
+    path: &str,
+    tokens: &[String],
+    args: &Args,
+    pid: u32,
+) -> anyhow::Result<()> {
+    if args.wrk {
+        return wrk_load(base, path, tokens, args, pid).await;
+    }
+    let url = Arc::new(format!("{base}{path}"));
+    let tokens = Arc::new(tokens.to_vec());
+    let (mut p50s, mut p99s, mut rates) = (vec![], vec![], vec![]);
+    for run in 0..=args.runs {
+        let warm_up = run == 0;
+        let length = if warm_up {
+            Duration::from_secs(2)
+        } else {
+            args.duration
+        };
+        let end = Instant::now() + length;
+        let mut tasks = Vec::new();
+        for c in 0..args.connections {
+            let (client, url, tokens) = (client.clone(), url.clone(), tokens.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut rng = SmallRng::seed_from_u64(c as u64 + 1000 * run as u64);
+                let mut lat = Vec::new();
+                while Instant::now() < end {
+                    let token = &tokens[rng.gen_range(0..tokens.len())];
+                    let t = Instant::now();
+                    let res = client.get(url.as_str()).bearer_auth(token).send().await?;
+                    ensure!(
+                        res.status().is_success(),
+                        "unread-count answered {}",
+                        res.status()
+                    );
+                    res.bytes().await?;
+                    lat.push(t.elapsed().as_micros() as u64);
+                }
+                anyhow::Ok(lat)
+            }));
+        }
+        let mut all = Vec::new();
+        for t in tasks {
+            all.extend(t.await??);
+        }
+        if warm_up {
+            continue;
+        }
+        all.sort_unstable();
+        let (p50, p99, p999) = (
+            quantile(&all, 0.5) as f64 / 1000.0,
+            quantile(&all, 0.99) as f64 / 1000.0,
+            quantile(&all, 0.999) as f64 / 1000.0,
+        );
+        let rate = all.len() as f64 / length.as_secs_f64();
+        println!(
+            "{path} run {run}: {rate:.0} req/s, p50 {p50:.2} ms, p99 {p99:.2} ms, p99.9 {p999:.2} ms ({} requests, c{}, {} users); api RSS {:.1} MiB",
+            all.len(),
+            args.connections,
+            tokens.len(),
+            rss_mib(pid)
+        );
+        p50s.push(p50);
+        p99s.push(p99);
+        rates.push(rate);
+    }
+    println!(
+        "{path} medians of {} runs: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms",
+        args.runs,
+        median(rates),
+        median(p50s),
+        median(p99s)
+    );
+    Ok(())
+}
+
+/// The count's statement alone, as the api sends it (sea-orm, one pool), from `connections`
+/// tasks at once for random users: what the database side of the endpoint costs.
+async fn statement_load(
+    url: &str,
+    users: &[(Uuid, Option<Uuid>)],
+    args: &Args,
+) -> anyhow::Result<()> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let mut opts = sea_orm::ConnectOptions::new(url.to_string());
+    opts.max_connections(args.connections as u32)
+        .min_connections(args.connections as u32)
+        .sqlx_logging(false);
+    let pool = Database::connect(opts).await?;
+    let ids: Arc<Vec<Uuid>> = Arc::new(users.iter().map(|(id, _)| *id).collect());
+    let end = Instant::now() + args.duration;
+    let mut tasks = Vec::new();
+    for c in 0..args.connections {
+        let (pool, ids) = (pool.clone(), ids.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut rng = SmallRng::seed_from_u64(c as u64);
+            let mut lat = Vec::new();
+            while Instant::now() < end {
+                let user = ids[rng.gen_range(0..ids.len())];
+                let t = Instant::now();
+                notification::Entity::find()
+                    .filter(notification::Column::UserId.eq(user))
+                    .filter(notification::Column::ReadAt.is_null())
+                    .count(&pool)
+                    .await?;
+                lat.push(t.elapsed().as_micros() as u64);
+            }
+            anyhow::Ok(lat)
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    all.sort_unstable();
+    println!(
+        "the count statement alone (sea-orm pool of {c}, {c} tasks, random users): {:.0}/s, p50 {:.2} ms, p99 {:.2} ms",
+        all.len() as f64 / args.duration.as_secs_f64(),
+        quantile(&all, 0.5) as f64 / 1000.0,
+        quantile(&all, 0.99) as f64 / 1000.0,
+        c = args.connections,
+    );
+    pool.close().await?;
+    Ok(())
+}
+
+/// Parses a wrk duration (`850.00us`, `1.23ms`, `1.02s`) into milliseconds.
+fn wrk_ms(v: &str) -> Option<f64> {
+    let (num, unit) = v.split_at(v.find(|c: char| c.is_ascii_alphabetic())?);
+    let n: f64 = num.parse().ok()?;
+    match unit {
+        "us" => Some(n / 1000.0),
+        "ms" => Some(n),
+        "s" => Some(n * 1000.0),
+        "m" => Some(n * 60_000.0),
+        _ => None,
+    }
+}
+
+/// The same load through wrk (`bench/scripts/random_token.lua` picks a random token per
+/// request): a client that takes far less CPU from the two cores than this process would.
+async fn wrk_load(
+    base: &str,
+    path: &str,
+    tokens: &[String],
+    args: &Args,
+    pid: u32,
+) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("tokens.txt");
+    std::fs::write(&file, tokens.join("\n") + "\n")?;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/random_token.lua");
+    let url = format!("{base}{path}");
+    let run = |secs: u64| {
+        let (url, file) = (url.clone(), file.clone());
+        let connections = args.connections;
+        async move {
+            let out = tokio::process::Command::new("wrk")
+                .args([
+                    "-t2",
+                    &format!("-c{connections}"),
+                    &format!("-d{secs}s"),
+                    "--latency",
+                    "-s",
+                    script,
+                    &url,
+                    "--",
+                ])
+                .arg(&file)
+                .output()
+                .await
+                .context("running wrk")?;
+            let text = String::from_utf8_lossy(&out.stdout).to_string();
+            ensure!(out.status.success(), "wrk failed: {text}");
+            ensure!(
+                !text.contains("Non-2xx"),
+                "some answers were not 2xx: {text}"
+            );
+            anyhow::Ok(text)
+        }
+    };
+    run(2).await?;
+    let (mut p50s, mut p99s, mut rates) = (vec![], vec![], vec![]);
+    for n in 1..=args.runs {
+        let text = run(args.duration.as_secs()).await?;
+        let field = |label: &str| {
+            text.lines()
+                .map(str::trim)
+                .find_map(|l| l.strip_prefix(label))
+                .and_then(|rest| rest.split_whitespace().next().map(str::to_string))
+        };
+        let rate: f64 = field("Requests/sec:")
+            .and_then(|v| v.parse().ok())
+            .context("no Requests/sec in wrk output")?;
+        let p50 = field("50%").and_then(|v| wrk_ms(&v)).context("no p50")?;
+        let p99 = field("99%").and_then(|v| wrk_ms(&v)).context("no p99")?;
+        println!(
+            "{path} run {n} (wrk -t2 -c{}): {rate:.0} req/s, p50 {p50:.2} ms, p99 {p99:.2} ms ({} users); api RSS {:.1} MiB",
+            args.connections,
+            tokens.len(),
+            rss_mib(pid)
+        );
+        p50s.push(p50);
+        p99s.push(p99);
+        rates.push(rate);
+    }
+    let spread = |v: &[f64]| {
+        let (lo, hi) = v
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(lo, hi), x| (lo.min(*x), hi.max(*x)));
+        format!("{lo:.2}–{hi:.2}")
+    };
+    println!(
+        "{path} medians of {} runs (wrk): {:.0} req/s, p50 {:.2} ms ({}), p99 {:.2} ms ({})",
+        args.runs,
+        median(rates),
+        median(p50s.clone()),
+        spread(&p50s),
+        median(p99s.clone()),
+        spread(&p99s)
+    );
+    Ok(())
+}
+
+/// Opens one stream per user of the first organization, then times notifications to the
+/// organization reaching every stream.
+async fn streams(
+    client: &reqwest::Client,
+    base: &str,
+    db: &DatabaseConnection,
+    users: &[(Uuid, Option<Uuid>)],
+    tokens: &[String],
+    args: &Args,
+    pid: u32,
+) -> anyhow::Result<()> {
+    let org = users
+        .first()
+        .and_then(|(_, org)| *org)
+        .context("no users")?;
+    let members: Vec<usize> = (0..users.len())
+        .filter(|&i| users[i].1 == Some(org))
+        .collect();
+    ensure!(
+        members.len() == args.streams,
+        "the first organization has {} users, not {}",
+        members.len(),
+        args.streams
+    );
+    let before = rss_mib(pid);
+    let (tx, mut rx) = mpsc::unbounded_channel::<(usize, Instant, String)>();
+    let (opened_tx, mut opened_rx) = mpsc::unbounded_channel::<()>();
+    let started = Instant::now();
+    for (n, &i) in members.iter().enumerate() {
+        let (client, tx, opened) = (client.clone(), tx.clone(), opened_tx.clone());
+        let url = format!("{base}/api/v1/notifications/stream");
+        let token = tokens[i].clone();
+        tokio::spawn(async move {
+            let Ok(mut res) = client.get(url).bearer_auth(token).send().await else {
+                return;
+            };
+            if !res.status().is_success() {
+                return;
+            }
+            let _ = opened.send(());
+            let mut buf = String::new();
+            while let Ok(Some(chunk)) = res.chunk().await {
+                buf.push_str(&String::from_utf8_lossy(&chunk));
+                while let Some(end) = buf.find("\n\n") {
+                    let frame: String = buf.drain(..end + 2).collect();
+                    if let Some(data) = frame.lines().find_map(|l| l.strip_prefix("data: ")) {
+                        let _ = tx.send((n, Instant::now(), data.to_string()));
+                    }
+                }
+            }
+        });
+    }
+    drop(opened_tx);
+    let mut opened = 0;
+    while opened < members.len() {
+        match tokio::time::timeout(Duration::from_secs(30), opened_rx.recv()).await {
+            Ok(Some(())) => opened += 1,
+            _ => bail!("only {opened} of {} streams opened", members.len()),
+        }
+    }
+    println!(
+        "streams: {opened} open in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let open = rss_mib(pid);
+    println!(
+        "api RSS: {before:.1} MiB before the streams, {open:.1} MiB with {opened} open (+{:.1} KiB per stream)",
+        (open - before) * 1024.0 / opened as f64
+    );
+
+    let (mut p50s, mut maxes) = (vec![], vec![]);
+    for round in 1..=args.rounds {
+        let title = format!("{BROADCAST} {round}");
+        let written = Instant::now();
+        // One transaction, as an event's: the 1,000 rows become visible together.
+        let txn = db.begin().await?;
+        let delivered = notify(
+            &txn,
+            Utc::now(),
+            Audience::organization(org),
+            Notice::new(
+                NotificationKind::SlaWarning,
+                Some(Object::organization(org)),
+                title.clone(),
+                "基准测试：一条通知送达组织的每位用户。",
+            ),
+            None,
+        )
+        .await?;
+        let wrote = written.elapsed();
+        txn.commit().await?;
+        let committed = written.elapsed();
+        ensure!(delivered.notifications == members.len() as u64);
+        let mut got = vec![None; members.len()];
+        let mut left = members.len();
+        while left > 0 {
+            match tokio::time::timeout(Duration::from_secs(10), rx.recv()).await {
+                Ok(Some((n, at, data))) => {
+                    if data.contains(&title) && got[n].is_none() {
+                        got[n] = Some(at.duration_since(written));
+                        left -= 1;
+                    }
+                }
+                _ => bail!("round {round}: {left} streams did not get the notification in 10 s"),
+            }
+        }
+        // From the commit: before it nothing is visible to anyone.
+        let mut lat: Vec<f64> = got
+            .into_iter()
+            .map(|d| {
+                d.unwrap_or_default()
+                    .saturating_sub(committed)
+                    .as_secs_f64()
+                    * 1000.0
+            })
+            .collect();
+        lat.sort_by(f64::total_cmp);
+        let (p50, p99, max) = (
+            quantile(&lat, 0.5),
+            quantile(&lat, 0.99),
+            quantile(&lat, 1.0),
+        );
+        println!(
+            "broadcast {round}: {} notifications written in {:.0} ms, committed at {:.0} ms; arrival after the commit: min {:.0} ms, p50 {p50:.0} ms, p99 {p99:.0} ms, max {max:.0} ms; api RSS {:.1} MiB",
+            members.len(),
+            wrote.as_secs_f64() * 1000.0,
+            committed.as_secs_f64() * 1000.0,
+            lat[0],
+            rss_mib(pid)
+        );
+        p50s.push(p50);
+        maxes.push(max);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    println!(
+        "broadcast medians of {} rounds: p50 {:.0} ms, max {:.0} ms; api RSS with the streams open {:.1} MiB",
+        args.rounds,
+        median(p50s),
+        median(maxes),
+        rss_mib(pid)
+    );
+    Ok(())
+}

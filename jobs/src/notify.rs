@@ -1,0 +1,611 @@
+//! Notifications to people: one call, made inside the transaction of the event that causes it,
+//! resolves an audience to users and writes each of them an in-app notification and, unless the
+//! user turned that kind off, an outbox mail to the user's e-mail. The rows commit (or not) with
+//! the event; the dispatcher job sends the mail, the api's streams push the notification.
+//!
+//! Who is mailed: the resolved users' own addresses first. Only when none of the users of an
+//! organization in the audience has an e-mail does the mail go to the organization's
+//! `contact_email` (an outbox row without `user_id`), so nobody is left unmailed. Users who
+//! have an address but turned the kind off are not mailed, and their organization's contact is
+//! not mailed in their stead.
+//!
+//! ```ignore
+//! // The SLA monitor, in its transaction: a breach to the holding department, held to office
+//! // hours, and to every service centre.
+//! notify_many(&txn, now, &[
+//!     Notification::new(Audience::organization(department), notice.clone())
+//!         .mail(Mail::office_hours(template.clone(), &calendar)),
+//!     Notification::new(Audience::OrganizationsOfKind(OrgKind::ServiceCenter), notice)
+//!         .mail(Mail::office_hours(template, &calendar)),
+//! ]).await?;
+//! ```
+
+use crate::mail::{
+    Template,
+    outbox::{Addressee, Prepared, insert_rows, prepared_row},
+};
+use chrono::{DateTime, Utc};
+use entity::{
+    calendar::Calendar,
+    enums::{NotificationKind, OrgKind, Role},
+    notification, organization, user, user_preference,
+};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
+};
+use std::collections::{HashMap, HashSet};
+use uuid::Uuid;
+
+/// Ids per `IN (...)` list: far below SQLite's and PostgreSQL's bound-parameter limits.
+const IN_CHUNK: usize = 500;
+/// Notification rows per multi-row insert (9 columns each).
+const INSERT_CHUNK: usize = 200;
+
+/// Who a notification is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Audience {
+    /// The active users of an organization; with `roles`, only those with one of these roles.
+    Organization { id: Uuid, roles: Vec<Role> },
+    /// The active users of every organization of a kind (every service centre, say); the
+    /// contact fallback applies to each organization on its own.
+    OrganizationsOfKind(OrgKind),
+    /// One user. A user who is no longer active is represented by the active users of their
+    /// organization, so the event still reaches someone.
+    User(Uuid),
+    /// Every active user with this role, whatever their organization (administrators).
+    Role(Role),
+}
+
+impl Audience {
+    /// The active users of organization `id`.
+    pub fn organization(id: Uuid) -> Self {
+        Self::Organization { id, roles: vec![] }
+    }
+
+    /// The active users of organization `id` who have one of `roles`.
+    pub fn organization_roles(id: Uuid, roles: &[Role]) -> Self {
+        Self::Organization {
+            id,
+            roles: roles.to_vec(),
+        }
+    }
+}
+
+/// What a notification is about: `object_type` (`appeal`, `organization`, `job_run`) and id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Object {
+    pub object_type: &'static str,
+    pub id: Uuid,
+}
+
+impl Object {
+    /// An appeal.
+    pub fn appeal(id: Uuid) -> Self {
+        Self {
+            object_type: "appeal",
+            id,
+        }
+    }
+
+    /// An organization.
+    pub fn organization(id: Uuid) -> Self {
+        Self {
+            object_type: "organization",
+            id,
+        }
+    }
+
+    /// A subject of the engine (an appeal, ...), by its type's code.
+    pub fn subject(s: entity::subject::Subject) -> Self {
+        match s.kind {
+            entity::enums::SubjectType::Appeal => Self::appeal(s.id),
+        }
+    }
+
+    /// A run of a background job.
+    pub fn job_run(id: Uuid) -> Self {
+        Self {
+            object_type: "job_run",
+            id,
+        }
+    }
+}
+
+/// What the in-app notification says (Simplified Chinese) and of which kind it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub kind: NotificationKind,
+    pub object: Option<Object>,
+    pub title: String,
+    pub body: String,
+}
+
+impl Notice {
+    /// A notice of `kind` about `object`.
+    pub fn new(
+        kind: NotificationKind,
+        object: Option<Object>,
+        title: impl Into<String>,
+        body: impl Into<String>,
+    ) -> Self {
+        Self {
+            kind,
+            object,
+            title: title.into(),
+            body: body.into(),
+        }
+    }
+}
+
+/// When a mail may leave.
+#[derive(Debug, Clone, Copy)]
+pub enum SendAt<'a> {
+    /// At once (enterprises, administrators).
+    Now,
+    /// From the calendar's next working-hours opening (officials: no 2 a.m. or Sunday mail);
+    /// at once inside working hours.
+    OfficeHours(&'a Calendar),
+}
+
+/// The mail that goes with a notification.
+#[derive(Debug, Clone)]
+pub struct Mail<'a> {
+    pub template: Template,
+    pub send: SendAt<'a>,
+    /// One configured mailbox (such as `ADMIN_EMAIL`) instead of the users' addresses; users'
+    /// preferences do not apply to it.
+    pub to: Option<String>,
+}
+
+impl<'a> Mail<'a> {
+    /// A mail sent at once.
+    pub fn now(template: Template) -> Self {
+        Self {
+            template,
+            send: SendAt::Now,
+            to: None,
+        }
+    }
+
+    /// A mail to officials, held to `calendar`'s working hours.
+    pub fn office_hours(template: Template, calendar: &'a Calendar) -> Self {
+        Self {
+            template,
+            send: SendAt::OfficeHours(calendar),
+            to: None,
+        }
+    }
+
+    /// Sent to `address` (when set) instead of the audience's addresses.
+    pub fn to(mut self, address: Option<String>) -> Self {
+        self.to = address
+            .map(|a| a.trim().to_string())
+            .filter(|a| !a.is_empty());
+        self
+    }
+
+    fn send_after(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        match self.send {
+            SendAt::Now => now,
+            SendAt::OfficeHours(cal) => cal.next_opening(now),
+        }
+    }
+}
+
+/// One notification to write: who, what, and the mail with it (if any).
+#[derive(Debug, Clone)]
+pub struct Notification<'a> {
+    pub audience: Audience,
+    pub notice: Notice,
+    pub mail: Option<Mail<'a>>,
+}
+
+impl<'a> Notification<'a> {
+    /// In-app only, until [`Notification::mail`] adds a mail.
+    pub fn new(audience: Audience, notice: Notice) -> Self {
+        Self {
+            audience,
+            notice,
+            mail: None,
+        }
+    }
+
+    /// With this mail.
+    pub fn mail(mut self, mail: Mail<'a>) -> Self {
+        self.mail = Some(mail);
+        self
+    }
+}
+
+/// What a call wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Delivered {
+    /// In-app notifications (one per resolved user).
+    pub notifications: u64,
+    /// Outbox rows.
+    pub mails: u64,
+}
+
+/// Notifies `audience` of `notice`, with `mail` unless a user turned the kind off; call it with
+/// the connection or transaction of the event.
+pub async fn notify(
+    conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    audience: Audience,
+    notice: Notice,
+    mail: Option<Mail<'_>>,
+) -> Result<Delivered, DbErr> {
+    notify_many(
+        conn,
+        now,
+        &[Notification {
+            audience,
+            notice,
+            mail,
+        }],
+    )
+    .await
+}
+
+/// Writes many notifications with a few statements whatever their number: audiences resolved
+/// together, preferences read once, rows inserted in multi-row statements.
+#[tracing::instrument(skip_all, fields(items = items.len()))]
+pub async fn notify_many(
+    conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    items: &[Notification<'_>],
+) -> Result<Delivered, DbErr> {
+    if items.is_empty() {
+        return Ok(Delivered::default());
+    }
+    let people = People::load(conn, items).await?;
+    let groups: Vec<Vec<Group>> = items.iter().map(|n| people.groups(&n.audience)).collect();
+
+    // Preferences are read only for users who would be mailed.
+    let mailed_users: HashSet<Uuid> = items
+        .iter()
+        .zip(&groups)
+        .filter(|(n, _)| n.mail.as_ref().is_some_and(|m| m.to.is_none()))
+        .flat_map(|(_, gs)| gs.iter().flat_map(|g| &g.users))
+        .filter(|p| p.address().is_some())
+        .map(|p| p.id)
+        .collect();
+    let kinds: HashSet<NotificationKind> = items.iter().map(|n| n.notice.kind).collect();
+    let off = mail_turned_off(conn, &mailed_users, &kinds).await?;
+    // Contacts are read only for organizations none of whose users in the audience has an
+    // address.
+    let fallback_orgs: HashSet<Uuid> = items
+        .iter()
+        .zip(&groups)
+        .filter(|(n, _)| n.mail.as_ref().is_some_and(|m| m.to.is_none()))
+        .flat_map(|(_, gs)| gs.iter())
+        .filter(|g| g.users.iter().all(|p| p.address().is_none()))
+        .filter_map(|g| g.organization)
+        .collect();
+    let contacts = contacts(conn, &fallback_orgs).await?;
+
+    let mut notifications = Vec::new();
+    let mut mails = Vec::new();
+    for (item, groups) in items.iter().zip(&groups) {
+        let kind = item.notice.kind;
+        for person in groups.iter().flat_map(|g| &g.users) {
+            notifications.push(notification::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                user_id: Set(person.id),
+                kind: Set(kind),
+                title: Set(item.notice.title.clone()),
+                body: Set(item.notice.body.clone()),
+                object_type: Set(item.notice.object.map(|o| o.object_type.to_string())),
+                object_id: Set(item.notice.object.map(|o| o.id)),
+                created_at: Set(now),
+                read_at: Set(None),
+            });
+        }
+        let Some(mail) = &item.mail else {
+            continue;
+        };
+        let prepared = Prepared::of(&mail.template)?;
+        let send_after = mail.send_after(now);
+        let mut row = |to: &str, user_id: Option<Uuid>| {
+            mails.push(prepared_row(
+                now,
+                send_after,
+                to,
+                &prepared,
+                Addressee {
+                    user_id,
+                    kind: Some(kind),
+                },
+            ));
+        };
+        if let Some(to) = &mail.to {
+            row(to, None);
+            continue;
+        }
+        // One mail per address, even when users share one.
+        let mut addresses = HashSet::new();
+        for group in groups {
+            let with_address: Vec<(&Person, &str)> = group
+                .users
+                .iter()
+                .filter_map(|p| p.address().map(|a| (p, a)))
+                .collect();
+            if with_address.is_empty() {
+                if let Some(to) = group.organization.and_then(|o| contacts.get(&o))
+                    && addresses.insert(to.to_lowercase())
+                {
+                    row(to, None);
+                }
+                continue;
+            }
+            for (person, to) in with_address {
+                if !off.contains(&(person.id, kind)) && addresses.insert(to.to_lowercase()) {
+                    row(to, Some(person.id));
+                }
+            }
+        }
+    }
+
+    let delivered = Delivered {
+        notifications: notifications.len() as u64,
+        mails: mails.len() as u64,
+    };
+    let mut rows = notifications.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<_> = rows.by_ref().take(INSERT_CHUNK).collect();
+        notification::Entity::insert_many(chunk)
+            .exec_without_returning(conn)
+            .await?;
+    }
+    insert_rows(conn, mails).await?;
+    if delivered != Delivered::default() {
+        tracing::info!(
+            notifications = delivered.notifications,
+            mails = delivered.mails,
+            "notified"
+        );
+    }
+    Ok(delivered)
+}
+
+/// A user as the audience rules need them.
+#[derive(Debug, Clone)]
+struct Person {
+    id: Uuid,
+    organization: Option<Uuid>,
+    role: Role,
+    email: Option<String>,
+    active: bool,
+}
+
+impl Person {
+    fn address(&self) -> Option<&str> {
+        self.email
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+    }
+}
+
+/// The users of one organization (or of none) an audience resolved to; the contact fallback
+/// applies per group.
+struct Group {
+    organization: Option<Uuid>,
+    users: Vec<Person>,
+}
+
+/// Every user the audiences of one call may name, loaded with one query per kind of audience.
+#[derive(Default)]
+struct People {
+    /// Users named one by one, active or not.
+    by_id: HashMap<Uuid, Person>,
+    /// Active users per organization.
+    by_org: HashMap<Uuid, Vec<Person>>,
+    /// Active users per role.
+    by_role: HashMap<Role, Vec<Person>>,
+    /// Organizations per kind.
+    orgs_of_kind: HashMap<OrgKind, Vec<Uuid>>,
+}
+
+type UserRow = (Uuid, Option<Uuid>, Role, Option<String>, bool);
+
+fn person((id, organization, role, email, active): UserRow) -> Person {
+    Person {
+        id,
+        organization,
+        role,
+        email,
+        active,
+    }
+}
+
+async fn users_where(
+    conn: &impl ConnectionTrait,
+    condition: sea_orm::Condition,
+) -> Result<Vec<Person>, DbErr> {
+    use user::Column as U;
+    Ok(user::Entity::find()
+        .select_only()
+        .columns([U::Id, U::OrganizationId, U::Role, U::Email, U::Active])
+        .filter(condition)
+        .into_tuple::<UserRow>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(person)
+        .collect())
+}
+
+impl People {
+    async fn load(conn: &impl ConnectionTrait, items: &[Notification<'_>]) -> Result<Self, DbErr> {
+        use sea_orm::Condition;
+        use user::Column as U;
+        let mut people = People::default();
+        let mut user_ids = HashSet::new();
+        let mut orgs = HashSet::new();
+        let mut roles = HashSet::new();
+        let mut kinds = HashSet::new();
+        for n in items {
+            match &n.audience {
+                Audience::Organization { id, .. } => {
+                    orgs.insert(*id);
+                }
+                Audience::OrganizationsOfKind(k) => {
+                    kinds.insert(*k);
+                }
+                Audience::User(id) => {
+                    user_ids.insert(*id);
+                }
+                Audience::Role(r) => {
+                    roles.insert(*r);
+                }
+            }
+        }
+        for kind in kinds {
+            let ids: Vec<Uuid> = organization::Entity::find()
+                .select_only()
+                .column(organization::Column::Id)
+                .filter(organization::Column::Kind.eq(kind))
+                .into_tuple()
+                .all(conn)
+                .await?;
+            orgs.extend(ids.iter().copied());
+            people.orgs_of_kind.insert(kind, ids);
+        }
+        let user_ids: Vec<Uuid> = user_ids.into_iter().collect();
+        for chunk in user_ids.chunks(IN_CHUNK) {
+            for p in users_where(conn, Condition::all().add(U::Id.is_in(chunk.to_vec()))).await? {
+                // A user who left is represented by their organization.
+                if !p.active
+                    && let Some(org) = p.organization
+                {
+                    orgs.insert(org);
+                }
+                people.by_id.insert(p.id, p);
+            }
+        }
+        let orgs: Vec<Uuid> = orgs.into_iter().collect();
+        for chunk in orgs.chunks(IN_CHUNK) {
+            let found = users_where(
+                conn,
+                Condition::all()
+                    .add(U::OrganizationId.is_in(chunk.to_vec()))
+                    .add(U::Active.eq(true)),
+            )
+            .await?;
+            for p in found {
+                if let Some(org) = p.organization {
+                    people.by_org.entry(org).or_default().push(p);
+                }
+            }
+        }
+        if !roles.is_empty() {
+            let found = users_where(
+                conn,
+                Condition::all()
+                    .add(U::Role.is_in(roles.iter().copied()))
+                    .add(U::Active.eq(true)),
+            )
+            .await?;
+            for p in found {
+                people.by_role.entry(p.role).or_default().push(p);
+            }
+        }
+        for users in people
+            .by_org
+            .values_mut()
+            .chain(people.by_role.values_mut())
+        {
+            users.sort_by_key(|p| p.id);
+        }
+        Ok(people)
+    }
+
+    /// The users `audience` names, grouped by organization.
+    fn groups(&self, audience: &Audience) -> Vec<Group> {
+        let of_org = |org: Uuid, roles: &[Role]| Group {
+            organization: Some(org),
+            users: self
+                .by_org
+                .get(&org)
+                .into_iter()
+                .flatten()
+                .filter(|p| roles.is_empty() || roles.contains(&p.role))
+                .cloned()
+                .collect(),
+        };
+        match audience {
+            Audience::Organization { id, roles } => vec![of_org(*id, roles)],
+            Audience::OrganizationsOfKind(kind) => self
+                .orgs_of_kind
+                .get(kind)
+                .into_iter()
+                .flatten()
+                .map(|org| of_org(*org, &[]))
+                .collect(),
+            Audience::User(id) => match self.by_id.get(id) {
+                Some(p) if p.active => vec![Group {
+                    organization: p.organization,
+                    users: vec![p.clone()],
+                }],
+                Some(Person {
+                    organization: Some(org),
+                    ..
+                }) => vec![of_org(*org, &[])],
+                _ => vec![],
+            },
+            Audience::Role(role) => vec![Group {
+                organization: None,
+                users: self.by_role.get(role).cloned().unwrap_or_default(),
+            }],
+        }
+    }
+}
+
+/// The (user, kind) pairs among `users` and `kinds` whose mail the user turned off.
+async fn mail_turned_off(
+    conn: &impl ConnectionTrait,
+    users: &HashSet<Uuid>,
+    kinds: &HashSet<NotificationKind>,
+) -> Result<HashSet<(Uuid, NotificationKind)>, DbErr> {
+    use user_preference::Column as P;
+    let users: Vec<Uuid> = users.iter().copied().collect();
+    let mut off = HashSet::new();
+    for chunk in users.chunks(IN_CHUNK) {
+        let rows: Vec<(Uuid, NotificationKind)> = user_preference::Entity::find()
+            .select_only()
+            .columns([P::UserId, P::Kind])
+            .filter(P::UserId.is_in(chunk.to_vec()))
+            .filter(P::Kind.is_in(kinds.iter().copied()))
+            .filter(P::Email.eq(false))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        off.extend(rows);
+    }
+    Ok(off)
+}
+
+/// The contact addresses of `orgs` that have one.
+async fn contacts(
+    conn: &impl ConnectionTrait,
+    orgs: &HashSet<Uuid>,
+) -> Result<HashMap<Uuid, String>, DbErr> {
+    use organization::Column as O;
+    let orgs: Vec<Uuid> = orgs.iter().copied().collect();
+    let mut out = HashMap::new();
+    for chunk in orgs.chunks(IN_CHUNK) {
+        let rows: Vec<(Uuid, Option<String>)> = organization::Entity::find()
+            .select_only()
+            .columns([O::Id, O::ContactEmail])
+            .filter(O::Id.is_in(chunk.to_vec()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        out.extend(rows.into_iter().filter_map(|(id, mail)| {
+            let mail = mail?.trim().to_string();
+            (!mail.is_empty()).then_some((id, mail))
+        }));
+    }
+    Ok(out)
+}

@@ -1,0 +1,1041 @@
+//! Notifications to people: who each appeal action tells (in the app and by mail), the inbox
+//! (list, unread count, read, read-all, scoping), mail preferences, the mail recipient rule
+//! (users first, the contact only when none has an address), and the server-sent event stream
+//! across api instances, with `Last-Event-ID` replay and heartbeats.
+
+use chrono::TimeDelta;
+use entity::{
+    clock::Clock,
+    enums::NotificationKind,
+    mail_outbox::{self, MailStatus},
+};
+use jobs::{Job, Runner, Schedule, mail::dispatch};
+use reqwest::Method;
+use sea_orm::{EntityTrait, QueryOrder};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+use tests::{
+    TestApp,
+    fixtures::{City, CityBuilder},
+};
+use uuid::Uuid;
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+/// The caller's notifications, newest first (one page of 200).
+async fn inbox(app: &TestApp, token: &str) -> Vec<Value> {
+    app.get("/notifications?limit=200", token)
+        .await
+        .expect(200)
+        .body["items"]
+        .as_array()
+        .expect("items")
+        .clone()
+}
+
+/// The kinds of the caller's notifications, oldest first.
+async fn kinds(app: &TestApp, token: &str) -> Vec<String> {
+    let mut k: Vec<String> = inbox(app, token)
+        .await
+        .iter()
+        .map(|n| n["kind"].as_str().expect("kind").to_string())
+        .collect();
+    k.reverse();
+    k
+}
+
+async fn unread(app: &TestApp, token: &str) -> u64 {
+    app.get("/notifications/unread-count", token)
+        .await
+        .expect(200)
+        .body["count"]
+        .as_u64()
+        .expect("count")
+}
+
+/// `GET /me` of a token: (user id, e-mail).
+async fn me(app: &TestApp, token: &str) -> (String, Option<String>) {
+    let me = app.get("/me", token).await.expect(200);
+    (me.id(), me.body["email"].as_str().map(str::to_string))
+}
+
+/// A user with `role` in `org` and no e-mail address; returns its token.
+async fn user_without_email(app: &TestApp, admin: &str, role: &str, org: &str) -> String {
+    let username = format!("n{}", &Uuid::new_v4().simple().to_string()[..12]);
+    app.post(
+        "/users",
+        admin,
+        json!({"username": username, "password": tests::USER_PASSWORD, "display_name": "无邮箱用户",
+               "role": role, "organization_id": org}),
+    )
+    .await
+    .expect(201);
+    app.login(&username, tests::USER_PASSWORD).await
+}
+
+async fn submit(app: &TestApp, token: &str, category: &str) -> Value {
+    app.post(
+        "/appeals",
+        token,
+        json!({"title": "厂房用电增容", "content": "新厂房需增容 2000kVA", "category": category}),
+    )
+    .await
+    .expect(201)
+    .body
+}
+
+async fn act(app: &TestApp, token: &str, id: &str, action: &str, body: Value) -> Value {
+    app.post(&format!("/appeals/{id}/{action}"), token, body)
+        .await
+        .expect(200)
+        .body
+}
+
+/// Every outbox row, oldest first.
+async fn outbox(app: &TestApp) -> Vec<mail_outbox::Model> {
+    mail_outbox::Entity::find()
+        .order_by_asc(mail_outbox::Column::Id)
+        .all(&app.db)
+        .await
+        .expect("outbox")
+}
+
+async fn dispatch_now(app: &TestApp) -> u64 {
+    dispatch::run_once(app.jobs.context(), app.clock.now())
+        .await
+        .expect("dispatch step")
+}
+
+/// The recipients of the delivered mails whose subject contains `needle`, sorted.
+fn delivered_to(app: &TestApp, needle: &str) -> Vec<String> {
+    let mut to: Vec<String> = app
+        .mail
+        .messages()
+        .iter()
+        .filter(|m| m.subject().contains(needle))
+        .flat_map(|m| m.rcpt_to.clone())
+        .collect();
+    to.sort();
+    to
+}
+
+/// A centre, two departments and two enterprises, each with one user.
+async fn city() -> City {
+    CityBuilder::new()
+        .long_lived_tokens()
+        .centre("市企业服务中心")
+        .department("市工信局")
+        .department("市自然资源局")
+        .enterprise("南通某电子公司")
+        .enterprise("南通某机械公司")
+        .build()
+        .await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Who is told
+
+#[tokio::test]
+async fn each_appeal_action_notifies_exactly_the_people_concerned() {
+    let c = city().await;
+    let app = &c.app;
+    let centre = c.centre.clone().expect("centre").token;
+    let (dept_a, dept_b) = (c.departments[0].clone(), c.departments[1].clone());
+    let (ent, other_ent) = (c.enterprises[0].clone(), c.enterprises[1].clone());
+    // A second user of department A, and a user of the enterprise who did not submit.
+    let dept_a2 = app
+        .user_token(&c.admin, "department", Some(&dept_a.id))
+        .await;
+    let ent_colleague = app.user_token(&c.admin, "enterprise", Some(&ent.id)).await;
+
+    let a = submit(app, &ent.token, "energy").await;
+    let id = a["id"].as_str().expect("id").to_string();
+    let number = a["number"].as_str().expect("number").to_string();
+    let everyone = |extra: &[&str]| {
+        let mut all: Vec<String> = [
+            &centre,
+            &dept_a.token,
+            &dept_a2,
+            &dept_b.token,
+            &ent.token,
+            &ent_colleague,
+            &other_ent.token,
+        ]
+        .iter()
+        .map(|t| t.to_string())
+        .collect();
+        all.extend(extra.iter().map(|s| s.to_string()));
+        all
+    };
+    // Nobody is told of an unrouted submission.
+    for t in everyone(&[]) {
+        assert!(kinds(app, &t).await.is_empty());
+    }
+
+    // Assignment: both users of department A, nobody else.
+    act(
+        app,
+        &centre,
+        &id,
+        "assign",
+        json!({"department_id": dept_a.id, "note": "请尽快办理"}),
+    )
+    .await;
+    for t in [&dept_a.token, &dept_a2] {
+        assert_eq!(kinds(app, t).await, ["appeal_assigned"]);
+    }
+    let n = &inbox(app, &dept_a.token).await[0];
+    assert_eq!(n["object_type"], "appeal");
+    assert_eq!(n["object_id"], id.as_str());
+    assert!(n["read_at"].is_null());
+    assert!(n["title"].as_str().expect("title").contains(&number), "{n}");
+    assert!(
+        n["body"].as_str().expect("body").contains("请尽快办理"),
+        "{n}"
+    );
+    for t in [&centre, &dept_b.token, &ent.token, &other_ent.token] {
+        assert!(kinds(app, t).await.is_empty());
+    }
+
+    // Transfer: department B only.
+    act(
+        app,
+        &dept_a.token,
+        &id,
+        "transfer",
+        json!({"department_id": dept_b.id, "reason": "属自然资源局职责"}),
+    )
+    .await;
+    assert_eq!(kinds(app, &dept_b.token).await, ["appeal_transferred"]);
+    assert_eq!(kinds(app, &dept_a.token).await, ["appeal_assigned"]);
+
+    // The department's answers: the submitting user only.
+    for (action, kind) in [
+        ("reply", "appeal_replied"),
+        ("opinion", "appeal_opinion"),
+        ("request_info", "appeal_info_requested"),
+    ] {
+        act(
+            app,
+            &dept_b.token,
+            &id,
+            action,
+            json!({"message": format!("{action} 的说明")}),
+        )
+        .await;
+        assert_eq!(
+            kinds(app, &ent.token).await.last().map(String::as_str),
+            Some(kind)
+        );
+    }
+    // The enterprise supplements: department B is told.
+    act(
+        app,
+        &ent.token,
+        &id,
+        "supplement",
+        json!({"message": "已补充用电负荷测算"}),
+    )
+    .await;
+    // Supervision by hand: department B.
+    act(
+        app,
+        &centre,
+        &id,
+        "supervise",
+        json!({"note": "请加快办理"}),
+    )
+    .await;
+    act(
+        app,
+        &dept_b.token,
+        &id,
+        "resolve",
+        json!({"message": "已完成增容"}),
+    )
+    .await;
+
+    assert_eq!(
+        kinds(app, &ent.token).await,
+        [
+            "appeal_replied",
+            "appeal_opinion",
+            "appeal_info_requested",
+            "appeal_resolved"
+        ]
+    );
+    assert_eq!(
+        kinds(app, &dept_b.token).await,
+        [
+            "appeal_transferred",
+            "appeal_supplemented",
+            "appeal_supervised"
+        ]
+    );
+    for t in [&dept_a.token, &dept_a2] {
+        assert_eq!(kinds(app, t).await, ["appeal_assigned"]);
+    }
+    for t in [&centre, &ent_colleague, &other_ent.token] {
+        assert!(
+            kinds(app, t).await.is_empty(),
+            "{}",
+            kinds(app, t).await.join(",")
+        );
+    }
+
+    // Each notification's mail names its user and kind; office mail waits for working hours
+    // (it is Monday 09:00 here, so it leaves at once).
+    let rows = outbox(app).await;
+    let (ent_user, ent_mail) = me(app, &ent.token).await;
+    let replied: Vec<_> = rows
+        .iter()
+        .filter(|m| m.kind == Some(NotificationKind::AppealReplied))
+        .collect();
+    assert_eq!(replied.len(), 1);
+    assert_eq!(Some(replied[0].recipient.clone()), ent_mail);
+    assert_eq!(replied[0].user_id.map(|u| u.to_string()), Some(ent_user));
+    let assigned: Vec<_> = rows
+        .iter()
+        .filter(|m| m.kind == Some(NotificationKind::AppealAssigned))
+        .collect();
+    assert_eq!(assigned.len(), 2, "one per user of department A");
+}
+
+#[tokio::test]
+async fn a_submitter_who_left_is_replaced_by_the_enterprise_s_active_users() {
+    let c = CityBuilder::new()
+        .long_lived_tokens()
+        .department("市工信局")
+        .enterprise("南通某电子公司")
+        .route("energy", 0)
+        .build()
+        .await;
+    let app = &c.app;
+    let ent = &c.enterprises[0];
+    let colleague = app.user_token(&c.admin, "enterprise", Some(&ent.id)).await;
+    let a = submit(app, &ent.token, "energy").await;
+    let id = a["id"].as_str().expect("id");
+    let (submitter, _) = me(app, &ent.token).await;
+    app.post(
+        &format!("/users/{submitter}/deactivate"),
+        &c.admin,
+        json!({}),
+    )
+    .await
+    .expect(200);
+    act(
+        app,
+        &c.departments[0].token,
+        id,
+        "reply",
+        json!({"message": "已受理"}),
+    )
+    .await;
+    assert_eq!(kinds(app, &colleague).await, ["appeal_replied"]);
+    let (_, colleague_mail) = me(app, &colleague).await;
+    let replied = outbox(app)
+        .await
+        .into_iter()
+        .find(|m| m.kind == Some(NotificationKind::AppealReplied))
+        .expect("a reply mail");
+    assert_eq!(Some(replied.recipient), colleague_mail);
+}
+
+#[tokio::test]
+async fn mail_goes_to_the_users_and_to_the_contact_only_when_none_of_them_has_an_address() {
+    let c = CityBuilder::new()
+        .long_lived_tokens()
+        .centre("市企业服务中心")
+        .department("有用户的部门")
+        .contact("dept-a@example.cn")
+        .department("无用户的部门")
+        .contact("dept-b@example.cn")
+        .without_user()
+        .department("用户无邮箱的部门")
+        .contact("dept-c@example.cn")
+        .without_user()
+        .enterprise("南通某电子公司")
+        .build()
+        .await;
+    let app = &c.app;
+    let centre = c.centre.clone().expect("centre").token;
+    let dept_c = c.departments[2].id.clone();
+    let no_mail_user = user_without_email(app, &c.admin, "department", &dept_c).await;
+    let (_, dept_a_mail) = me(app, &c.departments[0].token).await;
+    let dept_a_mail = dept_a_mail.expect("the fixture's users have an address");
+
+    for dep in &c.departments {
+        let a = submit(app, &c.enterprises[0].token, "energy").await;
+        act(
+            app,
+            &centre,
+            a["id"].as_str().expect("id"),
+            "assign",
+            json!({"department_id": dep.id}),
+        )
+        .await;
+    }
+    // The user without an address is still told in the app.
+    assert_eq!(kinds(app, &no_mail_user).await, ["appeal_assigned"]);
+
+    let rows = outbox(app).await;
+    let mut recipients: Vec<(String, bool)> = rows
+        .iter()
+        .map(|m| (m.recipient.clone(), m.user_id.is_some()))
+        .collect();
+    recipients.sort();
+    let mut expected = vec![
+        (dept_a_mail.clone(), true),
+        ("dept-b@example.cn".to_string(), false),
+        ("dept-c@example.cn".to_string(), false),
+    ];
+    expected.sort();
+    assert_eq!(recipients, expected);
+    assert_eq!(dispatch_now(app).await, 3);
+    let delivered = delivered_to(app, "分派");
+    let mut want: Vec<String> = expected.into_iter().map(|(to, _)| to).collect();
+    want.sort();
+    assert_eq!(delivered, want);
+}
+
+/// Registers an enterprise whose contact (and first user) is `contact`; returns (org, user).
+async fn register(app: &TestApp, contact: &str) -> (String, String) {
+    let mut body = crate::support::registration();
+    body["contact_email"] = json!(contact);
+    let res = app
+        .send(
+            Method::POST,
+            "/enterprises/register",
+            None,
+            Some(&body),
+            &[],
+        )
+        .await
+        .expect(201);
+    (
+        res.body["organization"]["id"]
+            .as_str()
+            .expect("org")
+            .to_string(),
+        res.body["user"]["id"].as_str().expect("user").to_string(),
+    )
+}
+
+#[tokio::test]
+async fn verification_welcomes_the_enterprise_s_users_or_else_its_contact() {
+    let app = tests::spawn_app().await;
+    let admin = app.admin().await;
+    // Two users: both are welcomed, each as a user.
+    let (org, first) = register(&app, "first@example.cn").await;
+    let second = app.user_token(&admin, "enterprise", Some(&org)).await;
+    let (second_id, second_mail) = me(&app, &second).await;
+    app.post(&format!("/organizations/{org}/verify"), &admin, json!({}))
+        .await
+        .expect(200);
+    // Its only user left before verification: the contact address is welcomed.
+    let (gone_org, gone_user) = register(&app, "boss@example.cn").await;
+    app.post(&format!("/users/{gone_user}/deactivate"), &admin, json!({}))
+        .await
+        .expect(200);
+    app.post(
+        &format!("/organizations/{gone_org}/verify"),
+        &admin,
+        json!({}),
+    )
+    .await
+    .expect(200);
+
+    let rows = outbox(&app).await;
+    let mut got: Vec<(String, Option<String>)> = rows
+        .iter()
+        .map(|m| (m.recipient.clone(), m.user_id.map(|u| u.to_string())))
+        .collect();
+    got.sort();
+    let mut want = vec![
+        ("first@example.cn".to_string(), Some(first)),
+        (second_mail.expect("address"), Some(second_id)),
+        ("boss@example.cn".to_string(), None),
+    ];
+    want.sort();
+    assert_eq!(got, want);
+    assert!(
+        rows.iter()
+            .all(|m| m.kind == Some(NotificationKind::OrganizationVerified)
+                && m.template == "welcome")
+    );
+    let n = &inbox(&app, &second).await[0];
+    assert_eq!(n["kind"], "organization_verified");
+    assert_eq!(n["object_type"], "organization");
+    assert_eq!(n["object_id"], org.as_str());
+}
+
+#[tokio::test]
+async fn a_failed_job_tells_every_admin_in_the_app_and_mails_their_addresses() {
+    let app = tests::spawn_app().await;
+    let admin = app.admin().await;
+    let second_admin = app.user_token(&admin, "admin", None).await;
+    let (_, second_mail) = me(&app, &second_admin).await;
+    let err = Job::new(
+        "report",
+        Schedule::Every(TimeDelta::seconds(10)),
+        |_, _| async move { Err(anyhow::anyhow!("数据库不可用")) },
+    );
+    Runner::new(app.jobs.context().clone(), vec![err])
+        .tick()
+        .await
+        .expect("tick");
+    for t in [&admin, &second_admin] {
+        let items = inbox(&app, t).await;
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0]["kind"], "job_failed");
+        assert_eq!(items[0]["object_type"], "job_run");
+        assert!(
+            items[0]["body"]
+                .as_str()
+                .expect("body")
+                .contains("数据库不可用")
+        );
+    }
+    // The first admin has no address; the second one is mailed.
+    let rows = outbox(&app).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(Some(rows[0].recipient.clone()), second_mail);
+    assert_eq!(rows[0].kind, Some(NotificationKind::JobFailed));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The inbox
+
+#[tokio::test]
+async fn read_read_all_and_the_unread_count_touch_only_the_caller_s_notifications() {
+    let c = CityBuilder::new()
+        .long_lived_tokens()
+        .department("市工信局")
+        .department("市自然资源局")
+        .enterprise("南通某电子公司")
+        .route("energy", 0)
+        .route("land", 1)
+        .build()
+        .await;
+    let app = &c.app;
+    let (a, b) = (&c.departments[0].token, &c.departments[1].token);
+    for _ in 0..3 {
+        submit(app, &c.enterprises[0].token, "energy").await;
+    }
+    submit(app, &c.enterprises[0].token, "land").await;
+    assert_eq!((unread(app, a).await, unread(app, b).await), (3, 1));
+
+    // Newest first, paged.
+    let first = app.get("/notifications?limit=2", a).await.expect(200);
+    let items = first.body["items"].as_array().expect("items").clone();
+    assert_eq!(items.len(), 2);
+    assert!(items[0]["id"].as_str() > items[1]["id"].as_str());
+    let cursor = first.str("next_cursor");
+    let second = app
+        .get(&format!("/notifications?limit=2&cursor={cursor}"), a)
+        .await
+        .expect(200);
+    assert_eq!(second.body["items"].as_array().map(Vec::len), Some(1));
+    assert!(second.body["next_cursor"].is_null());
+    assert!(second.body["items"][0]["id"].as_str() < items[1]["id"].as_str());
+
+    // Read one: 200 with the whole notification; reading it again keeps the first time.
+    let id = items[0]["id"].as_str().expect("id");
+    let read = app
+        .post(&format!("/notifications/{id}/read"), a, json!({}))
+        .await
+        .expect(200);
+    assert_eq!(read.id(), id);
+    let read_at = read.str("read_at");
+    assert!(!read_at.is_empty());
+    app.advance(TimeDelta::minutes(5));
+    let again = app
+        .post(&format!("/notifications/{id}/read"), a, json!({}))
+        .await
+        .expect(200);
+    assert_eq!(again.str("read_at"), read_at);
+    assert_eq!(unread(app, a).await, 2);
+    let unread_items = app.get("/notifications?unread=true", a).await.expect(200);
+    assert_eq!(unread_items.body["items"].as_array().map(Vec::len), Some(2));
+    assert!(
+        unread_items.body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .all(|n| n["read_at"].is_null() && n["id"] != id)
+    );
+    let read_items = app.get("/notifications?unread=false", a).await.expect(200);
+    assert_eq!(read_items.body["items"][0]["id"], id);
+
+    // Another user's notification, and one that does not exist: 404, and nothing changes.
+    let b_id = inbox(app, b).await[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    app.post(&format!("/notifications/{b_id}/read"), a, json!({}))
+        .await
+        .expect_problem(404);
+    app.post(
+        &format!("/notifications/{}/read", Uuid::now_v7()),
+        a,
+        json!({}),
+    )
+    .await
+    .expect_problem(404);
+    assert_eq!(unread(app, b).await, 1);
+
+    // Read-all: the caller's only.
+    let all = app
+        .post("/notifications/read-all", a, json!({}))
+        .await
+        .expect(200);
+    assert_eq!(all.body["marked"], 2);
+    assert_eq!((unread(app, a).await, unread(app, b).await), (0, 1));
+    let again = app
+        .post("/notifications/read-all", a, json!({}))
+        .await
+        .expect(200);
+    assert_eq!(again.body["marked"], 0);
+
+    // No token: 401.
+    app.send(Method::GET, "/notifications/unread-count", None, None, &[])
+        .await
+        .expect_problem(401);
+}
+
+#[tokio::test]
+async fn a_kind_turned_off_sends_no_mail_but_still_notifies() {
+    let c = CityBuilder::new()
+        .long_lived_tokens()
+        .department("市工信局")
+        .enterprise("南通某电子公司")
+        .route("energy", 0)
+        .build()
+        .await;
+    let app = &c.app;
+    let ent = &c.enterprises[0].token;
+    let dept = &c.departments[0].token;
+    let (_, ent_mail) = me(app, ent).await;
+    let ent_mail = ent_mail.expect("address");
+
+    // Every kind is on until turned off.
+    let prefs = app.get("/me/preferences", ent).await.expect(200);
+    let email = prefs.body["email"].as_object().expect("email").clone();
+    assert_eq!(email.len(), NotificationKind::all().len());
+    assert!(email.values().all(|v| v == true));
+    let put = app
+        .put(
+            "/me/preferences",
+            ent,
+            json!({"email": {"appeal_replied": false}}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(put.body["email"]["appeal_replied"], false);
+    assert_eq!(put.body["email"]["appeal_opinion"], true);
+    // Kinds left out keep their setting.
+    app.put(
+        "/me/preferences",
+        ent,
+        json!({"email": {"appeal_resolved": true}}),
+    )
+    .await
+    .expect(200);
+    let prefs = app.get("/me/preferences", ent).await.expect(200);
+    assert_eq!(prefs.body["email"]["appeal_replied"], false);
+    // Someone else's preferences are their own.
+    let other = app.get("/me/preferences", dept).await.expect(200);
+    assert_eq!(other.body["email"]["appeal_replied"], true);
+
+    // Unknown kinds and non-booleans: 422 naming the field; nothing changes.
+    let bad = app
+        .put(
+            "/me/preferences",
+            ent,
+            json!({"email": {"appeal_replied": true, "bogus_kind": false}}),
+        )
+        .await
+        .expect_problem(422);
+    assert_eq!(bad.body["errors"][0]["field"], "email.bogus_kind");
+    app.put(
+        "/me/preferences",
+        ent,
+        json!({"email": {"appeal_replied": "no"}}),
+    )
+    .await
+    .expect_problem(422);
+    assert_eq!(
+        app.get("/me/preferences", ent).await.expect(200).body["email"]["appeal_replied"],
+        false
+    );
+
+    let a = submit(app, ent, "energy").await;
+    let id = a["id"].as_str().expect("id");
+    let number = a["number"].as_str().expect("number");
+    act(app, dept, id, "reply", json!({"message": "已受理"})).await;
+    act(app, dept, id, "opinion", json!({"message": "可以增容"})).await;
+    assert_eq!(kinds(app, ent).await, ["appeal_replied", "appeal_opinion"]);
+    dispatch_now(app).await;
+    let to_enterprise: Vec<String> = app
+        .mail
+        .messages()
+        .iter()
+        .filter(|m| m.rcpt_to.contains(&ent_mail))
+        .map(|m| m.subject())
+        .collect();
+    assert_eq!(to_enterprise.len(), 1, "{to_enterprise:?}");
+    assert!(to_enterprise[0].contains(number), "{to_enterprise:?}");
+    let kinds_mailed: Vec<Option<NotificationKind>> = outbox(app)
+        .await
+        .iter()
+        .filter(|m| m.recipient == ent_mail)
+        .map(|m| m.kind)
+        .collect();
+    assert_eq!(kinds_mailed, [Some(NotificationKind::AppealOpinion)]);
+    assert!(
+        outbox(app)
+            .await
+            .iter()
+            .all(|m| m.status == MailStatus::Sent)
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The stream
+
+/// One frame of an event stream.
+#[derive(Debug, Default, Clone)]
+struct Frame {
+    id: Option<String>,
+    data: Option<String>,
+    comment: Option<String>,
+}
+
+/// A client of `GET /notifications/stream`.
+struct Sse {
+    res: reqwest::Response,
+    buf: String,
+}
+
+impl Sse {
+    /// Opens a stream at `base` (an instance's address); panics unless 200 `text/event-stream`.
+    async fn open(app: &TestApp, base: &str, token: &str, last_event_id: Option<&str>) -> Self {
+        let mut req = app
+            .client
+            .get(format!("{base}/api/v1/notifications/stream"))
+            .bearer_auth(token);
+        if let Some(id) = last_event_id {
+            req = req.header("Last-Event-ID", id);
+        }
+        let res = req.send().await.expect("stream opened");
+        assert_eq!(res.status().as_u16(), 200);
+        let ct = res
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        assert!(ct.starts_with("text/event-stream"), "{ct}");
+        Self {
+            res,
+            buf: String::new(),
+        }
+    }
+
+    /// The next frame within `within`, or `None`.
+    async fn next(&mut self, within: Duration) -> Option<Frame> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            if let Some(end) = self.buf.find("\n\n") {
+                let raw: String = self.buf.drain(..end + 2).collect();
+                let mut f = Frame::default();
+                for line in raw.lines() {
+                    if let Some(v) = line.strip_prefix("id: ") {
+                        f.id = Some(v.to_string());
+                    } else if let Some(v) = line.strip_prefix("data: ") {
+                        f.data = Some(v.to_string());
+                    } else if let Some(v) = line.strip_prefix(": ") {
+                        f.comment = Some(v.to_string());
+                    }
+                }
+                return Some(f);
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.res.chunk())
+                .await
+                .ok()?
+                .expect("stream readable")?;
+            self.buf.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+
+    /// The next frame that is an event (heartbeats skipped), within `within`.
+    async fn next_event(&mut self, within: Duration) -> Option<(String, Value)> {
+        let deadline = Instant::now() + within;
+        loop {
+            let left = deadline.checked_duration_since(Instant::now())?;
+            let f = self.next(left).await?;
+            if let (Some(id), Some(data)) = (f.id, f.data) {
+                return Some((id, serde_json::from_str(&data).expect("JSON data")));
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_notification_written_through_another_instance_reaches_an_open_stream_within_a_second() {
+    let c = CityBuilder::new()
+        .long_lived_tokens()
+        // Heartbeats often enough to show that the other department's stream got nothing.
+        .settings(|s| s.sse_heartbeat_ms = 1_500)
+        .centre("市企业服务中心")
+        .department("市工信局")
+        .department("市自然资源局")
+        .enterprise("南通某电子公司")
+        .build()
+        .await;
+    let app = &c.app;
+    let centre = c.centre.clone().expect("centre").token;
+    let (a, b) = (&c.departments[0], &c.departments[1]);
+    let appeal = submit(app, &c.enterprises[0].token, "energy").await;
+    let id = appeal["id"].as_str().expect("id");
+
+    let mut stream_a = Sse::open(app, &app.address, &a.token, None).await;
+    let mut stream_b = Sse::open(app, &app.address, &b.token, None).await;
+    let other = app.second_instance().await;
+    let res = app
+        .client
+        .post(format!("{other}/api/v1/appeals/{id}/assign"))
+        .bearer_auth(&centre)
+        .json(&json!({"department_id": a.id}))
+        .send()
+        .await
+        .expect("assign sent");
+    assert_eq!(res.status().as_u16(), 200);
+    let written = Instant::now();
+
+    let (event_id, data) = stream_a
+        .next_event(Duration::from_secs(1))
+        .await
+        .expect("the notification within a second");
+    assert!(
+        written.elapsed() <= Duration::from_secs(1),
+        "{:?}",
+        written.elapsed()
+    );
+    // The event is the list item: same id, same JSON.
+    let listed = inbox(app, &a.token).await;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(event_id, listed[0]["id"].as_str().expect("id"));
+    assert_eq!(data, listed[0]);
+    assert_eq!(data["kind"], "appeal_assigned");
+    assert_eq!(data["object_id"], id);
+    // The other department's stream was handed nothing by the same look: its next frame is a
+    // heartbeat.
+    let f = stream_b
+        .next(Duration::from_secs(3))
+        .await
+        .expect("a frame");
+    assert_eq!(f.comment.as_deref(), Some("keep-alive"), "{f:?}");
+    assert!(f.id.is_none());
+}
+
+#[tokio::test]
+async fn a_stream_reopened_with_last_event_id_first_replays_what_was_missed() {
+    let c = CityBuilder::new()
+        .long_lived_tokens()
+        .department("市工信局")
+        .enterprise("南通某电子公司")
+        .route("energy", 0)
+        .build()
+        .await;
+    let app = &c.app;
+    let dept = &c.departments[0].token;
+    for _ in 0..4 {
+        submit(app, &c.enterprises[0].token, "energy").await;
+    }
+    let mut ids: Vec<String> = inbox(app, dept)
+        .await
+        .iter()
+        .map(|n| n["id"].as_str().expect("id").to_string())
+        .collect();
+    ids.reverse();
+    assert_eq!(ids.len(), 4);
+
+    // The client saw the first one; the three after it come first, oldest first.
+    let mut s = Sse::open(app, &app.address, dept, Some(&ids[0])).await;
+    for want in &ids[1..] {
+        let (id, data) = s
+            .next_event(Duration::from_secs(2))
+            .await
+            .expect("a replayed event");
+        assert_eq!(&id, want);
+        assert_eq!(data["id"], want.as_str());
+    }
+    // Then what happens now, once.
+    submit(app, &c.enterprises[0].token, "energy").await;
+    let (live, _) = s
+        .next_event(Duration::from_secs(2))
+        .await
+        .expect("a live event");
+    assert!(!ids.contains(&live));
+    assert_eq!(inbox(app, dept).await[0]["id"], live.as_str());
+
+    // Nothing is replayed after the newest; a malformed id is 400.
+    let mut s = Sse::open(app, &app.address, dept, Some(&live)).await;
+    assert!(s.next_event(Duration::from_millis(600)).await.is_none());
+    app.send(
+        Method::GET,
+        "/notifications/stream",
+        Some(dept),
+        None,
+        &[("Last-Event-ID", "not-an-id")],
+    )
+    .await
+    .expect_problem(400);
+    app.send(Method::GET, "/notifications/stream", None, None, &[])
+        .await
+        .expect_problem(401);
+}
+
+#[tokio::test]
+async fn an_idle_stream_gets_a_heartbeat_comment_every_interval() {
+    let c = CityBuilder::new()
+        .settings(|s| s.sse_heartbeat_ms = 200)
+        .department("市工信局")
+        .build()
+        .await;
+    let app = &c.app;
+    let mut s = Sse::open(app, &app.address, &c.departments[0].token, None).await;
+    let started = Instant::now();
+    for _ in 0..3 {
+        let f = s.next(Duration::from_secs(2)).await.expect("a heartbeat");
+        assert_eq!(f.comment.as_deref(), Some("keep-alive"), "{f:?}");
+        assert!(f.id.is_none() && f.data.is_none());
+    }
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(550) && took < Duration::from_secs(3),
+        "{took:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_stream_ends_when_its_user_is_deactivated() {
+    let c = CityBuilder::new()
+        .settings(|s| {
+            s.sse_heartbeat_ms = 200;
+            s.session_check_ms = 0;
+        })
+        .department("市工信局")
+        .build()
+        .await;
+    let app = &c.app;
+    let token = &c.departments[0].token;
+    let mut s = Sse::open(app, &app.address, token, None).await;
+    assert!(s.next(Duration::from_secs(2)).await.is_some());
+    let (user, _) = me(app, token).await;
+    app.post(&format!("/users/{user}/deactivate"), &c.admin, json!({}))
+        .await
+        .expect(200);
+    // The next heartbeat finds the session ended and closes the stream.
+    let mut ended = false;
+    for _ in 0..5 {
+        if s.next(Duration::from_secs(2)).await.is_none() {
+            ended = true;
+            break;
+        }
+    }
+    assert!(ended, "the stream is still open");
+}
+
+#[tokio::test]
+async fn a_notification_committed_after_a_newer_one_is_still_streamed() {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, TransactionTrait};
+    let c = CityBuilder::new()
+        .long_lived_tokens()
+        .department("市工信局")
+        .enterprise("南通某电子公司")
+        .route("energy", 0)
+        .build()
+        .await;
+    let app = &c.app;
+    let dept = &c.departments[0];
+    let (dept_user, _) = me(app, &dept.token).await;
+    let dept_user: Uuid = dept_user.parse().expect("uuid");
+    let mut s = Sse::open(app, &app.address, &dept.token, None).await;
+
+    // A slow transaction takes its notification's id first and commits last. (SQLite has one
+    // writer at a time: there the late commit is a row whose id was taken earlier.)
+    let slow = if app.is_postgres {
+        Some(app.db.begin().await.expect("begin"))
+    } else {
+        None
+    };
+    let early = match &slow {
+        Some(txn) => {
+            jobs::notify::notify(
+                txn,
+                app.clock.now(),
+                jobs::notify::Audience::User(dept_user),
+                jobs::notify::Notice::new(
+                    NotificationKind::AppealSupervised,
+                    None,
+                    "慢事务",
+                    "后提交",
+                ),
+                None,
+            )
+            .await
+            .expect("notify");
+            inbox_ids_in(txn, dept_user).await[0]
+        }
+        None => Uuid::now_v7(),
+    };
+    submit(app, &c.enterprises[0].token, "energy").await;
+    let (newer, _) = s
+        .next_event(Duration::from_secs(2))
+        .await
+        .expect("the newer notification");
+    assert!(newer.parse::<Uuid>().expect("uuid") > early);
+    match slow {
+        Some(txn) => txn.commit().await.expect("commit"),
+        None => {
+            entity::notification::ActiveModel {
+                id: Set(early),
+                user_id: Set(dept_user),
+                kind: Set(NotificationKind::AppealSupervised),
+                title: Set("慢事务".into()),
+                body: Set("后提交".into()),
+                object_type: Set(None),
+                object_id: Set(None),
+                created_at: Set(app.clock.now()),
+                read_at: Set(None),
+            }
+            .insert(&app.db)
+            .await
+            .expect("insert");
+        }
+    }
+    let (late, data) = s
+        .next_event(Duration::from_secs(1))
+        .await
+        .expect("the older id, committed later, within a second");
+    assert_eq!(late, early.to_string());
+    assert_eq!(data["title"], "慢事务");
+}
+
+/// The ids of `user`'s notifications as `conn` sees them, newest first.
+async fn inbox_ids_in(conn: &impl sea_orm::ConnectionTrait, user: Uuid) -> Vec<Uuid> {
+    use sea_orm::ColumnTrait;
+    use sea_orm::QueryFilter;
+    entity::notification::Entity::find()
+        .filter(entity::notification::Column::UserId.eq(user))
+        .order_by_desc(entity::notification::Column::Id)
+        .all(conn)
+        .await
+        .expect("notifications")
+        .into_iter()
+        .map(|n| n.id)
+        .collect()
+}
