@@ -38,8 +38,9 @@ use uuid::Uuid;
 
 /// Ids per `IN (...)` list: far below SQLite's and PostgreSQL's bound-parameter limits.
 const IN_CHUNK: usize = 500;
-/// Notification rows per multi-row insert (9 columns each).
-const INSERT_CHUNK: usize = 200;
+/// Notification rows per multi-row insert (9 columns each: 18,000 parameters, under SQLite's
+/// 32,766). Few, large statements: each statement over TLS can wait for a delayed ACK.
+const INSERT_CHUNK: usize = 2_000;
 
 /// Who a notification is for.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,7 +13,7 @@
 //! Before the first pass it records what a pass can change: the clocks any of the monitor's
 //! three steps may take at `--now` (their full rows) and the row count of every table. After
 //! each pass, outside the timing, it deletes the rows the pass added (UUID v7 ids at or after
-//! the pass's start, in `supervisions`, `appeal_events` and `mail_outbox`), writes the recorded
+//! the pass's start, in `supervisions`, `appeal_events`, `mail_outbox` and `notifications`), writes the recorded
 //! clock rows back, and checks that every table count and the number of due clocks are back to
 //! what they were. One untimed pass comes first (warm-up); on PostgreSQL it runs with
 //! `auto_explain` (ANALYZE, BUFFERS) reporting every plan to this client as a notice, and the
@@ -21,7 +21,7 @@
 
 use anyhow::{Context, bail, ensure};
 use chrono::{DateTime, Utc};
-use entity::{appeal_event, mail_outbox, sla_clock, supervision};
+use entity::{appeal_event, mail_outbox, notification, sla_clock, supervision};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectOptions, ConnectionTrait, Database,
     DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, Statement,
@@ -251,6 +251,10 @@ async fn reset(
         .await?;
     mail_outbox::Entity::delete_many()
         .filter(mail_outbox::Column::Id.gte(floor))
+        .exec(&txn)
+        .await?;
+    notification::Entity::delete_many()
+        .filter(notification::Column::Id.gte(floor))
         .exec(&txn)
         .await?;
     for c in clocks {

@@ -132,7 +132,8 @@ pub(crate) async fn insert_rows(
     let n = rows.len() as u64;
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
-        let chunk: Vec<_> = rows.by_ref().take(200).collect();
+        // 15 columns: 30,000 parameters, under SQLite's 32,766.
+        let chunk: Vec<_> = rows.by_ref().take(2_000).collect();
         mail_outbox::Entity::insert_many(chunk)
             .exec_without_returning(conn)
             .await?;
