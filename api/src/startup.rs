@@ -129,7 +129,7 @@ impl Application {
         // so its graceful shutdown does not wait its whole timeout for them.
         let hub = self.state.notifications.clone();
         let streams = tokio::spawn(async move {
-            stop_signal().await;
+            jobs::shutdown_signal().await;
             hub.close();
         });
         let served = self.server.await;
@@ -139,29 +139,6 @@ impl Application {
             let _ = handle.await;
         }
         served
-    }
-}
-
-/// SIGINT or SIGTERM: the signals on which the server stops gracefully.
-async fn stop_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
     }
 }
 

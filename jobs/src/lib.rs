@@ -26,3 +26,26 @@ pub use schedule::Schedule;
 
 /// The name this process reports in logs.
 pub const PROCESS_NAME: &str = "liantong-jobs";
+
+/// SIGINT or SIGTERM: the signals on which the jobs process and the api stop gracefully.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -49,32 +49,10 @@ async fn main() -> anyhow::Result<()> {
     let runner = Runner::new(ctx, jobs);
     let cancel = CancellationToken::new();
     let handle = tokio::spawn(runner.run(cancel.clone()));
-    shutdown_signal().await;
+    jobs::shutdown_signal().await;
     tracing::info!("stopping: finishing current steps");
     cancel.cancel();
     handle.await?;
     db.close().await?;
     Ok(())
-}
-
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }
