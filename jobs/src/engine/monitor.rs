@@ -20,7 +20,7 @@ use super::{
     timeline::{self, Entry, Supervision},
 };
 use crate::{
-    mail::templates::Template,
+    mail::templates::{Template, local_minute as local},
     notify::{Audience, Mail, Notice, Notification, Object, notify_many},
     runner::JobContext,
 };
@@ -382,13 +382,6 @@ fn what(
             },
         },
     })
-}
-
-/// `t` in the calendar's time zone, to the minute.
-fn local(cal: &Calendar, t: DateTime<Utc>) -> String {
-    t.with_timezone(&cal.settings().time_zone)
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
 }
 
 /// Working time as mail text: "2 小时", "1 小时 30 分钟", "45 分钟".

@@ -3,10 +3,9 @@
 
 pub mod dispatch;
 pub mod outbox;
-pub mod recipients;
 pub mod templates;
 pub mod transport;
 
-pub use outbox::{enqueue, enqueue_at, enqueue_for_office, enqueue_many_for_office};
+pub use outbox::{enqueue, enqueue_at};
 pub use templates::Template;
 pub use transport::Mailer;

@@ -3,7 +3,6 @@
 
 use super::templates::Template;
 use chrono::{DateTime, Utc};
-use entity::calendar::Calendar;
 use entity::enums::NotificationKind;
 use entity::mail_outbox::{self, MailStatus};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
@@ -20,18 +19,6 @@ pub async fn enqueue(
     template: &Template,
 ) -> Result<mail_outbox::Model, DbErr> {
     enqueue_at(conn, now, now, to, template).await
-}
-
-/// Queues a mail to an official: held until the next working-hours opening of `calendar`
-/// (no 2 a.m. or Sunday mail), sent at once inside working hours.
-pub async fn enqueue_for_office(
-    conn: &impl ConnectionTrait,
-    calendar: &Calendar,
-    now: DateTime<Utc>,
-    to: &str,
-    template: &Template,
-) -> Result<mail_outbox::Model, DbErr> {
-    enqueue_at(conn, now, calendar.next_opening(now), to, template).await
 }
 
 /// Queues `template` for `to`, to be sent from `send_after` on.
@@ -137,26 +124,6 @@ pub(crate) async fn insert_rows(
         mail_outbox::Entity::insert_many(chunk)
             .exec_without_returning(conn)
             .await?;
-    }
-    Ok(n)
-}
-
-/// Queues many mails to officials in one multi-row insert per chunk, each held until the next
-/// working-hours opening like [`enqueue_for_office`].
-pub async fn enqueue_many_for_office(
-    conn: &impl ConnectionTrait,
-    calendar: &Calendar,
-    now: DateTime<Utc>,
-    mails: &[(String, Template)],
-) -> Result<u64, DbErr> {
-    let send_after = calendar.next_opening(now);
-    let rows = mails
-        .iter()
-        .map(|(to, template)| pending_row(now, send_after, to, template))
-        .collect::<Result<Vec<_>, _>>()?;
-    let n = insert_rows(conn, rows).await?;
-    if n > 0 {
-        tracing::info!(mails = n, "mails queued");
     }
     Ok(n)
 }

@@ -86,6 +86,14 @@ pub enum Template {
     },
 }
 
+/// `t` in the calendar's time zone, to the minute ("2026-03-03 17:00"): how mails and
+/// notifications show instants.
+pub fn local_minute(cal: &entity::calendar::Calendar, t: chrono::DateTime<chrono::Utc>) -> String {
+    t.with_timezone(&cal.settings().time_zone)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
 /// Mails queued before the engine named the subject were about appeals.
 fn appeal_label() -> String {
     "诉求".into()

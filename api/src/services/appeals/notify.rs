@@ -7,16 +7,9 @@
 use super::*;
 use entity::enums::NotificationKind;
 use jobs::{
-    mail::Template,
+    mail::{Template, templates::local_minute as local},
     notify::{Audience, Mail, Notice, Object, notify},
 };
-
-/// Local "YYYY-MM-DD HH:MM" of an instant, for mails.
-pub(super) fn local(cal: &Calendar, t: DateTime<Utc>) -> String {
-    t.with_timezone(&cal.settings().time_zone)
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
-}
 
 /// A notification an action causes, sent once the appeal row is saved (so it reads the new
 /// state).
