@@ -13,6 +13,7 @@ pub struct Model {
     /// What the row belongs to; exactly the key column of this type is set.
     pub subject_type: SubjectType,
     pub appeal_id: Option<Uuid>,
+    pub financing_request_id: Option<Uuid>,
     pub at: DateTimeUtc,
     /// The user who acted; `None` for the SLA monitor.
     pub actor_id: Option<Uuid>,

@@ -394,11 +394,17 @@ pub enum ClockKind {
     Opinion,
     /// Closed (5 working days).
     Close,
+    /// A bank accepts (受理) a financing request (1 working day by default).
+    Accept,
+    /// A bank decides a financing request (5 working days by default).
+    Decide,
 }
 label_impl!(ClockKind {
     Reply => "响应",
     Opinion => "出具意见",
     Close => "办结",
+    Accept => "受理",
+    Decide => "审批决定",
 });
 
 /// What a clock, a supervision and a timeline line belong to: a subject the city promises to
@@ -428,9 +434,12 @@ label_impl!(ClockKind {
 pub enum SubjectType {
     /// An enterprise's appeal (诉求).
     Appeal,
+    /// An enterprise's financing request to a bank (融资需求).
+    FinancingRequest,
 }
 label_impl!(SubjectType {
     Appeal => "诉求",
+    FinancingRequest => "融资需求",
 });
 
 /// Why a supervision (督办) record exists.
@@ -622,6 +631,28 @@ pub enum NotificationKind {
     OrganizationVerified,
     /// A background job run failed (administrators).
     JobFailed,
+    /// A financing request came to the bank (submitted, or referred to it).
+    FinancingReceived,
+    /// The bank accepted (受理) the enterprise's request.
+    FinancingAccepted,
+    /// The bank asks the enterprise for more information.
+    FinancingInfoRequested,
+    /// The enterprise supplied the information asked for.
+    FinancingSupplemented,
+    /// An approval above the four-eyes threshold waits for a second bank user.
+    FinancingProposed,
+    /// The request was approved: a credit line exists.
+    FinancingApproved,
+    /// The request was rejected.
+    FinancingRejected,
+    /// The enterprise withdrew its request.
+    FinancingWithdrawn,
+    /// The lead bank referred (转介) the request to a partner bank.
+    FinancingReferred,
+    /// A credit line was frozen, unfrozen, closed or expired.
+    CreditLineChanged,
+    /// A lead-bank monthly report was generated.
+    BankReportReady,
 }
 label_impl!(NotificationKind {
     AppealAssigned => "诉求分派",
@@ -638,4 +669,174 @@ label_impl!(NotificationKind {
     SlaEscalation => "升级督办",
     OrganizationVerified => "企业认证通过",
     JobFailed => "后台任务失败",
+    FinancingReceived => "收到融资需求",
+    FinancingAccepted => "融资需求已受理",
+    FinancingInfoRequested => "融资需求需补充材料",
+    FinancingSupplemented => "企业已补充融资材料",
+    FinancingProposed => "授信待复核",
+    FinancingApproved => "融资需求已批准",
+    FinancingRejected => "融资需求未获批准",
+    FinancingWithdrawn => "企业已撤回融资需求",
+    FinancingReferred => "融资需求已转介",
+    CreditLineChanged => "授信额度状态变更",
+    BankReportReady => "主办行月度报告",
+});
+
+/// Where a financing request stands: `submitted → accepted → approved`, plus
+/// `awaiting_enterprise` (clocks paused), `pending_confirmation` (four-eyes), `rejected`,
+/// `withdrawn`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::N(32))",
+    rename_all = "snake_case"
+)]
+#[serde(rename_all = "snake_case")]
+pub enum FinancingStatus {
+    Submitted,
+    Accepted,
+    AwaitingEnterprise,
+    PendingConfirmation,
+    Approved,
+    Rejected,
+    Withdrawn,
+}
+label_impl!(FinancingStatus {
+    Submitted => "已提交",
+    Accepted => "已受理",
+    AwaitingEnterprise => "待企业补充",
+    PendingConfirmation => "待复核",
+    Approved => "已批准",
+    Rejected => "未获批准",
+    Withdrawn => "已撤回",
+});
+
+impl FinancingStatus {
+    /// Still open: the bank has not decided and the enterprise has not withdrawn.
+    pub fn is_open(self) -> bool {
+        !matches!(self, Self::Approved | Self::Rejected | Self::Withdrawn)
+    }
+}
+
+/// The kind of financing an enterprise asks for.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::N(32))",
+    rename_all = "snake_case"
+)]
+#[serde(rename_all = "snake_case")]
+pub enum FinancingProduct {
+    WorkingCapital,
+    Receivable,
+    Order,
+    Inventory,
+    Equipment,
+    Other,
+}
+label_impl!(FinancingProduct {
+    WorkingCapital => "流动资金贷款",
+    Receivable => "应收账款融资",
+    Order => "订单融资",
+    Inventory => "存货融资",
+    Equipment => "设备融资",
+    Other => "其他",
+});
+
+/// Where a credit line stands. Only `active` lines may be drawn.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::N(32))",
+    rename_all = "snake_case"
+)]
+#[serde(rename_all = "snake_case")]
+pub enum CreditLineStatus {
+    Active,
+    Frozen,
+    Closed,
+    Expired,
+    Defaulted,
+}
+label_impl!(CreditLineStatus {
+    Active => "有效",
+    Frozen => "已冻结",
+    Closed => "已关闭",
+    Expired => "已失效",
+    Defaulted => "已违约",
+});
+
+impl CreditLineStatus {
+    /// Whether the line's limit counts against its program's quota (the exposure rule: the
+    /// lines that are `active` or `frozen`).
+    pub fn holds_exposure(self) -> bool {
+        matches!(self, Self::Active | Self::Frozen)
+    }
+}
+
+/// A row of a credit line's ledger.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::N(32))",
+    rename_all = "snake_case"
+)]
+#[serde(rename_all = "snake_case")]
+pub enum MovementKind {
+    Drawdown,
+    Repayment,
+    Reversal,
+}
+label_impl!(MovementKind {
+    Drawdown => "提款",
+    Repayment => "还款",
+    Reversal => "冲正",
 });

@@ -19,17 +19,37 @@ impl Subject {
         }
     }
 
+    /// A financing request.
+    pub fn financing_request(id: Uuid) -> Self {
+        Self {
+            kind: SubjectType::FinancingRequest,
+            id,
+        }
+    }
+
     /// The subject a row with this type and these keys belongs to. The database's `CHECK`
     /// keeps exactly the key of the row's type set.
-    pub fn from_keys(kind: SubjectType, appeal_id: Option<Uuid>) -> Self {
+    pub fn from_keys(
+        kind: SubjectType,
+        appeal_id: Option<Uuid>,
+        financing_request_id: Option<Uuid>,
+    ) -> Self {
         match kind {
             SubjectType::Appeal => Self::appeal(appeal_id.unwrap_or_default()),
+            SubjectType::FinancingRequest => {
+                Self::financing_request(financing_request_id.unwrap_or_default())
+            }
         }
     }
 
     /// The value of the `appeal_id` key column for this subject.
     pub fn appeal_id(self) -> Option<Uuid> {
         (self.kind == SubjectType::Appeal).then_some(self.id)
+    }
+
+    /// The value of the `financing_request_id` key column for this subject.
+    pub fn financing_request_id(self) -> Option<Uuid> {
+        (self.kind == SubjectType::FinancingRequest).then_some(self.id)
     }
 }
 
@@ -42,7 +62,11 @@ macro_rules! keyed_by_subject {
         impl Model {
             /// The subject this row belongs to.
             pub fn subject(&self) -> $crate::subject::Subject {
-                $crate::subject::Subject::from_keys(self.subject_type, self.appeal_id)
+                $crate::subject::Subject::from_keys(
+                    self.subject_type,
+                    self.appeal_id,
+                    self.financing_request_id,
+                )
             }
         }
 
@@ -51,6 +75,9 @@ macro_rules! keyed_by_subject {
             match subject.kind {
                 $crate::enums::SubjectType::Appeal => {
                     sea_orm::Condition::all().add(Column::AppealId.eq(subject.id))
+                }
+                $crate::enums::SubjectType::FinancingRequest => {
+                    sea_orm::Condition::all().add(Column::FinancingRequestId.eq(subject.id))
                 }
             }
         }

@@ -88,6 +88,30 @@ impl Object {
         }
     }
 
+    /// A financing request.
+    pub fn financing_request(id: Uuid) -> Self {
+        Self {
+            object_type: "financing_request",
+            id,
+        }
+    }
+
+    /// A credit line.
+    pub fn credit_line(id: Uuid) -> Self {
+        Self {
+            object_type: "credit_line",
+            id,
+        }
+    }
+
+    /// A lead-bank report.
+    pub fn bank_report(id: Uuid) -> Self {
+        Self {
+            object_type: "bank_report",
+            id,
+        }
+    }
+
     /// An organization.
     pub fn organization(id: Uuid) -> Self {
         Self {
@@ -100,6 +124,7 @@ impl Object {
     pub fn subject(s: entity::subject::Subject) -> Self {
         match s.kind {
             entity::enums::SubjectType::Appeal => Self::appeal(s.id),
+            entity::enums::SubjectType::FinancingRequest => Self::financing_request(s.id),
         }
     }
 

@@ -14,6 +14,7 @@ mod m20261130_000009_sessions_throttle_visibility;
 mod m20261130_000010_clock_warning_lead;
 mod m20261201_000011_engine_subjects;
 mod m20261201_000012_notifications;
+mod m20261202_000013_finance;
 mod util;
 
 /// Every migration, in order.
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000010_clock_warning_lead::Migration),
             Box::new(m20261201_000011_engine_subjects::Migration),
             Box::new(m20261201_000012_notifications::Migration),
+            Box::new(m20261202_000013_finance::Migration),
         ]
     }
 }

@@ -4,9 +4,10 @@
 
 use super::AuthUser;
 use entity::{
-    appeal, appeal_assignment, chain, chain_bank, chain_member,
+    appeal, appeal_assignment, bank_report, chain, chain_bank, chain_member, credit_line,
+    credit_program,
     enums::{MembershipStatus, OrgKind, Role},
-    organization, qualification_proposal,
+    financing_request, organization, qualification_proposal,
 };
 use sea_orm::{
     ColumnTrait, Condition,
@@ -192,4 +193,82 @@ pub fn appeals(user: &AuthUser) -> Condition {
         }
         Role::Bank | Role::FundOffice => nothing(),
     }
+}
+
+/// Credit programs the caller may see: the chain's published credit policy, visible to every
+/// signed-in user except that a chain office sees only its own chains' programs.
+pub fn credit_programs(user: &AuthUser) -> Condition {
+    match (user.role, user.organization_id) {
+        (Role::ChainOffice, Some(org)) => {
+            Condition::all().add(credit_program::Column::ChainId.in_subquery(chains_of_office(org)))
+        }
+        (Role::ChainOffice, None) => nothing(),
+        _ => Condition::all(),
+    }
+}
+
+/// Financing requests the caller may see: an enterprise its own, a bank those routed to it now,
+/// a chain office those of its chains, the service centre and admins all; departments and fund
+/// offices none.
+pub fn financing_requests(user: &AuthUser) -> Condition {
+    use financing_request::Column as F;
+    finance_scope(user, F::EnterpriseId, F::BankId, F::ChainId)
+}
+
+/// Credit lines the caller may see: an enterprise its own, a bank those it granted, a chain
+/// office those of its chains, the service centre and admins all.
+pub fn credit_lines(user: &AuthUser) -> Condition {
+    use credit_line::Column as L;
+    finance_scope(user, L::EnterpriseId, L::BankId, L::ChainId)
+}
+
+/// Lead-bank reports the caller may see: a bank its own, a chain office its chains', the service
+/// centre and admins all.
+pub fn bank_reports(user: &AuthUser) -> Condition {
+    let Some(org) = user.organization_id else {
+        return if user.role == Role::Admin {
+            Condition::all()
+        } else {
+            nothing()
+        };
+    };
+    match user.role {
+        Role::Admin | Role::ServiceCenter => Condition::all(),
+        Role::Bank => Condition::all().add(bank_report::Column::BankId.eq(org)),
+        Role::ChainOffice => {
+            Condition::all().add(bank_report::Column::ChainId.in_subquery(chains_of_office(org)))
+        }
+        _ => nothing(),
+    }
+}
+
+/// The one rule of the finance records: by enterprise, bank or chain office.
+fn finance_scope<C: ColumnTrait>(user: &AuthUser, enterprise: C, bank: C, chain: C) -> Condition {
+    let Some(org) = user.organization_id else {
+        return if user.role == Role::Admin {
+            Condition::all()
+        } else {
+            nothing()
+        };
+    };
+    match user.role {
+        Role::Admin | Role::ServiceCenter => Condition::all(),
+        Role::Enterprise => Condition::all().add(enterprise.eq(org)),
+        Role::Bank => Condition::all().add(bank.eq(org)),
+        Role::ChainOffice => Condition::all().add(chain.in_subquery(chains_of_office(org))),
+        Role::Department | Role::FundOffice => nothing(),
+    }
+}
+
+/// The role of bank `org` in chain `chain` (`None`: it does not serve the chain).
+pub async fn bank_role(
+    conn: &impl sea_orm::ConnectionTrait,
+    chain: Uuid,
+    org: Uuid,
+) -> Result<Option<entity::enums::BankRole>, sea_orm::DbErr> {
+    use sea_orm::EntityTrait;
+    Ok(chain_bank::Entity::find_by_id((chain, org))
+        .one(conn)
+        .await?
+        .map(|b| b.role))
 }

@@ -2,6 +2,7 @@
 
 use crate::error::{AppError, AppResult, FieldError};
 use chrono::{DateTime, NaiveDate, Utc};
+use entity::money::{Money, Rate};
 
 /// The first date the API accepts or answers.
 pub const MIN_DATE: NaiveDate = NaiveDate::from_ymd_opt(1900, 1, 1).expect("a valid date");
@@ -115,6 +116,65 @@ impl Checks {
             self.add(field, "is not a valid e-mail address");
         }
         Some(v.to_string())
+    }
+
+    /// An amount of money as the contract sends it: a decimal string of yuan with at most two
+    /// places (`"1500000.00"`). A JSON number, a missing value, an empty or non-numeric string,
+    /// three places or a negative amount are recorded against `field`; with `positive`, zero too.
+    pub fn money(
+        &mut self,
+        field: &str,
+        value: &serde_json::Value,
+        positive: bool,
+    ) -> Option<Money> {
+        let s = self.decimal_text(field, value, "\"1500000.00\"")?;
+        let parsed = if positive {
+            Money::parse_positive(s)
+        } else {
+            Money::parse(s)
+        };
+        self.check(field, parsed)
+    }
+
+    /// An optional amount: `null` or absent is `None`.
+    pub fn opt_money(&mut self, field: &str, value: &serde_json::Value) -> Option<Option<Money>> {
+        if value.is_null() {
+            return Some(None);
+        }
+        self.money(field, value, true).map(Some)
+    }
+
+    /// A yearly rate in percent as a decimal string (`"3.45"`): more than 0, at most 100, at
+    /// most four places.
+    pub fn rate(&mut self, field: &str, value: &serde_json::Value) -> Option<Rate> {
+        let s = self.decimal_text(field, value, "\"3.45\"")?;
+        self.check(field, Rate::parse(s))
+    }
+
+    fn decimal_text<'v>(
+        &mut self,
+        field: &str,
+        value: &'v serde_json::Value,
+        example: &str,
+    ) -> Option<&'v str> {
+        match value {
+            serde_json::Value::String(s) => Some(s.as_str()),
+            serde_json::Value::Null => {
+                self.add(field, "is required");
+                None
+            }
+            serde_json::Value::Number(_) => {
+                self.add(
+                    field,
+                    format!("must be a decimal string such as {example}, not a JSON number"),
+                );
+                None
+            }
+            _ => {
+                self.add(field, format!("must be a decimal string such as {example}"));
+                None
+            }
+        }
     }
 
     /// Merges a result, recording its error.

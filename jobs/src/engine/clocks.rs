@@ -88,6 +88,7 @@ fn new_row(
         id: Set(Uuid::now_v7()),
         subject_type: Set(subject.kind),
         appeal_id: Set(subject.appeal_id()),
+        financing_request_id: Set(subject.financing_request_id()),
         kind: Set(clock.kind),
         round: Set(clock.round),
         start_at: Set(start),

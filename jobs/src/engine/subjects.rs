@@ -11,7 +11,7 @@
 use entity::{
     appeal, chain,
     enums::{OrgKind, SubjectType},
-    organization,
+    financing_request, organization,
     subject::Subject,
 };
 use sea_orm::{
@@ -52,6 +52,7 @@ pub async fn resolve(
 ) -> Result<HashMap<Uuid, Resolved>, DbErr> {
     match kind {
         SubjectType::Appeal => appeals(conn, ids).await,
+        SubjectType::FinancingRequest => financing_requests(conn, ids).await,
     }
 }
 
@@ -98,6 +99,54 @@ async fn appeals(
                 },
             };
             (a.id, resolved)
+        })
+        .collect())
+}
+
+/// Financing requests: held by the bank they are routed to; a breach is also told to the
+/// service centres; an escalation goes to the chain's office.
+async fn financing_requests(
+    conn: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Resolved>, DbErr> {
+    let mut q = financing_request::Entity::find()
+        .filter(financing_request::Column::Id.is_in(ids.iter().copied()));
+    if conn.get_database_backend() == DbBackend::Postgres {
+        q = q.lock_shared();
+    }
+    let rows = q.all(conn).await?;
+    let chains: HashMap<Uuid, Uuid> = chain::Entity::find()
+        .filter(chain::Column::Id.is_in(rows.iter().map(|r| r.chain_id)))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.office_organization_id))
+        .collect();
+    let mut wanted: Vec<Uuid> = rows.iter().map(|r| r.bank_id).collect();
+    wanted.extend(chains.values().copied());
+    let orgs = parties(conn, wanted).await?;
+    let centres = service_centres(conn).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let office = chains.get(&r.chain_id).and_then(|o| orgs.get(o)).cloned();
+            let resolved = Resolved {
+                subject: Subject::financing_request(r.id),
+                title: format!(
+                    "{} {} 元",
+                    r.product.label_zh(),
+                    entity::money::Money::from_fen(r.amount_fen)
+                ),
+                number: r.number,
+                status: r.status.code(),
+                holder: orgs.get(&r.bank_id).cloned(),
+                breach_watchers: centres.clone(),
+                escalate_to: match office {
+                    Some(o) => vec![o],
+                    None => centres.clone(),
+                },
+            };
+            (r.id, resolved)
         })
         .collect())
 }

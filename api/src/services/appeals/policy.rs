@@ -48,6 +48,8 @@ impl Policy {
             ClockKind::Reply => self.reply,
             ClockKind::Opinion => self.opinion,
             ClockKind::Close => self.close,
+            // Not clocks of an appeal.
+            ClockKind::Accept | ClockKind::Decide => WorkingDays::ZERO,
         }
     }
 }
