@@ -24,6 +24,12 @@ const NEW_CHECK: &str = "subject_type IN ('appeal', 'financing_request') \
      AND (appeal_id IS NOT NULL) = (subject_type = 'appeal') \
      AND (financing_request_id IS NOT NULL) = (subject_type = 'financing_request')";
 
+/// SQLite: the new key column, the first foreign key clause it goes before, and its own
+/// foreign key clause.
+const COLUMN: &str = ", \"financing_request_id\" uuid_text NULL";
+const FIRST_FK: &str = ", FOREIGN KEY";
+const KEY: &str = ", FOREIGN KEY (\"financing_request_id\") REFERENCES \"financing_requests\" (\"id\") ON DELETE RESTRICT";
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
@@ -292,22 +298,19 @@ impl MigrationTrait for Migration {
                         |old| {
                             let check = format!("CHECK ({OLD_CHECK})");
                             let constraint = format!(", CONSTRAINT \"ck_{table}_subject\"");
-                            if !old.contains(&check) || !old.contains(&constraint) {
+                            if !old.contains(&check)
+                                || !old.contains(&constraint)
+                                || !old.contains(FIRST_FK)
+                            {
                                 return Err(DbErr::Migration(format!(
                                     "{table}: the subject check is not as created"
                                 )));
                             }
+                            // Column definitions come before the table constraints.
                             Ok(old
                                 .replacen(&check, &format!("CHECK ({NEW_CHECK})"), 1)
-                                .replacen(
-                                    &constraint,
-                                    &format!(
-                                        ", \"financing_request_id\" uuid_text NULL, FOREIGN KEY \
-                                     (\"financing_request_id\") REFERENCES \
-                                     \"financing_requests\" (\"id\") ON DELETE RESTRICT{constraint}"
-                                    ),
-                                    1,
-                                ))
+                                .replacen(FIRST_FK, &format!("{COLUMN}{FIRST_FK}"), 1)
+                                .replacen(&constraint, &format!("{KEY}{constraint}"), 1))
                         },
                         &[],
                     )
@@ -354,10 +357,7 @@ impl MigrationTrait for Migration {
                         m,
                         table,
                         |new| {
-                            let fk = ", \"financing_request_id\" uuid_text NULL, FOREIGN KEY \
-                                      (\"financing_request_id\") REFERENCES \
-                                      \"financing_requests\" (\"id\") ON DELETE RESTRICT";
-                            Ok(new.replacen(fk, "", 1).replacen(
+                            Ok(new.replacen(COLUMN, "", 1).replacen(KEY, "", 1).replacen(
                                 &format!("CHECK ({NEW_CHECK})"),
                                 &format!("CHECK ({OLD_CHECK})"),
                                 1,
