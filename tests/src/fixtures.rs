@@ -39,6 +39,8 @@ pub struct City {
     pub departments: Vec<Party>,
     pub enterprises: Vec<Party>,
     pub chain: Option<ChainParty>,
+    /// Banks in the order added; each serves the chain in its role (`lead` or `partner`).
+    pub banks: Vec<Party>,
 }
 
 struct Org {
@@ -80,6 +82,7 @@ enum Slot {
     Department(usize),
     Enterprise(usize),
     Office,
+    Bank(usize),
 }
 
 /// Builds a [`City`]; see the module's example.
@@ -93,6 +96,8 @@ pub struct CityBuilder {
     chain: Option<ChainSpec>,
     routes: Vec<(String, usize)>,
     settings: Vec<SettingsTweak>,
+    /// Banks and their role in the chain (`lead`, `partner`).
+    banks: Vec<(Org, String)>,
 }
 
 impl CityBuilder {
@@ -172,6 +177,14 @@ impl CityBuilder {
         self
     }
 
+    /// A bank with a user (`banks[i]` in the order added), serving the chain as `role` (`lead`
+    /// or `partner`) when the city has a chain.
+    pub fn bank(mut self, name: &str, role: &str) -> Self {
+        self.banks.push((Org::new(name), role.into()));
+        self.last = Some(Slot::Bank(self.banks.len() - 1));
+        self
+    }
+
     /// A routing rule: appeals of `category` go to `departments[department]`.
     pub fn route(mut self, category: &str, department: usize) -> Self {
         self.routes.push((category.into(), department));
@@ -184,6 +197,7 @@ impl CityBuilder {
             Slot::Department(i) => self.departments.get_mut(i),
             Slot::Enterprise(i) => self.enterprises.get_mut(i),
             Slot::Office => self.chain.as_mut().map(|c| &mut c.office),
+            Slot::Bank(i) => self.banks.get_mut(i).map(|(o, _)| o),
         }
     }
 
@@ -240,6 +254,20 @@ impl CityBuilder {
             }
             None => None,
         };
+        let mut banks = Vec::new();
+        for (org, role) in &self.banks {
+            let bank = party(&app, &admin, "bank", org).await;
+            if let Some(chain) = &chain {
+                app.put(
+                    &format!("/chains/{}/banks/{}", chain.id, bank.id),
+                    &admin,
+                    json!({ "role": role }),
+                )
+                .await
+                .expect(200);
+            }
+            banks.push(bank);
+        }
         for (category, i) in &self.routes {
             app.put(
                 &format!("/routing-rules/{category}"),
@@ -256,6 +284,7 @@ impl CityBuilder {
             departments,
             enterprises,
             chain,
+            banks,
         }
     }
 }
