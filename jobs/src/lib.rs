@@ -7,8 +7,11 @@
 //! Every job exposes one step, `run_once(&ctx, now)`, that tests call directly; the runner's loop
 //! only decides when to call it.
 
+pub mod bank_reports;
 pub mod calendar;
 pub mod config;
+pub mod credit_lines;
+pub mod csv;
 pub mod engine;
 pub mod lease;
 pub mod mail;

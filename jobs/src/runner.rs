@@ -102,6 +102,18 @@ pub fn default_jobs(config: &JobsConfig) -> Vec<Job> {
             Schedule::Every(config.sla_monitor_every),
             |ctx, now| async move { crate::sla_monitor::run_once(&ctx, now).await },
         ),
+        Job::new(
+            crate::credit_lines::JOB,
+            Schedule::DailyAt(chrono::NaiveTime::from_hms_opt(0, 30, 0).unwrap_or_default()),
+            |ctx, now| async move { crate::credit_lines::run_once(&ctx, now).await },
+        ),
+        Job::new(
+            crate::bank_reports::JOB,
+            Schedule::MonthlyFirstWorkingDayAt(
+                chrono::NaiveTime::from_hms_opt(8, 0, 0).unwrap_or_default(),
+            ),
+            |ctx, now| async move { crate::bank_reports::run_once(&ctx, now).await },
+        ),
     ]
 }
 

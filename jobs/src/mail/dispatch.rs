@@ -18,7 +18,7 @@ use futures::StreamExt;
 use lettre::{
     Message,
     message::{
-        Body, MultiPart, SinglePart,
+        Attachment, Body, MultiPart, SinglePart,
         header::{ContentTransferEncoding, ContentType},
     },
 };
@@ -131,17 +131,28 @@ pub fn build_message(
         .map_err(|e| permanent(format!("invalid recipient {:?}: {e}", row.recipient)))?;
     let part =
         |ct: ContentType, s: String| SinglePart::builder().header(ct).body(eight_bit_body(s));
+    let body = MultiPart::alternative()
+        .singlepart(part(ContentType::TEXT_PLAIN, r.text))
+        .singlepart(part(ContentType::TEXT_HTML, r.html));
+    // With a file: multipart/mixed of the readable alternatives and the attachment.
+    let body = match template.attachment() {
+        None => body,
+        Some(a) => {
+            let ct = ContentType::parse(&a.content_type).map_err(|e| {
+                permanent(format!("invalid attachment type {:?}: {e}", a.content_type))
+            })?;
+            MultiPart::mixed()
+                .multipart(body)
+                .singlepart(Attachment::new(a.filename.clone()).body(a.content.clone(), ct))
+        }
+    };
     Message::builder()
         .from(from)
         .to(to)
         .subject(r.subject)
         .message_id(Some(row.message_id.clone()))
         .date(now.into())
-        .multipart(
-            MultiPart::alternative()
-                .singlepart(part(ContentType::TEXT_PLAIN, r.text))
-                .singlepart(part(ContentType::TEXT_HTML, r.html)),
-        )
+        .multipart(body)
         .map_err(|e| permanent(format!("cannot build message: {e}")))
 }
 
@@ -291,6 +302,51 @@ mod tests {
             raw.contains("贵单位“无锡精密机械有限公司”已通过链通产业链服务平台的企业认证。"),
             "{raw}"
         );
+    }
+
+    #[test]
+    fn a_template_with_a_file_is_sent_as_mixed_with_the_attachment() {
+        let t = Template::BankReportReady {
+            bank_name: "南通银行".into(),
+            chain_name: "船舶海工".into(),
+            period: "2026-02".into(),
+            version: 1,
+            requests_received: 3,
+            accepted_on_time: 2,
+            decided_on_time: 1,
+            approved_count: 1,
+            approved_amount: "100.00".into(),
+            rejected_count: 0,
+            drawn_amount: "0.00".into(),
+            repaid_amount: "0.00".into(),
+            outstanding_end: "0.00".into(),
+            avg_rate: Some("3.45".into()),
+            enterprises_served: 2,
+            avg_decision_working_hours: None,
+            attachment: crate::mail::templates::MailAttachment {
+                filename: "report.csv".into(),
+                content_type: "text/csv; charset=utf-8".into(),
+                content: "period,version\r\n2026-02,1\r\n".into(),
+            },
+        };
+        let mut r = row();
+        r.template = t.name().into();
+        r.data = t.data_json().expect("json");
+        let m = build_message(&MailConfig::default(), &r, Utc::now()).expect("message");
+        let raw = String::from_utf8(m.formatted()).expect("utf-8");
+        assert!(raw.contains("multipart/mixed"), "{raw}");
+        assert!(raw.contains("multipart/alternative"), "{raw}");
+        assert!(raw.contains("attachment; filename=\"report.csv\""), "{raw}");
+        assert!(raw.contains("2026-02,1"), "{raw}");
+        assert!(raw.contains("加权平均利率 3.45%"), "{raw}");
+        // Without a file the message stays a plain alternative.
+        let plain = String::from_utf8(
+            build_message(&MailConfig::default(), &row(), Utc::now())
+                .expect("message")
+                .formatted(),
+        )
+        .expect("utf-8");
+        assert!(!plain.contains("multipart/mixed"));
     }
 
     #[test]

@@ -84,6 +84,50 @@ pub enum Template {
         due_at: String,
         breached_at: String,
     },
+    /// To the enterprise (and on expiry its bank) when a credit line is frozen, unfrozen,
+    /// closed or expires; amounts are yuan text.
+    CreditLineChanged {
+        recipient_name: String,
+        enterprise_name: String,
+        bank_name: String,
+        action_label: String,
+        status_label: String,
+        limit: String,
+        outstanding: String,
+        expires_on: String,
+        note: Option<String>,
+    },
+    /// To the chain office and the bank when a monthly lead-bank report is ready: a summary,
+    /// and the report as a CSV attachment.
+    BankReportReady {
+        bank_name: String,
+        chain_name: String,
+        period: String,
+        version: i32,
+        requests_received: i32,
+        accepted_on_time: i32,
+        decided_on_time: i32,
+        approved_count: i32,
+        approved_amount: String,
+        rejected_count: i32,
+        drawn_amount: String,
+        repaid_amount: String,
+        outstanding_end: String,
+        avg_rate: Option<String>,
+        enterprises_served: i32,
+        avg_decision_working_hours: Option<String>,
+        attachment: MailAttachment,
+    },
+}
+
+/// A file sent with a mail (stored with the template's data in the outbox).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailAttachment {
+    pub filename: String,
+    /// A MIME type, e.g. `text/csv; charset=utf-8`.
+    pub content_type: String,
+    /// The file's text.
+    pub content: String,
 }
 
 /// `t` in the calendar's time zone, to the minute ("2026-03-03 17:00"): how mails and
@@ -138,6 +182,8 @@ const SOURCES: &[(&str, &str, &str, &str)] = &[
     sources!("sla_warning"),
     sources!("sla_breach"),
     sources!("sla_escalation"),
+    sources!("credit_line_changed"),
+    sources!("bank_report_ready"),
 ];
 
 fn env() -> &'static Environment<'static> {
@@ -170,6 +216,16 @@ impl Template {
             Template::SlaWarning { .. } => "sla_warning",
             Template::SlaBreach { .. } => "sla_breach",
             Template::SlaEscalation { .. } => "sla_escalation",
+            Template::CreditLineChanged { .. } => "credit_line_changed",
+            Template::BankReportReady { .. } => "bank_report_ready",
+        }
+    }
+
+    /// The file the mail carries, if any.
+    pub fn attachment(&self) -> Option<&MailAttachment> {
+        match self {
+            Template::BankReportReady { attachment, .. } => Some(attachment),
+            _ => None,
         }
     }
 
