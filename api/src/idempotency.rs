@@ -21,6 +21,19 @@ use std::future::{Future, Ready, ready};
 #[derive(Debug, Clone)]
 pub struct IdempotencyKey(pub Option<String>);
 
+impl IdempotencyKey {
+    /// The key of an operation that must be retry-safe (a ledger posting): 400 without one.
+    pub fn required(self) -> AppResult<Self> {
+        if self.0.is_some() {
+            Ok(self)
+        } else {
+            Err(AppError::BadRequest(
+                "this operation requires an Idempotency-Key header".into(),
+            ))
+        }
+    }
+}
+
 /// The longest accepted key.
 pub const MAX_KEY_LEN: usize = 128;
 

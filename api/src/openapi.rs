@@ -252,16 +252,21 @@ impl Modify for FieldConditions {
         routes::notifications::list, routes::notifications::unread_count, routes::notifications::read,
         routes::notifications::read_all, routes::notifications::stream,
         routes::notifications::get_preferences, routes::notifications::put_preferences,
+        routes::credit_lines::list, routes::credit_lines::get, routes::credit_lines::movements,
+        routes::credit_lines::drawdown, routes::credit_lines::repayment, routes::credit_lines::reverse,
+        routes::credit_lines::freeze, routes::credit_lines::unfreeze, routes::credit_lines::close,
+        routes::bank_reports::generate, routes::bank_reports::list, routes::bank_reports::csv, routes::bank_reports::get,
         openapi_json, crate::metrics::handler, crate::docs::index,
     ),
     components(schemas(error::Problem, error::FieldError, OrganizationPage, ChainPage, AppealPage, routes::jobs::JobPage, routes::outbox::MailPage,
         routes::qualification_proposals::ProposalPage, routes::notifications::NotificationPage,
         services::dashboard::SlaDashboard, services::dashboard::SlaRow, services::dashboard::GroupBy,
-        services::dashboard::AtRiskPage, services::dashboard::AtRiskItem)),
+        services::dashboard::AtRiskPage, services::dashboard::AtRiskItem,
+        routes::credit_lines::CreditLinePage, routes::credit_lines::MovementPage, routes::bank_reports::BankReportPage)),
     modifiers(&BearerAuth, &ErrorStatuses, &FieldConditions),
     tags(
         (name = "health"), (name = "auth"), (name = "organizations"), (name = "users"),
-        (name = "chains"), (name = "qualifications"), (name = "calendar"), (name = "appeals"), (name = "dashboard"), (name = "jobs"), (name = "notifications"), (name = "docs"),
+        (name = "chains"), (name = "qualifications"), (name = "calendar"), (name = "appeals"), (name = "dashboard"), (name = "jobs"), (name = "notifications"), (name = "finance"), (name = "docs"),
     )
 )]
 pub struct ApiDoc;

@@ -2,8 +2,10 @@
 
 pub mod appeals;
 pub mod auth;
+pub mod bank_reports;
 pub mod calendar;
 pub mod chains;
+pub mod credit_lines;
 pub mod dashboard;
 pub mod health;
 pub mod jobs;
@@ -46,4 +48,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     appeals::configure(cfg);
     sla_admin::configure(cfg);
     notifications::configure(cfg);
+    credit_lines::configure(cfg);
+    bank_reports::configure(cfg);
 }
