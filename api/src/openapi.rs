@@ -252,16 +252,23 @@ impl Modify for FieldConditions {
         routes::notifications::list, routes::notifications::unread_count, routes::notifications::read,
         routes::notifications::read_all, routes::notifications::stream,
         routes::notifications::get_preferences, routes::notifications::put_preferences,
+        routes::finance::create_program, routes::finance::list_programs, routes::finance::get_program,
+        routes::finance::create_request, routes::finance::list_requests, routes::finance::get_request,
+        routes::finance::request_events, routes::finance::accept, routes::finance::request_info,
+        routes::finance::supplement, routes::finance::approve, routes::finance::reject,
+        routes::finance::withdraw, routes::finance::refer,
+        routes::finance::get_settings, routes::finance::put_settings,
         openapi_json, crate::metrics::handler, crate::docs::index,
     ),
     components(schemas(error::Problem, error::FieldError, OrganizationPage, ChainPage, AppealPage, routes::jobs::JobPage, routes::outbox::MailPage,
         routes::qualification_proposals::ProposalPage, routes::notifications::NotificationPage,
+        routes::pages::ProgramPage, routes::pages::FinancingRequestPage,
         services::dashboard::SlaDashboard, services::dashboard::SlaRow, services::dashboard::GroupBy,
         services::dashboard::AtRiskPage, services::dashboard::AtRiskItem)),
     modifiers(&BearerAuth, &ErrorStatuses, &FieldConditions),
     tags(
         (name = "health"), (name = "auth"), (name = "organizations"), (name = "users"),
-        (name = "chains"), (name = "qualifications"), (name = "calendar"), (name = "appeals"), (name = "dashboard"), (name = "jobs"), (name = "notifications"), (name = "docs"),
+        (name = "chains"), (name = "qualifications"), (name = "calendar"), (name = "appeals"), (name = "dashboard"), (name = "jobs"), (name = "notifications"), (name = "finance"), (name = "docs"),
     )
 )]
 pub struct ApiDoc;

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod calendar;
 pub mod chains;
 pub mod dashboard;
+pub mod finance;
 pub mod health;
 pub mod jobs;
 pub mod notifications;
@@ -46,4 +47,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     appeals::configure(cfg);
     sla_admin::configure(cfg);
     notifications::configure(cfg);
+    finance::configure(cfg);
 }
