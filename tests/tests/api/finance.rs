@@ -802,3 +802,48 @@ async fn a_submission_with_the_same_idempotency_key_is_booked_once() {
         .body;
     assert_eq!(all["items"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn a_proposal_whose_proposer_was_deactivated_does_not_count() {
+    let c = city().await;
+    let lead = &c.banks[0];
+    c.app
+        .put(&format!("/banks/{}/settings", lead.id), &lead.token, json!({"four_eyes_threshold": "100.00", "accept_working_days": 1, "decide_working_days": 5, "unused_line_expiry_days": 90}))
+        .await
+        .expect(200);
+    let r = submit(&c, 0, None, "5000.00").await;
+    let id = r["id"].as_str().unwrap();
+    act(&c, &lead.token, id, "accept", json!({}))
+        .await
+        .expect(200);
+    let proposed = act(&c, &lead.token, id, "approve", terms("5000.00"))
+        .await
+        .expect(200)
+        .body;
+    let proposer = proposed["proposal"]["proposed_by"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    c.app
+        .post(
+            &format!("/users/{proposer}/deactivate"),
+            &c.admin,
+            json!({}),
+        )
+        .await
+        .expect(200);
+    // The second user's approval is a fresh proposal, not a confirmation.
+    let second = c.app.user_token(&c.admin, "bank", Some(&lead.id)).await;
+    let again = act(&c, &second, id, "approve", terms("5000.00"))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(again["status"], "pending_confirmation");
+    assert_ne!(again["proposal"]["proposed_by"].as_str().unwrap(), proposer);
+    let third = c.app.user_token(&c.admin, "bank", Some(&lead.id)).await;
+    let done = act(&c, &third, id, "approve", terms("5000.00"))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(done["status"], "approved");
+}

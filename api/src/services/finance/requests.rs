@@ -682,7 +682,16 @@ pub async fn act(
             let threshold = settings::of_bank(conn, r.bank_id)
                 .await?
                 .four_eyes_threshold;
-            if from == FinancingStatus::PendingConfirmation {
+            // A proposal counts only while its proposer is an active user of the bank: once
+            // deactivated, the next approval is a fresh proposal.
+            let live = match r.proposed_by {
+                Some(p) => entity::user::Entity::find_by_id(p)
+                    .one(conn)
+                    .await?
+                    .is_some_and(|u| u.active && u.organization_id == Some(r.bank_id)),
+                None => false,
+            };
+            if from == FinancingStatus::PendingConfirmation && live {
                 let proposal = proposal_of(&r);
                 if r.proposed_by == Some(actor.id) {
                     return Err(AppError::forbidden(
@@ -703,7 +712,9 @@ pub async fn act(
                     Kind::FinancingApproved,
                     Some(describe(&terms)),
                 ));
-            } else if threshold.is_some_and(|t| terms.limit > t) {
+            } else if threshold.is_some_and(|t| terms.limit > t)
+                || from == FinancingStatus::PendingConfirmation
+            {
                 // Above the threshold: a proposal, checked now and again at confirmation.
                 precheck(conn, &r, &terms).await?;
                 action = A::Propose;
