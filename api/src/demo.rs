@@ -45,6 +45,10 @@ pub struct DemoSummary {
     /// Appeals replayed, and the actions taken on them.
     pub appeals: usize,
     pub appeal_actions: usize,
+    /// Credit programs, financing requests replayed, and the actions taken on them.
+    pub credit_programs: usize,
+    pub financing_requests: usize,
+    pub financing_actions: usize,
 }
 
 /// Loads the demo city into an empty database and prints the logins; skips a non-empty one.
@@ -92,15 +96,47 @@ pub async fn load_into(state: &AppState) -> anyhow::Result<Option<DemoSummary>> 
     let appeals = crate::demo_appeals::load(state, &summary.password).await?;
     summary.appeals = appeals.appeals;
     summary.appeal_actions = appeals.actions;
+    let finance = crate::demo_finance::load(state, &summary.password).await?;
+    summary.credit_programs = finance.programs;
+    summary.financing_requests = finance.requests;
+    summary.financing_actions = finance.actions;
+    quiet_history(state).await?;
     Ok(Some(summary))
+}
+
+/// The replayed history is not news: nobody gets its mail (every row was queued at a replayed
+/// instant, the last monitor pass's at `now`), and the in-app inboxes keep it already read (no
+/// badge of hundreds at first login).
+async fn quiet_history(state: &AppState) -> anyhow::Result<()> {
+    use entity::{mail_outbox, notification};
+    use sea_orm::sea_query::Expr;
+    let now = state.clock.now();
+    mail_outbox::Entity::delete_many()
+        .filter(mail_outbox::Column::CreatedAt.lte(now))
+        .exec(&state.db)
+        .await?;
+    notification::Entity::update_many()
+        .col_expr(notification::Column::ReadAt, Expr::val(now))
+        .filter(notification::Column::ReadAt.is_null())
+        .filter(notification::Column::CreatedAt.lte(now))
+        .exec(&state.db)
+        .await?;
+    Ok(())
 }
 
 fn print_summary(s: &DemoSummary) {
     let orgs: HashMap<&str, &str> = LOGINS.iter().map(|l| (l.username, l.org_name)).collect();
     println!();
     println!(
-        "Demo city loaded: {} organizations, {} chains, {} appeals ({} actions over 8 weeks).",
-        s.organizations, s.chains, s.appeals, s.appeal_actions
+        "Demo city loaded: {} organizations, {} chains, {} appeals ({} actions over 8 weeks), \
+         {} credit programs, {} financing requests ({} actions).",
+        s.organizations,
+        s.chains,
+        s.appeals,
+        s.appeal_actions,
+        s.credit_programs,
+        s.financing_requests,
+        s.financing_actions
     );
     println!("Every demo login below uses the password: {}", s.password);
     println!();
@@ -282,6 +318,9 @@ impl Loader<'_> {
             chains: chain_ids.len(),
             appeals: 0,
             appeal_actions: 0,
+            credit_programs: 0,
+            financing_requests: 0,
+            financing_actions: 0,
         })
     }
 

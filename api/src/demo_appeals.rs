@@ -23,12 +23,10 @@ use entity::{
     calendar::Calendar,
     chain, chain_member,
     enums::{AppealCategory, OrgKind, Role},
-    mail_outbox, notification, organization, user,
+    organization, user,
     working_days::WorkingDays,
 };
-use sea_orm::{
-    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait, sea_query::Expr,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -99,7 +97,7 @@ fn text_of(c: AppealCategory, n: usize) -> (String, String) {
 }
 
 /// A tiny deterministic generator (xorshift64*), so every demo city is the same.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -111,11 +109,11 @@ impl Rng {
         x.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
     }
 
-    fn between(&mut self, lo: i64, hi: i64) -> i64 {
+    pub(crate) fn between(&mut self, lo: i64, hi: i64) -> i64 {
         lo + self.below((hi - lo + 1).max(1) as u64) as i64
     }
 }
@@ -377,19 +375,6 @@ pub async fn load(state: &AppState, password: &str) -> anyhow::Result<AppealsSum
         }
     }
     jobs::sla_monitor::run_pass(&state.db, &cal, now).await?;
-    // The replayed history is not news: nobody gets its mail (every row was queued at a
-    // replayed instant, the last pass's at `now`).
-    mail_outbox::Entity::delete_many()
-        .filter(mail_outbox::Column::CreatedAt.lte(now))
-        .exec(&state.db)
-        .await?;
-    // The in-app inboxes keep the history, already read: no badge of hundreds at first login.
-    notification::Entity::update_many()
-        .col_expr(notification::Column::ReadAt, Expr::val(now))
-        .filter(notification::Column::ReadAt.is_null())
-        .filter(notification::Column::CreatedAt.lte(now))
-        .exec(&state.db)
-        .await?;
     Ok(AppealsSummary {
         appeals: ids.iter().flatten().count(),
         actions,

@@ -7,6 +7,7 @@ pub mod csv;
 pub mod db;
 pub mod demo;
 pub mod demo_appeals;
+pub mod demo_finance;
 pub mod docs;
 pub mod edge;
 pub mod error;

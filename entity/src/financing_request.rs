@@ -50,3 +50,97 @@ pub struct Model {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+use crate::enums::EventVisibility;
+
+/// Everything that can happen to a financing request; each writes one timeline event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FinancingAction {
+    Submit,
+    Accept,
+    RequestInfo,
+    Supplement,
+    /// An approval above the four-eyes threshold, stored as a proposal.
+    Propose,
+    Approve,
+    Reject,
+    Withdraw,
+    /// The lead bank hands the request to a partner bank (转介).
+    Refer,
+}
+
+use FinancingStatus as S;
+
+impl FinancingAction {
+    /// The code in the timeline.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Submit => "submit",
+            Self::Accept => "accept",
+            Self::RequestInfo => "request_info",
+            Self::Supplement => "supplement",
+            Self::Propose => "propose",
+            Self::Approve => "approve",
+            Self::Reject => "reject",
+            Self::Withdraw => "withdraw",
+            Self::Refer => "refer",
+        }
+    }
+
+    /// Whether the action may run in status `from`.
+    pub fn allowed(self, from: FinancingStatus) -> bool {
+        match self {
+            Self::Submit => false,
+            Self::Accept => from == S::Submitted,
+            Self::RequestInfo | Self::Refer => matches!(from, S::Submitted | S::Accepted),
+            Self::Supplement => from == S::AwaitingEnterprise,
+            Self::Propose => from == S::Accepted,
+            Self::Approve => matches!(from, S::Accepted | S::PendingConfirmation),
+            Self::Reject | Self::Withdraw => from.is_open(),
+        }
+    }
+
+    /// The status after the action (`supplement` goes back to where the request paused, which
+    /// the caller knows).
+    pub fn target(self, paused_from: Option<FinancingStatus>) -> FinancingStatus {
+        match self {
+            Self::Submit | Self::Refer => S::Submitted,
+            Self::Accept => S::Accepted,
+            Self::RequestInfo => S::AwaitingEnterprise,
+            Self::Supplement => paused_from.unwrap_or(S::Submitted),
+            Self::Propose => S::PendingConfirmation,
+            Self::Approve => S::Approved,
+            Self::Reject => S::Rejected,
+            Self::Withdraw => S::Withdrawn,
+        }
+    }
+
+    /// What the enterprise may read of the event: a proposal is the bank's internal step, a
+    /// referral shows without the banks' reason.
+    pub fn visibility(self) -> EventVisibility {
+        match self {
+            Self::Propose => EventVisibility::Internal,
+            Self::Refer => EventVisibility::Event,
+            _ => EventVisibility::Public,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_state_machine_follows_the_contract() {
+        use FinancingAction as A;
+        assert!(A::Accept.allowed(S::Submitted));
+        assert!(!A::Accept.allowed(S::Accepted));
+        assert!(!A::Approve.allowed(S::Submitted));
+        assert!(A::Approve.allowed(S::PendingConfirmation));
+        assert!(A::Withdraw.allowed(S::AwaitingEnterprise));
+        assert!(!A::Withdraw.allowed(S::Approved));
+        assert!(!A::Reject.allowed(S::Rejected));
+        assert_eq!(A::Supplement.target(Some(S::Accepted)), S::Accepted);
+        assert_eq!(A::Refer.target(None), S::Submitted);
+    }
+}

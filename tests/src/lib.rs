@@ -257,17 +257,17 @@ impl TestApp {
         address
     }
 
+    /// A cloneable handle on the API, for requests from spawned tasks.
+    pub fn http(&self) -> Http {
+        Http {
+            address: self.address.clone(),
+            client: self.client.clone(),
+        }
+    }
+
     /// The absolute URL of an API path (`/api/v1` is prefixed unless the path starts elsewhere).
     pub fn url(&self, path: &str) -> String {
-        if path.starts_with("/api/")
-            || path.starts_with("/health")
-            || path.starts_with("/docs")
-            || path == "/metrics"
-        {
-            format!("{}{}", self.address, path)
-        } else {
-            format!("{}/api/v1{}", self.address, path)
-        }
+        self.http().url(path)
     }
 
     /// Sends a request with an optional bearer token, JSON body and extra headers.
@@ -279,17 +279,7 @@ impl TestApp {
         body: Option<&Value>,
         headers: &[(&str, &str)],
     ) -> Answer {
-        let mut req = self.client.request(method, self.url(path));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            req = req.json(b);
-        }
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        Answer::from_response(req.send().await.expect("request sent")).await
+        self.http().send(method, path, token, body, headers).await
     }
 
     /// GET with a token.
@@ -427,4 +417,71 @@ pub fn random_uscc() -> String {
         .expect("valid prefix")
         .as_str()
         .to_string()
+}
+
+/// The app's HTTP API at an address: cheap to clone into spawned tasks.
+#[derive(Clone)]
+pub struct Http {
+    address: String,
+    client: reqwest::Client,
+}
+
+impl Http {
+    /// The absolute URL of an API path (`/api/v1` is prefixed unless the path starts elsewhere).
+    pub fn url(&self, path: &str) -> String {
+        if path.starts_with("/api/")
+            || path.starts_with("/health")
+            || path.starts_with("/docs")
+            || path == "/metrics"
+        {
+            format!("{}{}", self.address, path)
+        } else {
+            format!("{}/api/v1{}", self.address, path)
+        }
+    }
+
+    /// Sends a request with an optional bearer token, JSON body and extra headers.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        Answer::from_response(req.send().await.expect("request sent")).await
+    }
+
+    /// GET with a token.
+    pub async fn get(&self, path: &str, token: &str) -> Answer {
+        self.send(Method::GET, path, Some(token), None, &[]).await
+    }
+
+    /// POST JSON with a token.
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Answer {
+        self.send(Method::POST, path, Some(token), Some(&body), &[])
+            .await
+    }
+
+    /// POST JSON with a token and an `Idempotency-Key`.
+    pub async fn post_with_key(&self, path: &str, token: &str, body: Value, key: &str) -> Answer {
+        self.send(
+            Method::POST,
+            path,
+            Some(token),
+            Some(&body),
+            &[("Idempotency-Key", key)],
+        )
+        .await
+    }
 }

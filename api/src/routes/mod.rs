@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod chains;
 pub mod credit_lines;
 pub mod dashboard;
+pub mod finance;
 pub mod health;
 pub mod jobs;
 pub mod notifications;
@@ -48,6 +49,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     appeals::configure(cfg);
     sla_admin::configure(cfg);
     notifications::configure(cfg);
+    finance::configure(cfg);
     credit_lines::configure(cfg);
     bank_reports::configure(cfg);
 }

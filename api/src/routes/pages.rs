@@ -23,3 +23,17 @@ pub struct ChainPage {
     pub items: Vec<services::chains::ChainView>,
     pub next_cursor: Option<String>,
 }
+
+/// A page of credit programs.
+#[derive(ToSchema)]
+pub struct ProgramPage {
+    pub items: Vec<services::finance::programs::ProgramView>,
+    pub next_cursor: Option<String>,
+}
+
+/// A page of financing requests.
+#[derive(ToSchema)]
+pub struct FinancingRequestPage {
+    pub items: Vec<services::finance::requests::FinancingRequestView>,
+    pub next_cursor: Option<String>,
+}

@@ -33,6 +33,10 @@ pub struct ChainView {
     pub members: Option<Vec<memberships::MemberView>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub banks: Option<Vec<BankView>>,
+    /// Single reads: the chain's credit across its banks' programs (quota, granted,
+    /// outstanding).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credit: Option<super::finance::programs::ChainCredit>,
 }
 
 impl From<chain::Model> for ChainView {
@@ -46,6 +50,7 @@ impl From<chain::Model> for ChainView {
             created_at: c.created_at,
             members: None,
             banks: None,
+            credit: None,
         }
     }
 }
@@ -243,8 +248,10 @@ pub async fn get(conn: &impl ConnectionTrait, actor: &AuthUser, id: Uuid) -> App
         .into_iter()
         .map(|o| (o.id, o.name))
         .collect();
+    let credit = super::finance::programs::chain_credit(conn, id).await?;
     let mut view = ChainView::from(chain);
     view.members = Some(members);
+    view.credit = Some(credit);
     view.banks = Some(
         banks
             .into_iter()

@@ -226,25 +226,20 @@ async fn main() -> anyhow::Result<()> {
     describe(&db).await?;
 
     let dir = tempfile::tempdir()?;
-    let mut api = tokio::process::Command::new(&args.api_bin)
-        .env("DATABASE_URL", &url)
-        .env("HOST", "127.0.0.1")
-        .env("PORT", args.port.to_string())
-        .env("DATA_DIR", dir.path())
-        .env("JWT_SECRET", JWT_SECRET)
-        .env("BOOTSTRAP_ADMIN_PASSWORD", "bench-password-123")
-        .env("JOBS_EMBEDDED", "false")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .context("starting the api")?;
+    let mut api = bench::start_api(
+        &args.api_bin,
+        &url,
+        args.port,
+        dir.path(),
+        JWT_SECRET,
+        "bench-password-123",
+    )?;
     let pid = api.id().context("the api has no pid")?;
     let base = format!("http://127.0.0.1:{}", args.port);
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.streams + args.connections)
         .build()?;
-    wait_ready(&client, &base).await?;
+    bench::wait_ready(&client, &base).await?;
     println!("api: pid {pid}, ready; idle RSS {:.1} MiB", rss_mib(pid));
 
     let keys =
@@ -302,18 +297,6 @@ async fn remove_broadcasts(db: &DatabaseConnection) -> anyhow::Result<()> {
     ))
     .await?;
     Ok(())
-}
-
-async fn wait_ready(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
-    for _ in 0..600 {
-        if let Ok(r) = client.get(format!("{base}/health/ready")).send().await
-            && r.status().is_success()
-        {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    bail!("the api did not become ready")
 }
 
 /// 10,000 users (the first `streams` of them in one organization, the rest 100 per

@@ -225,16 +225,19 @@ pub async fn extend(
     save(conn, cal, clock, spec, paused_at, now).await
 }
 
-/// Cancels the open clocks of `subject` (it was withdrawn).
+/// Cancels the open clocks of `kinds` of `subject` (it was withdrawn; a financing request's
+/// accept clock when it is referred to another bank).
 pub async fn cancel(
     conn: &impl ConnectionTrait,
     subject: Subject,
+    kinds: &[ClockKind],
     now: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
     Ok(sla_clock::Entity::update_many()
         .col_expr(sla_clock::Column::CancelledAt, Expr::val(now))
         .col_expr(sla_clock::Column::UpdatedAt, Expr::val(now))
         .filter(open_of(subject))
+        .filter(C.kind.is_in(kinds.iter().copied()))
         .exec(conn)
         .await?
         .rows_affected)

@@ -49,6 +49,18 @@ pub enum Template {
         action_label: String,
         message: String,
     },
+    /// To a bank or an enterprise when a financing request moves (`action_label`: 收到新需求,
+    /// 已受理, 需补充材料, 已批准, ...); `due` is the bank's next deadline as local time text.
+    FinancingUpdate {
+        recipient_name: String,
+        number: String,
+        enterprise_name: String,
+        product_label: String,
+        amount: String,
+        action_label: String,
+        due: Option<String>,
+        message: Option<String>,
+    },
     /// To the department before a clock's due time (`remaining`: working time, e.g. "2 小时").
     SlaWarning {
         /// What kind of subject it is, as people read it: 诉求, 融资需求, 资金申请.
@@ -182,6 +194,7 @@ const SOURCES: &[(&str, &str, &str, &str)] = &[
     sources!("sla_warning"),
     sources!("sla_breach"),
     sources!("sla_escalation"),
+    sources!("financing_update"),
     sources!("credit_line_changed"),
     sources!("bank_report_ready"),
 ];
@@ -216,6 +229,7 @@ impl Template {
             Template::SlaWarning { .. } => "sla_warning",
             Template::SlaBreach { .. } => "sla_breach",
             Template::SlaEscalation { .. } => "sla_escalation",
+            Template::FinancingUpdate { .. } => "financing_update",
             Template::CreditLineChanged { .. } => "credit_line_changed",
             Template::BankReportReady { .. } => "bank_report_ready",
         }
@@ -402,6 +416,37 @@ mod tests {
             assert!(r.text.contains("SQ20261123-000001"), "{}", r.text);
             assert!(r.html.contains("&lt;用电&gt;"), "{}", r.html);
             assert!(!r.html.contains("<用电>"), "{}", r.html);
+            let back =
+                Template::from_stored(t.name(), &t.data_json().expect("json")).expect("reads back");
+            assert_eq!(back, t);
+        }
+    }
+
+    #[test]
+    fn the_financing_template_renders_escaped_with_and_without_its_options() {
+        for (due, message) in [
+            (
+                Some("2026-03-03 09:00".to_string()),
+                Some("请补充<报表>".to_string()),
+            ),
+            (None, None),
+        ] {
+            let t = Template::FinancingUpdate {
+                recipient_name: "南通银行".into(),
+                number: "RZ20261123-000001".into(),
+                enterprise_name: "某<电子>公司".into(),
+                product_label: "订单融资".into(),
+                amount: "1500000.00".into(),
+                action_label: "收到新需求".into(),
+                due: due.clone(),
+                message: message.clone(),
+            };
+            let r = t.render().expect("renders");
+            assert_eq!(r.subject, "【融资需求】RZ20261123-000001 收到新需求");
+            assert!(r.text.contains("1500000.00 元"), "{}", r.text);
+            assert!(r.html.contains("某&lt;电子&gt;公司"), "{}", r.html);
+            assert_eq!(r.text.contains("办理时限"), due.is_some());
+            assert_eq!(r.html.contains("&lt;报表&gt;"), message.is_some());
             let back =
                 Template::from_stored(t.name(), &t.data_json().expect("json")).expect("reads back");
             assert_eq!(back, t);

@@ -44,6 +44,7 @@ async fn world() -> World {
         departments,
         enterprises,
         chain,
+        ..
     } = tests::fixtures::CityBuilder::new()
         .long_lived_tokens()
         .department(D1_NAME)

@@ -174,3 +174,65 @@ async fn demo_appeals_cover_every_stage_with_clocks_from_the_engine() {
     let page = app.get("/appeals?limit=200", &center).await.expect(200);
     assert_eq!(page.body["items"].as_array().map(Vec::len), Some(200));
 }
+
+#[tokio::test]
+async fn demo_finance_has_programs_and_requests_in_every_status() {
+    use entity::{enums::FinancingStatus, financing_request, sla_clock};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use std::collections::HashMap;
+
+    let app = spawn_app().await;
+    let summary = api::demo::load_into(&app.state)
+        .await
+        .expect("demo loads")
+        .expect("an empty database gets the demo");
+    assert!(
+        summary.credit_programs >= 6,
+        "{} programs",
+        summary.credit_programs
+    );
+    assert!(
+        (180..=200).contains(&summary.financing_requests),
+        "{} requests",
+        summary.financing_requests
+    );
+    let all = financing_request::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("requests");
+    let mut by_status: HashMap<FinancingStatus, usize> = HashMap::new();
+    for r in &all {
+        *by_status.entry(r.status).or_default() += 1;
+    }
+    eprintln!("demo financing statuses: {by_status:?}");
+    for s in FinancingStatus::all() {
+        if *s == FinancingStatus::AwaitingEnterprise {
+            // Every planned request_info is answered; the status passes.
+            continue;
+        }
+        assert!(
+            by_status.get(s).copied().unwrap_or(0) > 0,
+            "no {s:?} request"
+        );
+    }
+    assert!(all.iter().any(|r| r.refer_count > 0), "none referred");
+    let late = sla_clock::Entity::find()
+        .filter(sla_clock::Column::FinancingRequestId.is_not_null())
+        .filter(sla_clock::Column::BreachedAt.is_not_null())
+        .all(&app.db)
+        .await
+        .expect("clocks");
+    assert!(!late.is_empty(), "no late financing request");
+    // The demo bank login sees its chains' requests; the credit shows on the chain.
+    let bank = app.login("demo-bank", &summary.password).await;
+    let page = app
+        .get("/financing-requests?limit=200", &bank)
+        .await
+        .expect(200);
+    assert!(!page.body["items"].as_array().unwrap().is_empty());
+    let center = app.login("demo-center", &summary.password).await;
+    let chains = app.get("/chains", &center).await.expect(200);
+    let id = chains.body["items"][0]["id"].as_str().unwrap().to_string();
+    let chain = app.get(&format!("/chains/{id}"), &center).await.expect(200);
+    assert_ne!(chain.body["credit"]["granted"], "0.00", "{}", chain.text);
+}

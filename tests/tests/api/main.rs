@@ -9,6 +9,7 @@ mod chains;
 mod dashboard;
 mod demo;
 mod errors;
+mod finance;
 mod hardening;
 mod idempotency;
 mod jobs_mail;

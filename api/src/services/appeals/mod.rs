@@ -2,7 +2,11 @@
 //! their notifications. Each action is one transaction that changes the appeal, its clocks,
 //! writes one timeline event and queues the mails it causes.
 
-use super::{chains::org_of_kind, validate::Checks};
+use super::{
+    chains::org_of_kind,
+    numbering::{self, Series},
+    validate::Checks,
+};
 use crate::appeal_cache::AppealCache;
 use crate::{
     auth::{AuthUser, scope},
@@ -34,7 +38,7 @@ use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, Select, Statement,
+    QuerySelect, QueryTrait, Select,
     sea_query::{Alias, Expr, Order, Query},
 };
 use serde::{Deserialize, Serialize};
@@ -121,39 +125,6 @@ async fn submission_context(
     Ok((rows::get(&row, 0)?, policy, rows::get(&row, 1)?))
 }
 
-/// The next appeal number for a submission at `now` (local date of `cal`).
-async fn next_number(
-    conn: &impl ConnectionTrait,
-    cal: &Calendar,
-    now: DateTime<Utc>,
-) -> AppResult<String> {
-    let backend = conn.get_database_backend();
-    let n: i64 = match backend {
-        DbBackend::Postgres => {
-            let row = conn
-                .query_one_raw(Statement::from_string(
-                    backend,
-                    "SELECT nextval('appeal_number_seq') AS n",
-                ))
-                .await?
-                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("nextval returned nothing")))?;
-            row.try_get("", "n")?
-        }
-        _ => {
-            let row = conn
-                .query_one_raw(Statement::from_string(
-                    backend,
-                    "UPDATE appeal_number_seq SET value = value + 1 WHERE id = 1 RETURNING value",
-                ))
-                .await?
-                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("appeal counter missing")))?;
-            row.try_get("", "value")?
-        }
-    };
-    let date: NaiveDate = now.with_timezone(&cal.settings().time_zone).date_naive();
-    Ok(format!("SQ{}-{n:06}", date.format("%Y%m%d")))
-}
-
 /// The timeline line of `action` by `actor` on `a`.
 fn event_row(
     a: &appeal::Model,
@@ -228,7 +199,7 @@ pub async fn submit(
         ));
     }
     let id = Uuid::now_v7();
-    let number = next_number(conn, cal, now).await?;
+    let number = numbering::next(conn, cal, now, Series::Appeal).await?;
     let status = if department.is_some() {
         AppealStatus::Assigned
     } else {
@@ -685,7 +656,8 @@ pub async fn act(
         }
         Act::Withdraw(i) => {
             note = opt_text("reason", i.reason.as_deref())?;
-            clocks::cancel(conn, subject, now).await?;
+            let all = [ClockKind::Reply, ClockKind::Opinion, ClockKind::Close];
+            clocks::cancel(conn, subject, &all, now).await?;
             am.withdrawn_at = Set(Some(now));
             am.paused_at = Set(None);
             am.paused_from_status = Set(None);

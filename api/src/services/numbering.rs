@@ -1,0 +1,64 @@
+//! Readable numbers of the subjects (`SQ20261123-000123` for an appeal, `RZ20261123-000045`
+//! for a financing request): a prefix, the local date and a counter per kind — a sequence on
+//! PostgreSQL (no row lock between concurrent submissions; gaps are allowed), a counter row on
+//! SQLite (one writer anyway).
+
+use crate::error::{AppError, AppResult};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::calendar::Calendar;
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+
+/// Which counter.
+#[derive(Debug, Clone, Copy)]
+pub enum Series {
+    /// Appeals: `SQ…`, `appeal_number_seq`.
+    Appeal,
+    /// Financing requests: `RZ…`, `financing_number_seq`.
+    Financing,
+}
+
+impl Series {
+    fn prefix(self) -> &'static str {
+        match self {
+            Self::Appeal => "SQ",
+            Self::Financing => "RZ",
+        }
+    }
+
+    fn sequence(self) -> &'static str {
+        match self {
+            Self::Appeal => "appeal_number_seq",
+            Self::Financing => "financing_number_seq",
+        }
+    }
+}
+
+/// The next number of `series` for a submission at `now` (local date of `cal`).
+pub async fn next(
+    conn: &impl ConnectionTrait,
+    cal: &Calendar,
+    now: DateTime<Utc>,
+    series: Series,
+) -> AppResult<String> {
+    let backend = conn.get_database_backend();
+    let seq = series.sequence();
+    // `seq` is one of two fixed names, never input.
+    let (sql, column) = match backend {
+        DbBackend::Postgres => (format!("SELECT nextval('{seq}') AS n"), "n"),
+        _ => (
+            format!("UPDATE {seq} SET value = value + 1 WHERE id = 1 RETURNING value"),
+            "value",
+        ),
+    };
+    let row = conn
+        .query_one_raw(Statement::from_string(backend, sql))
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("{seq} returned nothing")))?;
+    let n: i64 = row.try_get("", column)?;
+    let date: NaiveDate = now.with_timezone(&cal.settings().time_zone).date_naive();
+    Ok(format!(
+        "{}{}-{n:06}",
+        series.prefix(),
+        date.format("%Y%m%d")
+    ))
+}
