@@ -140,7 +140,7 @@ pub struct Figures {
     pub avg_decision_working_hours: Option<Decimal>,
 }
 
-/// Bound parameters of a raw statement, numbered for the backend.
+/// Bound parameters of a raw statement, numbered for the backend (`$n`, `?n`).
 struct Params {
     backend: DbBackend,
     values: Vec<Value>,
@@ -157,9 +157,10 @@ impl Params {
     /// Binds `v` and returns its placeholder.
     fn bind(&mut self, v: impl Into<Value>) -> String {
         self.values.push(v.into());
+        // Numbered on both, so a placeholder may appear anywhere and more than once.
         match self.backend {
             DbBackend::Postgres => format!("${}", self.values.len()),
-            _ => "?".into(),
+            _ => format!("?{}", self.values.len()),
         }
     }
 
@@ -532,12 +533,8 @@ pub fn to_csv(r: &bank_report::Model) -> String {
 
 /// The CSV's file name.
 pub fn csv_filename(r: &bank_report::Model) -> String {
-    format!(
-        "bank-report-{}-v{}-{}.csv",
-        r.period,
-        r.version,
-        r.chain_id.simple()
-    )
+    // Short: a long name is folded into RFC 2231 continuations some mail clients mangle.
+    format!("bank-report-{}-v{}.csv", r.period, r.version)
 }
 
 /// Generates the previous month's reports and notifies, per report, the chain office and the

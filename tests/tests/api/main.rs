@@ -4,8 +4,10 @@
 mod appeals;
 mod audit;
 mod auth;
+mod bank_reports;
 mod calendar;
 mod chains;
+mod credit_lines;
 mod dashboard;
 mod demo;
 mod errors;
