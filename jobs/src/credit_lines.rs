@@ -193,8 +193,8 @@ pub async fn expire_due<C: ConnectionTrait + TransactionTrait>(
         let mut notices = vec![];
         for line in &batch {
             let res = credit_line::Entity::update_many()
-                .col_expr(L::Status, Expr::val(CreditLineStatus::Expired).into())
-                .col_expr(L::UpdatedAt, Expr::val(now).into())
+                .col_expr(L::Status, Expr::val(CreditLineStatus::Expired))
+                .col_expr(L::UpdatedAt, Expr::val(now))
                 .filter(L::Id.eq(line.id))
                 .filter(L::Status.is_in(exposure_statuses()))
                 .exec(&txn)

@@ -176,7 +176,7 @@ pub enum LineAction {
 }
 
 impl LineAction {
-    fn from_statuses(self) -> &'static [CreditLineStatus] {
+    fn statuses_before(self) -> &'static [CreditLineStatus] {
         match self {
             Self::Freeze => &[CreditLineStatus::Active],
             Self::Unfreeze => &[CreditLineStatus::Frozen],
@@ -364,9 +364,9 @@ pub async fn book(
                 .col_expr(L::UsedFen, Expr::col(L::UsedFen).add(a))
                 .col_expr(
                     L::FirstDrawdownAt,
-                    Func::coalesce([Expr::col(L::FirstDrawdownAt), Expr::val(now).into()]).into(),
+                    Func::coalesce([Expr::col(L::FirstDrawdownAt), Expr::val(now)]).into(),
                 )
-                .col_expr(L::UpdatedAt, Expr::val(now).into())
+                .col_expr(L::UpdatedAt, Expr::val(now))
                 .filter(L::Id.eq(id))
                 .filter(L::Status.eq(CreditLineStatus::Active))
                 .filter(Expr::col(L::UsedFen).add(a).lte(Expr::col(L::LimitFen)))
@@ -381,7 +381,7 @@ pub async fn book(
             if line.revolving {
                 q = q.col_expr(L::UsedFen, Expr::col(L::UsedFen).sub(a));
             }
-            q.col_expr(L::UpdatedAt, Expr::val(now).into())
+            q.col_expr(L::UpdatedAt, Expr::val(now))
                 .filter(L::Id.eq(id))
                 .filter(L::Status.ne(CreditLineStatus::Closed))
                 .filter(L::OutstandingFen.gte(a))
@@ -504,7 +504,7 @@ pub async fn reverse(
         });
     }
     let q = credit_line::Entity::update_many()
-        .col_expr(L::UpdatedAt, Expr::val(now).into())
+        .col_expr(L::UpdatedAt, Expr::val(now))
         .filter(L::Id.eq(id))
         .filter(L::Status.ne(CreditLineStatus::Closed));
     let res = match original.kind {
@@ -569,19 +569,19 @@ pub async fn act(
 ) -> AppResult<CreditLineView> {
     let before = of_calling_bank(conn, user, id).await?;
     let mut q = credit_line::Entity::update_many()
-        .col_expr(L::Status, Expr::val(action.to_status()).into())
-        .col_expr(L::UpdatedAt, Expr::val(now).into())
+        .col_expr(L::Status, Expr::val(action.to_status()))
+        .col_expr(L::UpdatedAt, Expr::val(now))
         .filter(L::Id.eq(id))
-        .filter(L::Status.is_in(action.from_statuses().iter().copied()));
+        .filter(L::Status.is_in(action.statuses_before().iter().copied()));
     if action == LineAction::Close {
         q = q
-            .col_expr(L::ClosedAt, Expr::val(now).into())
+            .col_expr(L::ClosedAt, Expr::val(now))
             .filter(L::OutstandingFen.eq(0));
     }
     let res = q.exec(conn).await?;
     let after = reread(conn, id).await?;
     if res.rows_affected != 1 {
-        return Err(if !action.from_statuses().contains(&after.status) {
+        return Err(if !action.statuses_before().contains(&after.status) {
             AppError::conflict(
                 match action {
                     LineAction::Freeze => "line_not_active",

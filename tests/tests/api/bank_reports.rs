@@ -178,7 +178,7 @@ async fn a_month_by_hand_the_csv_versions_and_the_job_with_two_runners() {
     );
     let v2 = &again["items"][0];
     assert_eq!(v2["version"], 2);
-    assert_eq!(v2["generated_by"].is_string(), true);
+    assert!(v2["generated_by"].is_string());
     assert_figures(v2, &expected_march());
 
     // The CSV.
