@@ -198,7 +198,7 @@ pub async fn load(state: &AppState, password: &str) -> anyhow::Result<FinanceSum
         }
     }
     for e in chains.iter().flat_map(|c| c.members.iter().copied()) {
-        if !enterprises.contains_key(&e) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = enterprises.entry(e) {
             serial += 1;
             let username = format!("demo-fin-ent-{serial:02}");
             let v = new_user(
@@ -212,7 +212,7 @@ pub async fn load(state: &AppState, password: &str) -> anyhow::Result<FinanceSum
                 e,
             )
             .await?;
-            enterprises.insert(e, v);
+            slot.insert(v);
         }
     }
     // Lead banks approve above 10,000,000 with four eyes; each lead bank has a program, and
