@@ -49,6 +49,9 @@ pub struct DemoSummary {
     pub credit_programs: usize,
     pub financing_requests: usize,
     pub financing_actions: usize,
+    /// Ledger rows of the demo lines, and last month's lead-bank reports.
+    pub credit_movements: usize,
+    pub bank_reports: usize,
 }
 
 /// Loads the demo city into an empty database and prints the logins; skips a non-empty one.
@@ -100,6 +103,8 @@ pub async fn load_into(state: &AppState) -> anyhow::Result<Option<DemoSummary>> 
     summary.credit_programs = finance.programs;
     summary.financing_requests = finance.requests;
     summary.financing_actions = finance.actions;
+    summary.credit_movements = finance.movements;
+    summary.bank_reports = finance.reports;
     quiet_history(state).await?;
     Ok(Some(summary))
 }
@@ -129,14 +134,17 @@ fn print_summary(s: &DemoSummary) {
     println!();
     println!(
         "Demo city loaded: {} organizations, {} chains, {} appeals ({} actions over 8 weeks), \
-         {} credit programs, {} financing requests ({} actions).",
+         {} credit programs, {} financing requests ({} actions), {} ledger movements, {} \
+         lead-bank reports.",
         s.organizations,
         s.chains,
         s.appeals,
         s.appeal_actions,
         s.credit_programs,
         s.financing_requests,
-        s.financing_actions
+        s.financing_actions,
+        s.credit_movements,
+        s.bank_reports
     );
     println!("Every demo login below uses the password: {}", s.password);
     println!();
@@ -321,6 +329,8 @@ impl Loader<'_> {
             credit_programs: 0,
             financing_requests: 0,
             financing_actions: 0,
+            credit_movements: 0,
+            bank_reports: 0,
         })
     }
 

@@ -8,6 +8,7 @@ use crate::{
     auth::AuthUser,
     demo_appeals::Rng,
     services::{
+        credit_lines::{self, NewMovement, ReverseInput},
         finance::{
             programs::{self, NewProgram},
             requests::{
@@ -15,6 +16,7 @@ use crate::{
                 ReferInput,
             },
             settings::{self, BankSettingsInput},
+            today,
         },
         users::{self, NewUser},
     },
@@ -24,12 +26,13 @@ use anyhow::Context;
 use chrono::{DateTime, TimeDelta, Utc};
 use entity::{
     calendar::Calendar,
-    chain, chain_bank, chain_member,
-    enums::{BankRole, FinancingProduct, MembershipStatus, Role},
+    chain, chain_bank, chain_member, credit_line,
+    enums::{BankRole, FinancingProduct, MembershipStatus, MovementKind, Role},
     money::Money,
     user,
     working_days::WorkingDays,
 };
+use jobs::bank_reports::Period;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
 use serde_json::json;
 use std::collections::HashMap;
@@ -86,6 +89,9 @@ pub struct FinanceSummary {
     pub programs: usize,
     pub requests: usize,
     pub actions: usize,
+    /// Ledger rows booked (drawdowns, repayments, reversals) and reports generated.
+    pub movements: usize,
+    pub reports: usize,
 }
 
 struct ChainBanks {
@@ -381,11 +387,99 @@ pub async fn load(state: &AppState, password: &str) -> anyhow::Result<FinanceSum
         }
     }
     jobs::sla_monitor::run_pass(&state.db, &cal, now).await?;
+    let movements = ledgers(state, &cal, &bankers, &mut rng).await?;
+    // Last month's reports, as the monthly job makes them.
+    let tz = cal.settings().time_zone;
+    let reports =
+        jobs::bank_reports::generate(&state.db, Period::previous(now, tz), tz, now, None, None)
+            .await?
+            .len();
     Ok(FinanceSummary {
         programs: made,
         requests: ids.iter().flatten().count(),
         actions,
+        movements,
+        reports,
     })
+}
+
+/// The granted lines' ledgers, through the same service as the API: a first drawdown a few
+/// working days after approval, sometimes a second, mostly a repayment later, and one reversal
+/// in twenty lines (a booking mistake corrected).
+async fn ledgers(
+    state: &AppState,
+    cal: &Calendar,
+    bankers: &HashMap<Uuid, Vec<AuthUser>>,
+    rng: &mut Rng,
+) -> anyhow::Result<usize> {
+    let now = state.clock.now();
+    let lines = credit_line::Entity::find()
+        .order_by_asc(credit_line::Column::Id)
+        .all(&state.db)
+        .await?;
+    let mut booked = 0;
+    for (n, l) in lines.iter().enumerate() {
+        let Some(banker) = bankers.get(&l.bank_id).and_then(|b| b.first()).copied() else {
+            continue;
+        };
+        let share = |rng: &mut Rng, lo: i64, hi: i64| {
+            let fen = l.limit_fen / 100 * rng.between(lo, hi);
+            fen - fen % 100
+        };
+        let mut plan = vec![(MovementKind::Drawdown, share(rng, 30, 70))];
+        if rng.below(2) == 0 {
+            plan.push((MovementKind::Drawdown, share(rng, 5, 20)));
+        }
+        if rng.below(3) != 0 {
+            plan.push((MovementKind::Repayment, share(rng, 10, 25)));
+        }
+        let mut at = cal.add_working_time(l.approved_at, TimeDelta::hours(rng.between(4, 40)));
+        let mut last = None;
+        for (kind, fen) in plan {
+            if at >= now || fen <= 0 {
+                break;
+            }
+            let txn = state.db.begin().await?;
+            let input = NewMovement {
+                amount: json!(Money::from_fen(fen).to_string()),
+                value_date: today(cal, at),
+            };
+            match credit_lines::book(&txn, cal, &banker, at, l.id, kind, input).await {
+                Ok(b) => {
+                    txn.commit().await?;
+                    booked += 1;
+                    last = Some((b.movement.id, at));
+                }
+                Err(e) => {
+                    tracing::debug!(line = %l.id, error = %e, "demo movement skipped");
+                    txn.rollback().await?;
+                }
+            }
+            at += TimeDelta::days(rng.between(3, 12));
+        }
+        if n % 20 == 0
+            && let Some((movement, when)) = last
+            && when + TimeDelta::hours(2) < now
+        {
+            let txn = state.db.begin().await?;
+            let input = ReverseInput {
+                reason: "经办人录入金额有误，冲正后重新入账。".into(),
+                value_date: None,
+            };
+            let at = when + TimeDelta::hours(2);
+            match credit_lines::reverse(&txn, cal, &banker, at, l.id, movement, input).await {
+                Ok(_) => {
+                    txn.commit().await?;
+                    booked += 1;
+                }
+                Err(e) => {
+                    tracing::debug!(line = %l.id, error = %e, "demo reversal skipped");
+                    txn.rollback().await?;
+                }
+            }
+        }
+    }
+    Ok(booked)
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -445,7 +445,7 @@ impl Calendar {
     }
 
     /// The local date of an instant in the calendar's zone.
-    fn local_date(&self, t: DateTime<Utc>) -> NaiveDate {
+    pub fn local_date(&self, t: DateTime<Utc>) -> NaiveDate {
         let utc = t.naive_utc();
         let offset = self.settings.time_zone.offset_from_utc_datetime(&utc).fix();
         // `with_timezone` panics at chrono's limits; fall back to the UTC date there.

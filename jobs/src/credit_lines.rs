@@ -123,7 +123,7 @@ pub async fn changed_notifications<'a>(
 #[tracing::instrument(skip_all, fields(job = JOB))]
 pub async fn run_once(ctx: &JobContext, now: DateTime<Utc>) -> anyhow::Result<u64> {
     let cal = ctx.calendar.current(&ctx.db).await?;
-    let today = now.with_timezone(&cal.settings().time_zone).date_naive();
+    let today = cal.local_date(now);
     Ok(expire_due(&ctx.db, &cal, now, today).await?)
 }
 

@@ -289,11 +289,6 @@ pub async fn movements(
     Ok(page.map(|m| MovementView::from(&m)))
 }
 
-/// The local date of `now` in the calendar.
-fn today(cal: &Calendar, now: DateTime<Utc>) -> NaiveDate {
-    now.with_timezone(&cal.settings().time_zone).date_naive()
-}
-
 /// A value date within `not_before ..= today`, else 422 on `value_date`.
 fn check_value_date(
     checks: &mut Checks,
@@ -346,12 +341,12 @@ pub async fn book(
     let mut checks = Checks::new();
     let amount = checks.money("amount", &input.amount, true);
     let line = of_calling_bank(conn, user, id).await?;
-    let approved_on = today(cal, line.approved_at);
+    let approved_on = cal.local_date(line.approved_at);
     check_value_date(
         &mut checks,
         input.value_date,
         approved_on,
-        today(cal, now),
+        cal.local_date(now),
         "the line's approval date",
     );
     checks.finish()?;
@@ -467,7 +462,7 @@ pub async fn reverse(
         .one(conn)
         .await?
         .ok_or(AppError::NotFound)?;
-    let today = today(cal, now);
+    let today = cal.local_date(now);
     let value_date = input.value_date.unwrap_or(today);
     check_value_date(
         &mut checks,

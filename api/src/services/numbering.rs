@@ -55,7 +55,7 @@ pub async fn next(
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("{seq} returned nothing")))?;
     let n: i64 = row.try_get("", column)?;
-    let date: NaiveDate = now.with_timezone(&cal.settings().time_zone).date_naive();
+    let date: NaiveDate = cal.local_date(now);
     Ok(format!(
         "{}{}-{n:06}",
         series.prefix(),

@@ -223,6 +223,16 @@ async fn demo_finance_has_programs_and_requests_in_every_status() {
         .await
         .expect("clocks");
     assert!(!late.is_empty(), "no late financing request");
+    assert!(
+        summary.credit_movements > 100,
+        "{} movements",
+        summary.credit_movements
+    );
+    assert!(
+        summary.bank_reports >= 6,
+        "{} reports",
+        summary.bank_reports
+    );
     // The demo bank login sees its chains' requests; the credit shows on the chain.
     let bank = app.login("demo-bank", &summary.password).await;
     let page = app

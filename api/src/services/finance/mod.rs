@@ -12,5 +12,5 @@ use entity::calendar::Calendar;
 
 /// Today's date in the calendar's time zone.
 pub fn today(cal: &Calendar, now: DateTime<Utc>) -> NaiveDate {
-    now.with_timezone(&cal.settings().time_zone).date_naive()
+    cal.local_date(now)
 }
