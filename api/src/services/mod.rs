@@ -19,5 +19,6 @@ pub mod numbering;
 pub mod organizations;
 pub mod outbox;
 pub mod qualifications;
+pub mod timeline_read;
 pub mod users;
 pub mod validate;

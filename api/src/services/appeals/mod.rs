@@ -18,7 +18,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::enums::NotificationKind as Kind;
 use entity::{
     appeal::{self, AppealAction},
-    appeal_assignment, appeal_event,
+    appeal_assignment,
     calendar::Calendar,
     enums::{
         AppealCategory, AppealStatus, ClockKind, EventVisibility, OrgKind, Role, SupervisionSource,
@@ -37,8 +37,8 @@ use jobs::{
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, Select,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect,
+    QueryTrait, Select,
     sea_query::{Alias, Expr, Order, Query},
 };
 use serde::{Deserialize, Serialize};
@@ -315,16 +315,7 @@ pub async fn events(
     id: Uuid,
 ) -> AppResult<Vec<EventView>> {
     get(conn, actor, id).await?;
-    let enterprise = (actor.role == Role::Enterprise).then_some(actor.organization_id);
-    let mut find =
-        appeal_event::Entity::find().filter(appeal_event::of_subject(Subject::appeal(id)));
-    if enterprise.is_some() {
-        find = find.filter(appeal_event::Column::Visibility.ne(EventVisibility::Internal));
-    }
-    let rows = find
-        .order_by_asc(appeal_event::Column::Id)
-        .all(conn)
-        .await?;
+    let rows = super::timeline_read::lines(conn, actor, Subject::appeal(id)).await?;
     let departments: HashMap<Uuid, String> = organization::Entity::find()
         .filter(
             organization::Column::Id.is_in(
@@ -342,28 +333,19 @@ pub async fn events(
     let name = |d: Option<Uuid>| d.and_then(|d| departments.get(&d).cloned());
     Ok(rows
         .into_iter()
-        .map(|e| {
-            let (actor_id, note) = match enterprise {
-                None => (e.actor_id, e.note),
-                Some(own) => (
-                    e.actor_id.filter(|_| e.actor_organization_id == own),
-                    e.note.filter(|_| e.visibility == EventVisibility::Public),
-                ),
-            };
-            EventView {
-                id: e.id,
-                at: e.at,
-                actor_id,
-                action: e.action,
-                from_status: e.from_status.as_deref().and_then(AppealStatus::from_code),
-                to_status: AppealStatus::from_code(&e.to_status).unwrap_or(AppealStatus::Submitted),
-                note,
-                department_name: name(e.department_id),
-                department_id: e.department_id,
-                to_department_name: name(e.to_department_id),
-                to_department_id: e.to_department_id,
-                visibility: e.visibility,
-            }
+        .map(|e| EventView {
+            id: e.id,
+            at: e.at,
+            actor_id: e.actor_id,
+            action: e.action,
+            from_status: e.from_status.as_deref().and_then(AppealStatus::from_code),
+            to_status: AppealStatus::from_code(&e.to_status).unwrap_or(AppealStatus::Submitted),
+            note: e.note,
+            department_name: name(e.department_id),
+            department_id: e.department_id,
+            to_department_name: name(e.to_department_id),
+            to_department_id: e.to_department_id,
+            visibility: e.visibility,
         })
         .collect())
 }

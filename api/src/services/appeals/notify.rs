@@ -5,6 +5,7 @@
 
 #[allow(unused_imports)]
 use super::*;
+use crate::services::organizations::name_of;
 use entity::enums::NotificationKind;
 use jobs::{
     mail::{Template, templates::local_minute as local},
@@ -64,15 +65,6 @@ pub(super) async fn send(
         }
     }
     Ok(())
-}
-
-/// The name of organization `id` (empty if it is gone).
-async fn name_of(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<String> {
-    Ok(organization::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .map(|o| o.name)
-        .unwrap_or_default())
 }
 
 /// Tells a department an appeal came to it (or back to it), with its due times.

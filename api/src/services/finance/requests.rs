@@ -17,6 +17,8 @@ use crate::{
     services::{
         clock_view::ClockView,
         numbering::{self, Series},
+        organizations::name_of,
+        timeline_read,
         validate::Checks,
     },
 };
@@ -30,7 +32,7 @@ use entity::{
     },
     financing_request::{self, FinancingAction as A},
     money::{Money, Rate},
-    organization, sla_clock,
+    sla_clock,
     working_days::WorkingDays,
 };
 use jobs::{
@@ -555,40 +557,21 @@ pub async fn events(
     actor: &AuthUser,
     id: Uuid,
 ) -> AppResult<Vec<FinancingEventView>> {
-    use entity::appeal_event;
     get(conn, actor, id).await?;
-    let enterprise = (actor.role == Role::Enterprise).then_some(actor.organization_id);
-    let mut find = appeal_event::Entity::find()
-        .filter(appeal_event::of_subject(Subject::financing_request(id)));
-    if enterprise.is_some() {
-        find = find.filter(appeal_event::Column::Visibility.ne(EventVisibility::Internal));
-    }
-    let rows = find
-        .order_by_asc(appeal_event::Column::Id)
-        .all(conn)
-        .await?;
+    let rows = timeline_read::lines(conn, actor, Subject::financing_request(id)).await?;
     Ok(rows
         .into_iter()
-        .map(|e| {
-            let (actor_id, note) = match enterprise {
-                None => (e.actor_id, e.note),
-                Some(own) => (
-                    e.actor_id.filter(|_| e.actor_organization_id == own),
-                    e.note.filter(|_| e.visibility == EventVisibility::Public),
-                ),
-            };
-            FinancingEventView {
-                id: e.id,
-                at: e.at,
-                actor_id,
-                action: e.action,
-                from_status: e.from_status,
-                to_status: e.to_status,
-                note,
-                bank_id: e.department_id,
-                to_bank_id: e.to_department_id,
-                visibility: e.visibility,
-            }
+        .map(|e| FinancingEventView {
+            id: e.id,
+            at: e.at,
+            actor_id: e.actor_id,
+            action: e.action,
+            from_status: e.from_status,
+            to_status: e.to_status,
+            note: e.note,
+            bank_id: e.department_id,
+            to_bank_id: e.to_department_id,
+            visibility: e.visibility,
         })
         .collect())
 }
@@ -1091,14 +1074,6 @@ fn action_label(kind: Kind) -> &'static str {
         Kind::FinancingReferred => "已由主办行转介至合作银行",
         other => other.label_zh(),
     }
-}
-
-async fn name_of(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<String> {
-    Ok(organization::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .map(|o| o.name)
-        .unwrap_or_default())
 }
 
 fn title(kind: Kind, r: &financing_request::Model) -> String {
