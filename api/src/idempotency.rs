@@ -11,7 +11,9 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload, http::Stat
 use chrono::TimeDelta;
 use entity::idempotency_key;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, TransactionTrait,
+    ActiveValue::Set,
+    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, TransactionTrait,
+    sea_query::{Expr, ExprTrait, OnConflict},
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -80,12 +82,6 @@ where
         None => None,
         Some(k) => {
             let hash = fingerprint(state, req, &request)?;
-            idempotency_key::Entity::delete_many()
-                .filter(idempotency_key::Column::Scope.eq(scope.as_str()))
-                .filter(idempotency_key::Column::Key.eq(k.as_str()))
-                .filter(idempotency_key::Column::ExpiresAt.lte(now))
-                .exec(&txn)
-                .await?;
             let row = idempotency_key::ActiveModel {
                 scope: Set(scope.clone()),
                 key: Set(k.clone()),
@@ -95,18 +91,41 @@ where
                 created_at: Set(now),
                 expires_at: Set(now + TimeDelta::seconds(state.settings.idempotency_ttl_secs)),
             };
-            if let Err(e) = idempotency_key::Entity::insert(row)
+            // One statement claims the key: a new key is inserted, an expired one taken over;
+            // a live one (committed, or waited for until its transaction ends) is left alone,
+            // and the request is a replay.
+            use idempotency_key::Column as K;
+            let claimed = idempotency_key::Entity::insert(row)
+                .on_conflict(
+                    OnConflict::columns([K::Scope, K::Key])
+                        .update_columns([
+                            K::RequestHash,
+                            K::StatusCode,
+                            K::ResponseBody,
+                            K::CreatedAt,
+                            K::ExpiresAt,
+                        ])
+                        .action_and_where(
+                            Expr::col((idempotency_key::Entity, K::ExpiresAt)).lte(now),
+                        )
+                        .to_owned(),
+                )
                 .exec_without_returning(&txn)
-                .await
-            {
-                let duplicate = matches!(
-                    e.sql_err(),
-                    Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-                );
-                txn.rollback().await?;
-                if !duplicate {
-                    return Err(e.into());
+                .await;
+            let taken = match claimed {
+                Ok(n) => n == 1,
+                Err(e)
+                    if matches!(
+                        e.sql_err(),
+                        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+                    ) =>
+                {
+                    false
                 }
+                Err(e) => return Err(e.into()),
+            };
+            if !taken {
+                txn.rollback().await?;
                 return replay(state, &scope, k, &hash).await;
             }
             Some((k.clone(), hash))

@@ -351,23 +351,33 @@ pub async fn book(
     );
     checks.finish()?;
     let a = amount.map(Money::fen).unwrap_or_default();
-
-    let res = match kind {
-        MovementKind::Drawdown => {
-            credit_line::Entity::update_many()
-                .col_expr(L::OutstandingFen, Expr::col(L::OutstandingFen).add(a))
-                .col_expr(L::UsedFen, Expr::col(L::UsedFen).add(a))
-                .col_expr(
-                    L::FirstDrawdownAt,
-                    Func::coalesce([Expr::col(L::FirstDrawdownAt), Expr::val(now)]).into(),
-                )
-                .col_expr(L::UpdatedAt, Expr::val(now))
-                .filter(L::Id.eq(id))
-                .filter(L::Status.eq(CreditLineStatus::Active))
-                .filter(Expr::col(L::UsedFen).add(a).lte(Expr::col(L::LimitFen)))
-                .exec(conn)
-                .await?
-        }
+    // The ledger row first: it takes no lock on the line (its foreign key's share lock does not
+    // conflict with the update's), so the line's row lock, taken by the guarded update below,
+    // is held only for that update and the commit. A refusal rolls the row back.
+    let m = credit_movement::Model {
+        id: Uuid::now_v7(),
+        line_id: id,
+        kind,
+        amount_fen: a,
+        value_date: input.value_date,
+        reverses_id: None,
+        reason: None,
+        booked_at: now,
+        booked_by: user.id,
+    };
+    insert_movement(conn, &m).await?;
+    let update = match kind {
+        MovementKind::Drawdown => credit_line::Entity::update_many()
+            .col_expr(L::OutstandingFen, Expr::col(L::OutstandingFen).add(a))
+            .col_expr(L::UsedFen, Expr::col(L::UsedFen).add(a))
+            .col_expr(
+                L::FirstDrawdownAt,
+                Func::coalesce([Expr::col(L::FirstDrawdownAt), Expr::val(now)]).into(),
+            )
+            .col_expr(L::UpdatedAt, Expr::val(now))
+            .filter(L::Id.eq(id))
+            .filter(L::Status.eq(CreditLineStatus::Active))
+            .filter(Expr::col(L::UsedFen).add(a).lte(Expr::col(L::LimitFen))),
         MovementKind::Repayment => {
             // A revolving line's room comes back with the repayment; a non-revolving one's
             // does not (`revolving` never changes, so reading it first decides nothing racy).
@@ -380,14 +390,12 @@ pub async fn book(
                 .filter(L::Id.eq(id))
                 .filter(L::Status.ne(CreditLineStatus::Closed))
                 .filter(L::OutstandingFen.gte(a))
-                .exec(conn)
-                .await?
         }
         MovementKind::Reversal => {
             return Err(AppError::invalid("kind", "a reversal is booked by reverse"));
         }
     };
-    if res.rows_affected != 1 {
+    let Some(after) = guarded(conn, update, id).await? else {
         let now_line = reread(conn, id).await?;
         return Err(match kind {
             MovementKind::Drawdown if now_line.status != CreditLineStatus::Active => {
@@ -417,23 +425,29 @@ pub async fn book(
                 ),
             ),
         });
-    }
-    let m = credit_movement::Model {
-        id: Uuid::now_v7(),
-        line_id: id,
-        kind,
-        amount_fen: a,
-        value_date: input.value_date,
-        reverses_id: None,
-        reason: None,
-        booked_at: now,
-        booked_by: user.id,
     };
-    insert_movement(conn, &m).await?;
     Ok(Booked {
         movement: MovementView::from(&m),
-        line: CreditLineView::from(&reread(conn, id).await?),
+        line: CreditLineView::from(&after),
     })
+}
+
+/// Runs the guarded update of one line and answers the line after it, `None` when its guard
+/// matched nothing: `UPDATE … RETURNING` where the database has it (PostgreSQL), else the line
+/// read back in the same transaction (SQLite, one writer at a time).
+async fn guarded(
+    conn: &impl ConnectionTrait,
+    update: sea_orm::UpdateMany<credit_line::Entity>,
+    id: Uuid,
+) -> AppResult<Option<credit_line::Model>> {
+    if conn.support_returning() {
+        return Ok(update.exec_with_returning(conn).await?.pop());
+    }
+    if update.exec(conn).await?.rows_affected == 1 {
+        Ok(Some(reread(conn, id).await?))
+    } else {
+        Ok(None)
+    }
 }
 
 fn already_reversed() -> AppError {
