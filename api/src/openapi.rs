@@ -262,6 +262,14 @@ impl Modify for FieldConditions {
         routes::credit_lines::drawdown, routes::credit_lines::repayment, routes::credit_lines::reverse,
         routes::credit_lines::freeze, routes::credit_lines::unfreeze, routes::credit_lines::close,
         routes::bank_reports::generate, routes::bank_reports::list, routes::bank_reports::csv, routes::bank_reports::get,
+        routes::funds::create_program, routes::funds::list_programs, routes::funds::eligible, routes::funds::get_program,
+        routes::funds::create_application, routes::funds::list_applications, routes::funds::get_application,
+        routes::funds::application_events, routes::funds::initial_review, routes::funds::resubmit,
+        routes::funds::final_review, routes::funds::withdraw, routes::funds::public_notices, routes::funds::raise_objection,
+        routes::funds::decide_objection, routes::funds::disburse, routes::funds::reverse_disbursement,
+        routes::funds::declare_conflict, routes::funds::list_conflicts, routes::funds::create_claim,
+        routes::funds::list_claims, routes::funds::get_claim, routes::funds::decide_claim, routes::funds::pay_claim,
+        routes::funds::recover,
         openapi_json, crate::metrics::handler, crate::docs::index,
     ),
     components(schemas(error::Problem, error::FieldError, OrganizationPage, ChainPage, AppealPage, routes::jobs::JobPage, routes::outbox::MailPage,
@@ -269,11 +277,13 @@ impl Modify for FieldConditions {
         routes::pages::ProgramPage, routes::pages::FinancingRequestPage,
         services::dashboard::SlaDashboard, services::dashboard::SlaRow, services::dashboard::GroupBy,
         services::dashboard::AtRiskPage, services::dashboard::AtRiskItem,
-        routes::credit_lines::CreditLinePage, routes::credit_lines::MovementPage, routes::bank_reports::BankReportPage)),
+        routes::credit_lines::CreditLinePage, routes::credit_lines::MovementPage, routes::bank_reports::BankReportPage,
+        routes::funds::FundProgramPage, routes::funds::EligiblePage, routes::funds::FundApplicationPage,
+        routes::funds::PublicNoticePage, routes::funds::ConflictPage, routes::funds::RiskClaimPage)),
     modifiers(&BearerAuth, &ErrorStatuses, &FieldConditions),
     tags(
         (name = "health"), (name = "auth"), (name = "organizations"), (name = "users"),
-        (name = "chains"), (name = "qualifications"), (name = "calendar"), (name = "appeals"), (name = "dashboard"), (name = "jobs"), (name = "notifications"), (name = "finance"), (name = "docs"),
+        (name = "chains"), (name = "qualifications"), (name = "calendar"), (name = "appeals"), (name = "dashboard"), (name = "jobs"), (name = "notifications"), (name = "finance"), (name = "funds"), (name = "docs"),
     )
 )]
 pub struct ApiDoc;

@@ -398,6 +398,12 @@ pub enum ClockKind {
     Accept,
     /// A bank decides a financing request (5 working days by default).
     Decide,
+    /// A chain office's first review of a fund application.
+    InitialReview,
+    /// The fund office's final review of a fund application.
+    FinalReview,
+    /// The fund office's review of a risk-compensation claim.
+    ClaimReview,
 }
 label_impl!(ClockKind {
     Reply => "响应",
@@ -405,6 +411,9 @@ label_impl!(ClockKind {
     Close => "办结",
     Accept => "受理",
     Decide => "审批决定",
+    InitialReview => "初审",
+    FinalReview => "终审",
+    ClaimReview => "补偿审核",
 });
 
 /// What a clock, a supervision and a timeline line belong to: a subject the city promises to
@@ -436,10 +445,16 @@ pub enum SubjectType {
     Appeal,
     /// An enterprise's financing request to a bank (融资需求).
     FinancingRequest,
+    /// An enterprise's application for a fund or subsidy (资金申报).
+    FundApplication,
+    /// A bank's risk-compensation claim on a defaulted credit line (风险补偿).
+    RiskClaim,
 }
 label_impl!(SubjectType {
     Appeal => "诉求",
     FinancingRequest => "融资需求",
+    FundApplication => "资金申报",
+    RiskClaim => "风险补偿申请",
 });
 
 /// Why a supervision (督办) record exists.
@@ -653,6 +668,29 @@ pub enum NotificationKind {
     CreditLineChanged,
     /// A lead-bank monthly report was generated.
     BankReportReady,
+    /// A fund application came to a reviewer (submitted, resubmitted, passed to final review).
+    FundApplicationReceived,
+    /// A review stage decided the enterprise's application (passed, returned, rejected, in
+    /// notice).
+    FundReviewResult,
+    /// The public notice ended with no upheld objection: the application is approved.
+    FundApproved,
+    /// Money was paid (or a payment reversed).
+    FundDisbursed,
+    /// Someone objected to an application in notice (the fund office).
+    FundObjection,
+    /// The enterprise withdrew its application.
+    FundWithdrawn,
+    /// A program the enterprise is eligible for opened (政策直达).
+    PolicyMatch,
+    /// An apply-free award (免申即享) was created for the enterprise.
+    FundAwardGranted,
+    /// A bank claimed risk compensation (the fund office).
+    RiskClaimReceived,
+    /// The fund office decided a bank's claim.
+    RiskClaimDecided,
+    /// The fund office paid a bank's claim.
+    RiskClaimPaid,
 }
 label_impl!(NotificationKind {
     AppealAssigned => "诉求分派",
@@ -680,6 +718,17 @@ label_impl!(NotificationKind {
     FinancingReferred => "融资需求已转介",
     CreditLineChanged => "授信额度状态变更",
     BankReportReady => "主办行月度报告",
+    FundApplicationReceived => "收到资金申报",
+    FundReviewResult => "资金申报审核结果",
+    FundApproved => "资金申报已批准",
+    FundDisbursed => "资金拨付",
+    FundObjection => "公示异议",
+    FundWithdrawn => "资金申报已撤回",
+    PolicyMatch => "政策直达",
+    FundAwardGranted => "免申即享",
+    RiskClaimReceived => "收到风险补偿申请",
+    RiskClaimDecided => "风险补偿审核结果",
+    RiskClaimPaid => "风险补偿已拨付",
 });
 
 /// Where a financing request stands: `submitted → accepted → approved`, plus
@@ -838,5 +887,241 @@ pub enum MovementKind {
 label_impl!(MovementKind {
     Drawdown => "提款",
     Repayment => "还款",
+    Reversal => "冲正",
+});
+
+/// What a fund program is.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::N(32))",
+    rename_all = "snake_case"
+)]
+#[serde(rename_all = "snake_case")]
+pub enum FundKind {
+    Guidance,
+    ChainSpecial,
+    RiskCompensation,
+    Award,
+}
+label_impl!(FundKind {
+    Guidance => "产业发展引导资金",
+    ChainSpecial => "产业链专项扶持基金",
+    RiskCompensation => "风险补偿基金",
+    Award => "奖励",
+});
+
+/// Where a fund application stands.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::N(32))",
+    rename_all = "snake_case"
+)]
+#[serde(rename_all = "snake_case")]
+pub enum FundStatus {
+    Submitted,
+    InitialPassed,
+    InNotice,
+    Approved,
+    Disbursed,
+    Returned,
+    Rejected,
+    Withdrawn,
+}
+label_impl!(FundStatus {
+    Submitted => "待初审",
+    InitialPassed => "初审通过",
+    InNotice => "公示中",
+    Approved => "已批准",
+    Disbursed => "已拨付",
+    Returned => "退回修改",
+    Rejected => "未获批准",
+    Withdrawn => "已撤回",
+});
+
+impl FundStatus {
+    /// Live: counts for the one-application-per-program rule (not rejected or withdrawn).
+    pub fn is_live(self) -> bool {
+        !matches!(self, Self::Rejected | Self::Withdrawn)
+    }
+}
+
+/// A review stage of a fund application.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::N(32))",
+    rename_all = "snake_case"
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewStage {
+    Initial,
+    Final,
+}
+label_impl!(ReviewStage {
+    Initial => "初审",
+    Final => "终审",
+});
+
+/// What a reviewer decided.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::N(32))",
+    rename_all = "snake_case"
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewDecision {
+    Pass,
+    Return,
+    Reject,
+    Approve,
+}
+label_impl!(ReviewDecision {
+    Pass => "通过",
+    Return => "退回修改",
+    Reject => "不予通过",
+    Approve => "批准",
+});
+
+/// Where an objection (异议) to an application in notice stands.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::N(32))",
+    rename_all = "snake_case"
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectionStatus {
+    Pending,
+    Upheld,
+    Dismissed,
+}
+label_impl!(ObjectionStatus {
+    Pending => "待处理",
+    Upheld => "异议成立",
+    Dismissed => "异议不成立",
+});
+
+/// Where a risk-compensation claim stands.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::N(32))",
+    rename_all = "snake_case"
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimStatus {
+    Submitted,
+    Approved,
+    Paid,
+    Rejected,
+}
+label_impl!(ClaimStatus {
+    Submitted => "待审核",
+    Approved => "已批准",
+    Paid => "已拨付",
+    Rejected => "未获批准",
+});
+
+/// A row of the disbursement ledger.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::N(32))",
+    rename_all = "snake_case"
+)]
+#[serde(rename_all = "snake_case")]
+pub enum DisbursementKind {
+    Payment,
+    Reversal,
+}
+label_impl!(DisbursementKind {
+    Payment => "拨付",
     Reversal => "冲正",
 });

@@ -123,6 +123,14 @@ impl Money {
     pub fn is_zero(self) -> bool {
         self.0.is_zero()
     }
+
+    /// `percent` % of the amount, rounded half-even to the fen (a risk fund's covered share).
+    pub fn percent(self, percent: Rate) -> Money {
+        Money(round_half_even(
+            self.0 * percent.decimal() / Decimal::from(100),
+            2,
+        ))
+    }
 }
 
 impl fmt::Display for Money {
@@ -332,5 +340,16 @@ mod tests {
             let r = Rate::from_e4(e4);
             prop_assert_eq!(Rate::parse(&r.to_string()).unwrap().e4(), e4);
         }
+    }
+
+    #[test]
+    fn percent_rounds_half_even_to_the_fen() {
+        let m = |s: &str| Money::parse(s).unwrap();
+        let r = |s: &str| Rate::parse(s).unwrap();
+        assert_eq!(m("1000000.00").percent(r("80")), m("800000.00"));
+        // 0.125 → 0.12, 0.135 → 0.14
+        assert_eq!(m("0.25").percent(r("50")), m("0.12"));
+        assert_eq!(m("0.27").percent(r("50")), m("0.14"));
+        assert_eq!(m("333.33").percent(r("33.3333")).to_string(), "111.11");
     }
 }

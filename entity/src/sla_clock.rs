@@ -14,6 +14,8 @@ pub struct Model {
     pub subject_type: SubjectType,
     pub appeal_id: Option<Uuid>,
     pub financing_request_id: Option<Uuid>,
+    pub fund_application_id: Option<Uuid>,
+    pub risk_claim_id: Option<Uuid>,
     pub kind: ClockKind,
     /// 0 for the submission's clocks; each reopen adds a close clock of the next round.
     pub round: i32,

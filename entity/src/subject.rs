@@ -10,6 +10,16 @@ pub struct Subject {
     pub id: Uuid,
 }
 
+/// The key columns of a row keyed by subject, one per subject type (exactly the one of the
+/// row's type is set; the database's `CHECK` keeps it so).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SubjectKeys {
+    pub appeal_id: Option<Uuid>,
+    pub financing_request_id: Option<Uuid>,
+    pub fund_application_id: Option<Uuid>,
+    pub risk_claim_id: Option<Uuid>,
+}
+
 impl Subject {
     /// An appeal.
     pub fn appeal(id: Uuid) -> Self {
@@ -27,29 +37,77 @@ impl Subject {
         }
     }
 
-    /// The subject a row with this type and these keys belongs to. The database's `CHECK`
-    /// keeps exactly the key of the row's type set.
-    pub fn from_keys(
-        kind: SubjectType,
-        appeal_id: Option<Uuid>,
-        financing_request_id: Option<Uuid>,
-    ) -> Self {
-        match kind {
-            SubjectType::Appeal => Self::appeal(appeal_id.unwrap_or_default()),
-            SubjectType::FinancingRequest => {
-                Self::financing_request(financing_request_id.unwrap_or_default())
-            }
+    /// A fund application.
+    pub fn fund_application(id: Uuid) -> Self {
+        Self {
+            kind: SubjectType::FundApplication,
+            id,
+        }
+    }
+
+    /// A risk-compensation claim.
+    pub fn risk_claim(id: Uuid) -> Self {
+        Self {
+            kind: SubjectType::RiskClaim,
+            id,
+        }
+    }
+
+    /// The subject a row with this type and these keys belongs to.
+    pub fn from_keys(kind: SubjectType, keys: SubjectKeys) -> Self {
+        let id = match kind {
+            SubjectType::Appeal => keys.appeal_id,
+            SubjectType::FinancingRequest => keys.financing_request_id,
+            SubjectType::FundApplication => keys.fund_application_id,
+            SubjectType::RiskClaim => keys.risk_claim_id,
+        };
+        Self {
+            kind,
+            id: id.unwrap_or_default(),
+        }
+    }
+
+    /// The key columns' values for this subject.
+    pub fn keys(self) -> SubjectKeys {
+        let id = Some(self.id);
+        match self.kind {
+            SubjectType::Appeal => SubjectKeys {
+                appeal_id: id,
+                ..SubjectKeys::default()
+            },
+            SubjectType::FinancingRequest => SubjectKeys {
+                financing_request_id: id,
+                ..SubjectKeys::default()
+            },
+            SubjectType::FundApplication => SubjectKeys {
+                fund_application_id: id,
+                ..SubjectKeys::default()
+            },
+            SubjectType::RiskClaim => SubjectKeys {
+                risk_claim_id: id,
+                ..SubjectKeys::default()
+            },
         }
     }
 
     /// The value of the `appeal_id` key column for this subject.
     pub fn appeal_id(self) -> Option<Uuid> {
-        (self.kind == SubjectType::Appeal).then_some(self.id)
+        self.keys().appeal_id
     }
 
     /// The value of the `financing_request_id` key column for this subject.
     pub fn financing_request_id(self) -> Option<Uuid> {
-        (self.kind == SubjectType::FinancingRequest).then_some(self.id)
+        self.keys().financing_request_id
+    }
+
+    /// The value of the `fund_application_id` key column for this subject.
+    pub fn fund_application_id(self) -> Option<Uuid> {
+        self.keys().fund_application_id
+    }
+
+    /// The value of the `risk_claim_id` key column for this subject.
+    pub fn risk_claim_id(self) -> Option<Uuid> {
+        self.keys().risk_claim_id
     }
 }
 
@@ -64,22 +122,26 @@ macro_rules! keyed_by_subject {
             pub fn subject(&self) -> $crate::subject::Subject {
                 $crate::subject::Subject::from_keys(
                     self.subject_type,
-                    self.appeal_id,
-                    self.financing_request_id,
+                    $crate::subject::SubjectKeys {
+                        appeal_id: self.appeal_id,
+                        financing_request_id: self.financing_request_id,
+                        fund_application_id: self.fund_application_id,
+                        risk_claim_id: self.risk_claim_id,
+                    },
                 )
             }
         }
 
         /// The rows of `subject`, through its type's key column.
         pub fn of_subject(subject: $crate::subject::Subject) -> sea_orm::Condition {
-            match subject.kind {
-                $crate::enums::SubjectType::Appeal => {
-                    sea_orm::Condition::all().add(Column::AppealId.eq(subject.id))
-                }
-                $crate::enums::SubjectType::FinancingRequest => {
-                    sea_orm::Condition::all().add(Column::FinancingRequestId.eq(subject.id))
-                }
-            }
+            use $crate::enums::SubjectType as T;
+            let column = match subject.kind {
+                T::Appeal => Column::AppealId,
+                T::FinancingRequest => Column::FinancingRequestId,
+                T::FundApplication => Column::FundApplicationId,
+                T::RiskClaim => Column::RiskClaimId,
+            };
+            sea_orm::Condition::all().add(column.eq(subject.id))
         }
     };
 }

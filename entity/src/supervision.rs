@@ -14,6 +14,8 @@ pub struct Model {
     pub subject_type: SubjectType,
     pub appeal_id: Option<Uuid>,
     pub financing_request_id: Option<Uuid>,
+    pub fund_application_id: Option<Uuid>,
+    pub risk_claim_id: Option<Uuid>,
     pub clock_id: Option<Uuid>,
     pub level: i32,
     pub source: SupervisionSource,

@@ -50,6 +50,10 @@ pub enum Audience {
     /// The active users of every organization of a kind (every service centre, say); the
     /// contact fallback applies to each organization on its own.
     OrganizationsOfKind(OrgKind),
+    /// The active users of each of these organizations (with `roles`, only those with one of
+    /// them): one notice to many organizations, such as a policy push to every eligible
+    /// enterprise; the contact fallback applies to each on its own.
+    Organizations { ids: Vec<Uuid>, roles: Vec<Role> },
     /// One user. A user who is no longer active is represented by the active users of their
     /// organization, so the event still reaches someone.
     User(Uuid),
@@ -112,6 +116,30 @@ impl Object {
         }
     }
 
+    /// A fund application.
+    pub fn fund_application(id: Uuid) -> Self {
+        Self {
+            object_type: "fund_application",
+            id,
+        }
+    }
+
+    /// A risk-compensation claim.
+    pub fn risk_claim(id: Uuid) -> Self {
+        Self {
+            object_type: "risk_claim",
+            id,
+        }
+    }
+
+    /// A fund program.
+    pub fn fund_program(id: Uuid) -> Self {
+        Self {
+            object_type: "fund_program",
+            id,
+        }
+    }
+
     /// An organization.
     pub fn organization(id: Uuid) -> Self {
         Self {
@@ -125,6 +153,8 @@ impl Object {
         match s.kind {
             entity::enums::SubjectType::Appeal => Self::appeal(s.id),
             entity::enums::SubjectType::FinancingRequest => Self::financing_request(s.id),
+            entity::enums::SubjectType::FundApplication => Self::fund_application(s.id),
+            entity::enums::SubjectType::RiskClaim => Self::risk_claim(s.id),
         }
     }
 
@@ -394,6 +424,15 @@ pub async fn notify_many(
     Ok(delivered)
 }
 
+/// The name of organization `id` (empty if it is gone): what mails and notifications call it.
+pub async fn name_of(conn: &impl ConnectionTrait, id: Uuid) -> Result<String, DbErr> {
+    Ok(organization::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .map(|o| o.name)
+        .unwrap_or_default())
+}
+
 /// A user as the audience rules need them.
 #[derive(Debug, Clone)]
 struct Person {
@@ -475,6 +514,9 @@ impl People {
             match &n.audience {
                 Audience::Organization { id, .. } => {
                     orgs.insert(*id);
+                }
+                Audience::Organizations { ids, .. } => {
+                    orgs.extend(ids.iter().copied());
                 }
                 Audience::OrganizationsOfKind(k) => {
                     kinds.insert(*k);
@@ -562,6 +604,9 @@ impl People {
         };
         match audience {
             Audience::Organization { id, roles } => vec![of_org(*id, roles)],
+            Audience::Organizations { ids, roles } => {
+                ids.iter().map(|org| of_org(*org, roles)).collect()
+            }
             Audience::OrganizationsOfKind(kind) => self
                 .orgs_of_kind
                 .get(kind)

@@ -114,6 +114,16 @@ pub fn default_jobs(config: &JobsConfig) -> Vec<Job> {
             ),
             |ctx, now| async move { crate::bank_reports::run_once(&ctx, now).await },
         ),
+        Job::new(
+            crate::funds::windows::JOB,
+            Schedule::Every(config.sla_monitor_every),
+            |ctx, now| async move { crate::funds::windows::run_once(&ctx, now).await },
+        ),
+        Job::new(
+            crate::funds::notices::JOB,
+            Schedule::Every(config.sla_monitor_every),
+            |ctx, now| async move { crate::funds::notices::run_once(&ctx, now).await },
+        ),
     ]
 }
 

@@ -15,6 +15,7 @@ mod m20261130_000010_clock_warning_lead;
 mod m20261201_000011_engine_subjects;
 mod m20261201_000012_notifications;
 mod m20261202_000013_finance;
+mod m20261203_000014_funds;
 mod util;
 
 /// Every migration, in order.
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000011_engine_subjects::Migration),
             Box::new(m20261201_000012_notifications::Migration),
             Box::new(m20261202_000013_finance::Migration),
+            Box::new(m20261203_000014_funds::Migration),
         ]
     }
 }

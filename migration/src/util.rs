@@ -141,3 +141,36 @@ pub(crate) async fn sqlite_rebuild(
         .map_err(err)?;
     outcome.map_err(err)
 }
+
+/// A counter for readable numbers: a sequence on PostgreSQL (no row lock between concurrent
+/// submissions), a one-row table on SQLite (one writer anyway).
+pub(crate) async fn create_counter(m: &SchemaManager<'_>, name: &'static str) -> Result<(), DbErr> {
+    let conn = m.get_connection();
+    if conn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        conn.execute_unprepared(&format!("CREATE SEQUENCE {name}"))
+            .await?;
+        return Ok(());
+    }
+    m.create_table(
+        Table::create()
+            .table(name)
+            .col(integer("id").primary_key())
+            .col(big_integer("value"))
+            .to_owned(),
+    )
+    .await?;
+    conn.execute_unprepared(&format!("INSERT INTO {name} (id, value) VALUES (1, 0)"))
+        .await?;
+    Ok(())
+}
+
+/// Drops a counter made by [`create_counter`].
+pub(crate) async fn drop_counter(m: &SchemaManager<'_>, name: &'static str) -> Result<(), DbErr> {
+    let conn = m.get_connection();
+    if conn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        conn.execute_unprepared(&format!("DROP SEQUENCE IF EXISTS {name}"))
+            .await?;
+        return Ok(());
+    }
+    m.drop_table(Table::drop().table(name).to_owned()).await
+}

@@ -4,10 +4,10 @@
 
 use super::AuthUser;
 use entity::{
-    appeal, appeal_assignment, bank_report, chain, chain_bank, chain_member, credit_line,
+    appeal, appeal_assignment, bank_report, chain, chain_bank, chain_member, conflict, credit_line,
     credit_program,
     enums::{MembershipStatus, OrgKind, Role},
-    financing_request, organization, qualification_proposal,
+    financing_request, fund_application, organization, qualification_proposal, risk_claim,
 };
 use sea_orm::{
     ColumnTrait, Condition,
@@ -257,6 +257,56 @@ fn finance_scope<C: ColumnTrait>(user: &AuthUser, enterprise: C, bank: C, chain:
         Role::Bank => Condition::all().add(bank.eq(org)),
         Role::ChainOffice => Condition::all().add(chain.in_subquery(chains_of_office(org))),
         Role::Department | Role::FundOffice => nothing(),
+    }
+}
+
+/// Fund applications the caller may see: an enterprise its own, a chain office those it reviews
+/// (applied through one of its chains) and those of its chains' member enterprises, the fund
+/// office and admins all; nobody else any.
+pub fn fund_applications(user: &AuthUser) -> Condition {
+    use fund_application::Column as F;
+    let Some(org) = user.organization_id else {
+        return if user.role == Role::Admin {
+            Condition::all()
+        } else {
+            nothing()
+        };
+    };
+    match user.role {
+        Role::Admin | Role::FundOffice => Condition::all(),
+        Role::Enterprise => Condition::all().add(F::EnterpriseId.eq(org)),
+        Role::ChainOffice => Condition::any()
+            .add(F::ChainId.in_subquery(chains_of_office(org)))
+            .add(F::EnterpriseId.in_subquery(members_of(chains_of_office(org)))),
+        _ => nothing(),
+    }
+}
+
+/// Risk-compensation claims the caller may see: a bank its own, a chain office its chains', the
+/// fund office and admins all.
+pub fn risk_claims(user: &AuthUser) -> Condition {
+    use risk_claim::Column as C;
+    let Some(org) = user.organization_id else {
+        return if user.role == Role::Admin {
+            Condition::all()
+        } else {
+            nothing()
+        };
+    };
+    match user.role {
+        Role::Admin | Role::FundOffice => Condition::all(),
+        Role::Bank => Condition::all().add(C::BankId.eq(org)),
+        Role::ChainOffice => Condition::all().add(C::ChainId.in_subquery(chains_of_office(org))),
+        _ => nothing(),
+    }
+}
+
+/// Declared conflicts of interest the caller may see: the fund office and admins all, a
+/// reviewer their own.
+pub fn conflicts(user: &AuthUser) -> Condition {
+    match user.role {
+        Role::Admin | Role::FundOffice => Condition::all(),
+        _ => Condition::all().add(conflict::Column::ReviewerId.eq(user.id)),
     }
 }
 

@@ -8,6 +8,7 @@ pub mod chains;
 pub mod credit_lines;
 pub mod dashboard;
 pub mod finance;
+pub mod funds;
 pub mod health;
 pub mod jobs;
 pub mod notifications;
@@ -52,4 +53,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     finance::configure(cfg);
     credit_lines::configure(cfg);
     bank_reports::configure(cfg);
+    funds::configure(cfg);
 }

@@ -402,11 +402,6 @@ pub async fn verify(
     Ok((view, true))
 }
 
-/// The name of organization `id` (empty if it is gone): what mails and notifications call it.
-pub(crate) async fn name_of(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<String> {
-    Ok(organization::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .map(|o| o.name)
-        .unwrap_or_default())
-}
+/// The name of an organization, as mails and notifications call it (the one lookup, in
+/// `jobs::notify`).
+pub(crate) use jobs::notify::name_of;

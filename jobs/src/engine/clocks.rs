@@ -89,6 +89,8 @@ fn new_row(
         subject_type: Set(subject.kind),
         appeal_id: Set(subject.appeal_id()),
         financing_request_id: Set(subject.financing_request_id()),
+        fund_application_id: Set(subject.fund_application_id()),
+        risk_claim_id: Set(subject.risk_claim_id()),
         kind: Set(clock.kind),
         round: Set(clock.round),
         start_at: Set(start),

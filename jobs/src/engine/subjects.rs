@@ -10,8 +10,8 @@
 
 use entity::{
     appeal, chain,
-    enums::{OrgKind, SubjectType},
-    financing_request, organization,
+    enums::{FundStatus, OrgKind, SubjectType},
+    financing_request, fund_application, fund_program, organization, risk_claim,
     subject::Subject,
 };
 use sea_orm::{
@@ -53,6 +53,8 @@ pub async fn resolve(
     match kind {
         SubjectType::Appeal => appeals(conn, ids).await,
         SubjectType::FinancingRequest => financing_requests(conn, ids).await,
+        SubjectType::FundApplication => fund_applications(conn, ids).await,
+        SubjectType::RiskClaim => risk_claims(conn, ids).await,
     }
 }
 
@@ -151,6 +153,102 @@ async fn financing_requests(
         .collect())
 }
 
+/// Fund applications: in initial review held by the office of the chain the enterprise applied
+/// through, escalated to the fund office; in final review held by the fund office, escalated to
+/// the service centres. A breach is also told to the service centres.
+async fn fund_applications(
+    conn: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Resolved>, DbErr> {
+    let mut q = fund_application::Entity::find()
+        .filter(fund_application::Column::Id.is_in(ids.iter().copied()));
+    if conn.get_database_backend() == DbBackend::Postgres {
+        q = q.lock_shared();
+    }
+    let rows = q.all(conn).await?;
+    let chains: HashMap<Uuid, Uuid> = chain::Entity::find()
+        .filter(chain::Column::Id.is_in(rows.iter().filter_map(|a| a.chain_id)))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.office_organization_id))
+        .collect();
+    let orgs = parties(conn, chains.values().copied().collect()).await?;
+    let centres = of_kind(conn, OrgKind::ServiceCenter).await?;
+    let funds = of_kind(conn, OrgKind::FundOffice).await?;
+    Ok(rows
+        .into_iter()
+        .map(|a| {
+            let office = a
+                .chain_id
+                .and_then(|c| chains.get(&c))
+                .and_then(|o| orgs.get(o))
+                .cloned();
+            let initial = matches!(a.status, FundStatus::Submitted | FundStatus::Returned);
+            let (holder, escalate_to) = if initial {
+                (office, funds.clone())
+            } else {
+                (funds.first().cloned(), centres.clone())
+            };
+            let resolved = Resolved {
+                subject: Subject::fund_application(a.id),
+                number: a.number,
+                title: a.project_title,
+                status: a.status.code(),
+                holder,
+                breach_watchers: centres.clone(),
+                escalate_to,
+            };
+            (a.id, resolved)
+        })
+        .collect())
+}
+
+/// Risk claims: held by the fund office; a breach is also told to the service centres, an
+/// escalation goes to them.
+async fn risk_claims(
+    conn: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Resolved>, DbErr> {
+    let mut q =
+        risk_claim::Entity::find().filter(risk_claim::Column::Id.is_in(ids.iter().copied()));
+    if conn.get_database_backend() == DbBackend::Postgres {
+        q = q.lock_shared();
+    }
+    let rows = q.all(conn).await?;
+    let programs: HashMap<Uuid, String> = fund_program::Entity::find()
+        .filter(fund_program::Column::Id.is_in(rows.iter().map(|c| c.program_id)))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.name))
+        .collect();
+    let centres = of_kind(conn, OrgKind::ServiceCenter).await?;
+    let funds = of_kind(conn, OrgKind::FundOffice).await?;
+    Ok(rows
+        .into_iter()
+        .map(|c| {
+            let resolved = Resolved {
+                subject: Subject::risk_claim(c.id),
+                title: format!(
+                    "{} 损失 {} 元",
+                    programs
+                        .get(&c.program_id)
+                        .map(String::as_str)
+                        .unwrap_or(""),
+                    entity::money::Money::from_fen(c.loss_amount_fen)
+                ),
+                number: c.number,
+                status: c.status.code(),
+                holder: funds.first().cloned(),
+                breach_watchers: centres.clone(),
+                escalate_to: centres.clone(),
+            };
+            (c.id, resolved)
+        })
+        .collect())
+}
+
 /// Names of organizations `ids`, by id.
 async fn parties(
     conn: &impl ConnectionTrait,
@@ -178,8 +276,15 @@ async fn parties(
 
 /// Every service centre.
 async fn service_centres(conn: &impl ConnectionTrait) -> Result<Vec<Party>, DbErr> {
+    of_kind(conn, OrgKind::ServiceCenter).await
+}
+
+/// Every organization of `kind`, oldest first.
+async fn of_kind(conn: &impl ConnectionTrait, kind: OrgKind) -> Result<Vec<Party>, DbErr> {
+    use sea_orm::QueryOrder;
     Ok(organization::Entity::find()
-        .filter(organization::Column::Kind.eq(OrgKind::ServiceCenter))
+        .filter(organization::Column::Kind.eq(kind))
+        .order_by_asc(organization::Column::Id)
         .all(conn)
         .await?
         .into_iter()

@@ -130,6 +130,31 @@ pub enum Template {
         avg_decision_working_hours: Option<String>,
         attachment: MailAttachment,
     },
+    /// To an enterprise, a bank or an office when a fund application or a risk claim moves
+    /// (`subject_label`: 资金申报, 风险补偿; `action_label`: 初审通过, 公示中, 已拨付, ...);
+    /// `due` is the reviewer's next deadline as local time text.
+    FundUpdate {
+        recipient_name: String,
+        subject_label: String,
+        number: String,
+        program_name: String,
+        title: String,
+        amount: String,
+        action_label: String,
+        due: Option<String>,
+        message: Option<String>,
+    },
+    /// To an eligible enterprise when a fund program opens (政策直达), or when an apply-free
+    /// award (免申即享) was created for it (`award_number` set).
+    PolicyMatch {
+        enterprise_name: String,
+        program_name: String,
+        kind_label: String,
+        max_amount: String,
+        closes_at: String,
+        basis: Vec<String>,
+        award_number: Option<String>,
+    },
 }
 
 /// A file sent with a mail (stored with the template's data in the outbox).
@@ -197,6 +222,8 @@ const SOURCES: &[(&str, &str, &str, &str)] = &[
     sources!("financing_update"),
     sources!("credit_line_changed"),
     sources!("bank_report_ready"),
+    sources!("fund_update"),
+    sources!("policy_match"),
 ];
 
 fn env() -> &'static Environment<'static> {
@@ -232,6 +259,8 @@ impl Template {
             Template::FinancingUpdate { .. } => "financing_update",
             Template::CreditLineChanged { .. } => "credit_line_changed",
             Template::BankReportReady { .. } => "bank_report_ready",
+            Template::FundUpdate { .. } => "fund_update",
+            Template::PolicyMatch { .. } => "policy_match",
         }
     }
 
@@ -334,6 +363,48 @@ mod tests {
         assert!(r.text.starts_with("王经理，您好："), "{}", r.text);
         assert!(r.text.contains("苏州<链>科技有限公司"));
         assert!(r.html.contains("苏州&lt;链&gt;科技有限公司"), "{}", r.html);
+    }
+
+    #[test]
+    fn fund_mails_render_in_chinese() {
+        let t = Template::FundUpdate {
+            recipient_name: "某<电子>公司".into(),
+            subject_label: "资金申报".into(),
+            number: "ZJ20261201-000001".into(),
+            program_name: "产业链专项扶持基金".into(),
+            title: "智能产线改造".into(),
+            amount: "500000.00".into(),
+            action_label: "公示中".into(),
+            due: None,
+            message: Some("公示期至 2026-12-08 17:00".into()),
+        };
+        let r = t.render().expect("renders");
+        assert_eq!(r.subject, "【资金申报】ZJ20261201-000001 公示中");
+        assert!(r.text.contains("公示期至 2026-12-08 17:00"), "{}", r.text);
+        assert!(r.html.contains("某&lt;电子&gt;公司"), "{}", r.html);
+        let t = Template::PolicyMatch {
+            enterprise_name: "某公司".into(),
+            program_name: "专精特新奖励".into(),
+            kind_label: "奖励".into(),
+            max_amount: "200000.00".into(),
+            closes_at: "2026-12-31 00:00".into(),
+            basis: vec!["具备专精特新资格".into()],
+            award_number: Some("ZJ20261201-000002".into()),
+        };
+        let r = t.render().expect("renders");
+        assert_eq!(r.subject, "【免申即享】专精特新奖励");
+        assert!(r.text.contains("具备专精特新资格"), "{}", r.text);
+        let t = Template::PolicyMatch {
+            enterprise_name: "某公司".into(),
+            program_name: "专精特新奖励".into(),
+            kind_label: "奖励".into(),
+            max_amount: "200000.00".into(),
+            closes_at: "2026-12-31 00:00".into(),
+            basis: vec![],
+            award_number: None,
+        };
+        let r = t.render().expect("renders");
+        assert_eq!(r.subject, "【政策直达】专精特新奖励 开始申报");
     }
 
     #[test]

@@ -2,11 +2,7 @@
 //! their notifications. Each action is one transaction that changes the appeal, its clocks,
 //! writes one timeline event and queues the mails it causes.
 
-use super::{
-    chains::org_of_kind,
-    numbering::{self, Series},
-    validate::Checks,
-};
+use super::{chains::org_of_kind, validate::Checks};
 use crate::appeal_cache::AppealCache;
 use crate::{
     auth::{AuthUser, scope},
@@ -33,6 +29,7 @@ use jobs::{
         clocks::{self, NewClock, is_open},
         timeline::{self, Entry, Supervision},
     },
+    numbering::{self, Series},
 };
 use sea_orm::{
     ActiveModelTrait,

@@ -49,7 +49,11 @@ impl Policy {
             ClockKind::Opinion => self.opinion,
             ClockKind::Close => self.close,
             // Not clocks of an appeal.
-            ClockKind::Accept | ClockKind::Decide => WorkingDays::ZERO,
+            ClockKind::Accept
+            | ClockKind::Decide
+            | ClockKind::InitialReview
+            | ClockKind::FinalReview
+            | ClockKind::ClaimReview => WorkingDays::ZERO,
         }
     }
 }

@@ -14,13 +14,7 @@ use crate::{
     auth::{AuthUser, scope},
     error::{AppError, AppResult},
     pagination::{self, Page, PageQuery},
-    services::{
-        clock_view::ClockView,
-        numbering::{self, Series},
-        organizations::name_of,
-        timeline_read,
-        validate::Checks,
-    },
+    services::{clock_view::ClockView, organizations::name_of, timeline_read, validate::Checks},
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
@@ -43,6 +37,7 @@ use jobs::{
     },
     mail::{Template, templates::local_minute},
     notify::{Audience, Mail, Notice, Object, notify},
+    numbering::{self, Series},
 };
 use sea_orm::{
     ActiveModelTrait,

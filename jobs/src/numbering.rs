@@ -1,12 +1,12 @@
-//! Readable numbers of the subjects (`SQ20261123-000123` for an appeal, `RZ20261123-000045`
-//! for a financing request): a prefix, the local date and a counter per kind — a sequence on
-//! PostgreSQL (no row lock between concurrent submissions; gaps are allowed), a counter row on
-//! SQLite (one writer anyway).
+//! Readable numbers of the subjects (`SQ20261123-000123` for an appeal, `RZ…` a financing
+//! request, `ZJ…` a fund application, `BC…` a risk claim): a prefix, the local date and a
+//! counter per kind — a sequence on PostgreSQL (no row lock between concurrent submissions;
+//! gaps are allowed), a counter row on SQLite (one writer anyway). Here, below `api`, because
+//! the jobs number the apply-free awards they create.
 
-use crate::error::{AppError, AppResult};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::calendar::Calendar;
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
 
 /// Which counter.
 #[derive(Debug, Clone, Copy)]
@@ -15,6 +15,10 @@ pub enum Series {
     Appeal,
     /// Financing requests: `RZ…`, `financing_number_seq`.
     Financing,
+    /// Fund applications: `ZJ…`, `fund_number_seq`.
+    Fund,
+    /// Risk-compensation claims: `BC…`, `claim_number_seq`.
+    Claim,
 }
 
 impl Series {
@@ -22,6 +26,8 @@ impl Series {
         match self {
             Self::Appeal => "SQ",
             Self::Financing => "RZ",
+            Self::Fund => "ZJ",
+            Self::Claim => "BC",
         }
     }
 
@@ -29,6 +35,8 @@ impl Series {
         match self {
             Self::Appeal => "appeal_number_seq",
             Self::Financing => "financing_number_seq",
+            Self::Fund => "fund_number_seq",
+            Self::Claim => "claim_number_seq",
         }
     }
 }
@@ -39,10 +47,10 @@ pub async fn next(
     cal: &Calendar,
     now: DateTime<Utc>,
     series: Series,
-) -> AppResult<String> {
+) -> Result<String, DbErr> {
     let backend = conn.get_database_backend();
     let seq = series.sequence();
-    // `seq` is one of two fixed names, never input.
+    // `seq` is one of the fixed names above, never input.
     let (sql, column) = match backend {
         DbBackend::Postgres => (format!("SELECT nextval('{seq}') AS n"), "n"),
         _ => (
@@ -53,7 +61,7 @@ pub async fn next(
     let row = conn
         .query_one_raw(Statement::from_string(backend, sql))
         .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("{seq} returned nothing")))?;
+        .ok_or_else(|| DbErr::RecordNotFound(format!("{seq} returned nothing")))?;
     let n: i64 = row.try_get("", column)?;
     let date: NaiveDate = cal.local_date(now);
     Ok(format!(

@@ -1,0 +1,394 @@
+//! Fund programs (资金项目): created by the fund office with a budget, a window and eligibility
+//! rules; shown to every signed-in user with what is committed, disbursed and remaining; and the
+//! enterprise's explained eligibility for every open program.
+
+use crate::{
+    auth::AuthUser,
+    error::{AppError, AppResult},
+    pagination::{self, Page, PageQuery},
+    services::validate::{Checks, instant_in_range},
+};
+use chrono::{DateTime, Utc};
+use entity::{
+    calendar::Calendar,
+    chain,
+    eligibility::Rules,
+    enums::{FundKind, FundStatus, Role},
+    fund_application,
+    fund_program::{self, Column as P},
+    money::{Money, Rate},
+};
+use jobs::funds::eligibility::{chain_names, facts_of};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QuerySelect,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// A fund program as the API shows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FundProgramView {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: FundKind,
+    pub kind_label: &'static str,
+    #[schema(value_type = String, example = "50000000.00")]
+    pub budget: Money,
+    #[schema(value_type = String, example = "500000.00")]
+    pub max_per_application: Money,
+    /// Reserved by approvals (and claims) and not released.
+    #[schema(value_type = String, example = "1500000.00")]
+    pub committed: Money,
+    #[schema(value_type = String, example = "1000000.00")]
+    pub disbursed: Money,
+    /// `budget - committed`.
+    #[schema(value_type = String, example = "48500000.00")]
+    pub remaining: Money,
+    /// Covered shares of recoveries that came back (risk compensation).
+    #[schema(value_type = String, example = "0.00")]
+    pub recovered: Money,
+    #[serde(serialize_with = "crate::rfc3339::utc")]
+    pub opens_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::rfc3339::utc")]
+    pub closes_at: DateTime<Utc>,
+    /// Applications are accepted now (`opens_at <= now < closes_at`).
+    pub open: bool,
+    pub eligibility: Rules,
+    pub notice_working_days: i32,
+    pub review_working_days: i32,
+    pub apply_free: bool,
+    #[schema(value_type = Option<String>, example = "200000.00")]
+    pub fixed_amount: Option<Money>,
+    #[schema(value_type = Option<String>, example = "80")]
+    pub coverage_percent: Option<Rate>,
+    #[schema(value_type = Option<String>, example = "2000000.00")]
+    pub max_per_claim: Option<Money>,
+    /// When the window-opening job told the eligible enterprises (or made the awards).
+    #[serde(serialize_with = "crate::rfc3339::option_utc")]
+    pub opened_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::rfc3339::utc")]
+    pub created_at: DateTime<Utc>,
+}
+
+impl FundProgramView {
+    pub fn of(p: fund_program::Model, now: DateTime<Utc>) -> Self {
+        Self {
+            open: p.is_open(now),
+            eligibility: p.rules(),
+            id: p.id,
+            name: p.name,
+            kind: p.kind,
+            kind_label: p.kind.label_zh(),
+            budget: Money::from_fen(p.budget_fen),
+            max_per_application: Money::from_fen(p.max_per_application_fen),
+            committed: Money::from_fen(p.committed_fen),
+            disbursed: Money::from_fen(p.disbursed_fen),
+            remaining: Money::from_fen(p.budget_fen - p.committed_fen),
+            recovered: Money::from_fen(p.recovered_fen),
+            opens_at: p.opens_at,
+            closes_at: p.closes_at,
+            notice_working_days: p.notice_working_days,
+            review_working_days: p.review_working_days,
+            apply_free: p.apply_free,
+            fixed_amount: p.fixed_amount_fen.map(Money::from_fen),
+            coverage_percent: p.coverage_e4.map(Rate::from_e4),
+            max_per_claim: p.max_per_claim_fen.map(Money::from_fen),
+            opened_at: p.opened_at,
+            created_at: p.created_at,
+        }
+    }
+}
+
+/// `POST /fund-programs`. Amounts are decimal strings.
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewFundProgram {
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: String,
+    pub kind: FundKind,
+    #[serde(default)]
+    #[schema(value_type = String, example = "50000000.00")]
+    pub budget: serde_json::Value,
+    #[serde(default)]
+    #[schema(value_type = String, example = "500000.00")]
+    pub max_per_application: serde_json::Value,
+    pub opens_at: DateTime<Utc>,
+    pub closes_at: DateTime<Utc>,
+    #[serde(default)]
+    pub eligibility: Rules,
+    #[schema(minimum = 0, maximum = 60)]
+    pub notice_working_days: i32,
+    #[schema(minimum = 1, maximum = 60)]
+    pub review_working_days: i32,
+    /// Award programs only: applications are created for every eligible enterprise at the
+    /// opening (免申即享), at `fixed_amount`.
+    #[serde(default)]
+    pub apply_free: bool,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "200000.00")]
+    pub fixed_amount: serde_json::Value,
+    /// Risk compensation only: the covered share of a loss, percent.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "80")]
+    pub coverage_percent: serde_json::Value,
+    /// Risk compensation only: the most one claim pays.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "2000000.00")]
+    pub max_per_claim: serde_json::Value,
+}
+
+/// `GET /fund-programs` filters.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct FundProgramFilter {
+    pub kind: Option<FundKind>,
+    /// Only programs accepting applications now (`true`) or not (`false`).
+    pub open: Option<bool>,
+}
+
+/// Creates a program (the fund office).
+pub async fn create(
+    conn: &impl ConnectionTrait,
+    actor: &AuthUser,
+    now: DateTime<Utc>,
+    input: NewFundProgram,
+) -> AppResult<FundProgramView> {
+    actor.require(&[Role::FundOffice])?;
+    let opens_at = instant_in_range("opens_at", input.opens_at)?;
+    let closes_at = instant_in_range("closes_at", input.closes_at)?;
+    let mut c = Checks::new();
+    let name = c.line("name", &input.name, 200);
+    let budget = c.money("budget", &input.budget, true);
+    let max = c.money("max_per_application", &input.max_per_application, true);
+    if let (Some(b), Some(m)) = (budget, max)
+        && m.fen() > b.fen()
+    {
+        c.add("max_per_application", "must not exceed the budget");
+    }
+    if input.closes_at <= input.opens_at {
+        c.add("closes_at", "must be after opens_at");
+    }
+    if !(0..=60).contains(&input.notice_working_days) {
+        c.add("notice_working_days", "must be between 0 and 60");
+    }
+    if !(1..=60).contains(&input.review_working_days) {
+        c.add("review_working_days", "must be between 1 and 60");
+    }
+    let mut rules = input.eligibility;
+    dedup(&mut rules.chain_ids);
+    dedup(&mut rules.qualifications_any);
+    dedup(&mut rules.qualifications_all);
+    dedup(&mut rules.member_roles);
+    if !rules.chain_ids.is_empty() {
+        let found = chain::Entity::find()
+            .filter(chain::Column::Id.is_in(rules.chain_ids.clone()))
+            .count(conn)
+            .await?;
+        if found != rules.chain_ids.len() as u64 {
+            c.add("eligibility.chain_ids", "names a chain that does not exist");
+        }
+    }
+    let award = input.kind == FundKind::Award;
+    let risk = input.kind == FundKind::RiskCompensation;
+    if input.apply_free && !award {
+        c.add("apply_free", "only an award program may be apply-free");
+    }
+    let fixed = c.opt_money("fixed_amount", &input.fixed_amount).flatten();
+    match (input.apply_free, fixed) {
+        (true, None) => c.add("fixed_amount", "is required for an apply-free award"),
+        (false, Some(_)) => c.add("fixed_amount", "applies to apply-free awards only"),
+        (true, Some(f)) if max.is_some_and(|m| f.fen() > m.fen()) => {
+            c.add("fixed_amount", "must not exceed max_per_application")
+        }
+        _ => {}
+    }
+    let coverage = if input.coverage_percent.is_null() {
+        None
+    } else {
+        c.rate("coverage_percent", &input.coverage_percent)
+    };
+    let per_claim = c.opt_money("max_per_claim", &input.max_per_claim).flatten();
+    if risk {
+        if input.coverage_percent.is_null() {
+            c.add(
+                "coverage_percent",
+                "is required for a risk-compensation program",
+            );
+        }
+        match (per_claim, budget) {
+            (None, _) if input.max_per_claim.is_null() => c.add(
+                "max_per_claim",
+                "is required for a risk-compensation program",
+            ),
+            (Some(p), Some(b)) if p.fen() > b.fen() => {
+                c.add("max_per_claim", "must not exceed the budget")
+            }
+            _ => {}
+        }
+    } else {
+        if !input.coverage_percent.is_null() {
+            c.add(
+                "coverage_percent",
+                "applies to risk-compensation programs only",
+            );
+        }
+        if !input.max_per_claim.is_null() {
+            c.add(
+                "max_per_claim",
+                "applies to risk-compensation programs only",
+            );
+        }
+    }
+    c.finish()?;
+    let (Some(budget), Some(max)) = (budget, max) else {
+        return Err(AppError::invalid("budget", "is required"));
+    };
+    let eligibility = serde_json::to_string(&rules)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("eligibility: {e}")))?;
+    let p = fund_program::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        name: Set(name),
+        kind: Set(input.kind),
+        budget_fen: Set(budget.fen()),
+        max_per_application_fen: Set(max.fen()),
+        committed_fen: Set(0),
+        disbursed_fen: Set(0),
+        recovered_fen: Set(0),
+        opens_at: Set(opens_at),
+        closes_at: Set(closes_at),
+        eligibility: Set(eligibility),
+        notice_working_days: Set(input.notice_working_days),
+        review_working_days: Set(input.review_working_days),
+        apply_free: Set(input.apply_free),
+        fixed_amount_fen: Set(fixed.map(Money::fen)),
+        coverage_e4: Set(if risk { coverage.map(Rate::e4) } else { None }),
+        max_per_claim_fen: Set(if risk {
+            per_claim.map(Money::fen)
+        } else {
+            None
+        }),
+        opened_at: Set(None),
+        push_cursor: Set(None),
+        created_by: Set(actor.id),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(conn)
+    .await?;
+    Ok(FundProgramView::of(p, now))
+}
+
+fn dedup<T: PartialEq + Clone>(v: &mut Vec<T>) {
+    let mut seen: Vec<T> = Vec::with_capacity(v.len());
+    v.retain(|x| {
+        if seen.contains(x) {
+            false
+        } else {
+            seen.push(x.clone());
+            true
+        }
+    });
+}
+
+/// The programs, oldest first (public to every signed-in user: they are published policy).
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    filter: &FundProgramFilter,
+    page: &PageQuery,
+) -> AppResult<Page<FundProgramView>> {
+    let mut q = fund_program::Entity::find();
+    if let Some(k) = filter.kind {
+        q = q.filter(P::Kind.eq(k));
+    }
+    match filter.open {
+        Some(true) => q = q.filter(P::OpensAt.lte(now)).filter(P::ClosesAt.gt(now)),
+        Some(false) => {
+            q = q.filter(
+                sea_orm::Condition::any()
+                    .add(P::OpensAt.gt(now))
+                    .add(P::ClosesAt.lte(now)),
+            )
+        }
+        None => {}
+    }
+    let page = pagination::fetch(conn, q, P::Id, page, |p: &fund_program::Model| p.id).await?;
+    Ok(page.map(|p| FundProgramView::of(p, now)))
+}
+
+/// One program.
+pub async fn get(
+    conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    id: Uuid,
+) -> AppResult<FundProgramView> {
+    Ok(FundProgramView::of(super::program(conn, id).await?, now))
+}
+
+/// One open program and whether the calling enterprise may apply, explained.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct EligibleProgram {
+    #[serde(flatten)]
+    pub program: FundProgramView,
+    pub eligible: bool,
+    /// Every unmet rule, in Chinese (empty when eligible).
+    pub reasons: Vec<String>,
+    /// Every met rule, in Chinese.
+    pub basis: Vec<String>,
+    /// The enterprise's live application in the program, if any.
+    pub application_id: Option<Uuid>,
+}
+
+/// Every open program with the calling enterprise's eligibility, explained.
+pub async fn eligible(
+    conn: &impl ConnectionTrait,
+    cal: &Calendar,
+    actor: &AuthUser,
+    now: DateTime<Utc>,
+    page: &PageQuery,
+) -> AppResult<Page<EligibleProgram>> {
+    actor.require(&[Role::Enterprise])?;
+    let enterprise = actor
+        .organization_id
+        .ok_or_else(|| AppError::forbidden("the user belongs to no enterprise"))?;
+    let q = fund_program::Entity::find()
+        .filter(P::OpensAt.lte(now))
+        .filter(P::ClosesAt.gt(now));
+    let page = pagination::fetch(conn, q, P::Id, page, |p: &fund_program::Model| p.id).await?;
+    let facts = facts_of(conn, enterprise).await?;
+    let names = chain_names(conn).await?;
+    let today = cal.local_date(now);
+    let ids: Vec<Uuid> = page.items.iter().map(|p| p.id).collect();
+    let live: HashMap<Uuid, Uuid> = if ids.is_empty() {
+        HashMap::new()
+    } else {
+        fund_application::Entity::find()
+            .select_only()
+            .columns([
+                fund_application::Column::ProgramId,
+                fund_application::Column::Id,
+            ])
+            .filter(fund_application::Column::EnterpriseId.eq(enterprise))
+            .filter(fund_application::Column::ProgramId.is_in(ids))
+            .filter(
+                fund_application::Column::Status
+                    .is_not_in([FundStatus::Rejected, FundStatus::Withdrawn]),
+            )
+            .into_tuple::<(Uuid, Uuid)>()
+            .all(conn)
+            .await?
+            .into_iter()
+            .collect()
+    };
+    Ok(page.map(|p| {
+        let v = facts.decide(&p.rules(), today, &names);
+        EligibleProgram {
+            application_id: live.get(&p.id).copied(),
+            program: FundProgramView::of(p, now),
+            eligible: v.eligible,
+            reasons: v.reasons,
+            basis: v.basis,
+        }
+    }))
+}
