@@ -52,6 +52,10 @@ pub struct DemoSummary {
     /// Ledger rows of the demo lines, and last month's lead-bank reports.
     pub credit_movements: usize,
     pub bank_reports: usize,
+    /// Fund programs, applications (including apply-free awards) and risk claims.
+    pub fund_programs: usize,
+    pub fund_applications: usize,
+    pub risk_claims: usize,
 }
 
 /// Loads the demo city into an empty database and prints the logins; skips a non-empty one.
@@ -105,6 +109,10 @@ pub async fn load_into(state: &AppState) -> anyhow::Result<Option<DemoSummary>> 
     summary.financing_actions = finance.actions;
     summary.credit_movements = finance.movements;
     summary.bank_reports = finance.reports;
+    let funds = crate::demo_funds::load(state, &summary.password).await?;
+    summary.fund_programs = funds.programs;
+    summary.fund_applications = funds.applications;
+    summary.risk_claims = funds.claims;
     quiet_history(state).await?;
     Ok(Some(summary))
 }
@@ -135,7 +143,7 @@ fn print_summary(s: &DemoSummary) {
     println!(
         "Demo city loaded: {} organizations, {} chains, {} appeals ({} actions over 8 weeks), \
          {} credit programs, {} financing requests ({} actions), {} ledger movements, {} \
-         lead-bank reports.",
+         lead-bank reports, {} fund programs, {} fund applications, {} risk claims.",
         s.organizations,
         s.chains,
         s.appeals,
@@ -144,7 +152,10 @@ fn print_summary(s: &DemoSummary) {
         s.financing_requests,
         s.financing_actions,
         s.credit_movements,
-        s.bank_reports
+        s.bank_reports,
+        s.fund_programs,
+        s.fund_applications,
+        s.risk_claims
     );
     println!("Every demo login below uses the password: {}", s.password);
     println!();
@@ -331,6 +342,9 @@ impl Loader<'_> {
             financing_actions: 0,
             credit_movements: 0,
             bank_reports: 0,
+            fund_programs: 0,
+            fund_applications: 0,
+            risk_claims: 0,
         })
     }
 

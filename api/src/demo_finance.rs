@@ -483,7 +483,7 @@ async fn ledgers(
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn new_user(
+pub(crate) async fn new_user(
     state: &AppState,
     txn: &sea_orm::DatabaseTransaction,
     admin: &AuthUser,

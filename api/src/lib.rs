@@ -8,6 +8,7 @@ pub mod db;
 pub mod demo;
 pub mod demo_appeals;
 pub mod demo_finance;
+pub mod demo_funds;
 pub mod docs;
 pub mod edge;
 pub mod error;

@@ -13,7 +13,7 @@ use entity::{
 };
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    QuerySelect, TransactionSession, TransactionTrait,
     sea_query::{Expr, Query},
 };
 use uuid::Uuid;
@@ -43,9 +43,17 @@ fn ready(now: DateTime<Utc>) -> Condition {
 /// Approves every application whose notice ended; returns how many.
 #[tracing::instrument(skip_all, fields(job = JOB))]
 pub async fn run_once(ctx: &JobContext, now: DateTime<Utc>) -> anyhow::Result<u64> {
+    Ok(approve_ended(&ctx.db, now).await?)
+}
+
+/// Approves every application whose notice ended by `now`, in batches of one transaction each.
+pub async fn approve_ended<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
     let mut approved = 0;
     loop {
-        let txn = ctx.db.begin().await?;
+        let txn = db.begin().await?;
         let ids: Vec<Uuid> = fund_application::Entity::find()
             .select_only()
             .column(F::Id)

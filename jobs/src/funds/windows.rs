@@ -18,7 +18,7 @@ use entity::{
     calendar::Calendar,
     chain_member,
     eligibility::{Rules, Verdict},
-    enums::{FundStatus, MembershipStatus, NotificationKind as Kind, OrgKind, Role},
+    enums::{FundKind, FundStatus, MembershipStatus, NotificationKind as Kind, OrgKind, Role},
     fund_application,
     fund_program::{self, Column as P},
     money::Money,
@@ -113,8 +113,9 @@ pub async fn open<C: ConnectionTrait + TransactionTrait>(
     let names = chain_names(db).await?;
     let mut cursor = p.push_cursor;
     let mut told = 0;
-    // A window that closed before the job saw it tells nobody.
-    let mut more = now < p.closes_at;
+    // A window that closed before the job saw it tells nobody; a risk-compensation pool takes
+    // banks' claims and tells no enterprise.
+    let mut more = now < p.closes_at && p.kind != FundKind::RiskCompensation;
     while more {
         let txn = db.begin().await?;
         let ids = candidates(&txn, &rules, cursor).await?;

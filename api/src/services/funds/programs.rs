@@ -340,7 +340,8 @@ pub struct EligibleProgram {
     pub application_id: Option<Uuid>,
 }
 
-/// Every open program with the calling enterprise's eligibility, explained.
+/// Every open program an enterprise applies to (not the risk-compensation pools, which take
+/// banks' claims) with the calling enterprise's eligibility, explained.
 pub async fn eligible(
     conn: &impl ConnectionTrait,
     cal: &Calendar,
@@ -352,9 +353,11 @@ pub async fn eligible(
     let enterprise = actor
         .organization_id
         .ok_or_else(|| AppError::forbidden("the user belongs to no enterprise"))?;
+    // Risk-compensation programs take banks' claims, not enterprises' applications.
     let q = fund_program::Entity::find()
         .filter(P::OpensAt.lte(now))
-        .filter(P::ClosesAt.gt(now));
+        .filter(P::ClosesAt.gt(now))
+        .filter(P::Kind.ne(FundKind::RiskCompensation));
     let page = pagination::fetch(conn, q, P::Id, page, |p: &fund_program::Model| p.id).await?;
     let facts = facts_of(conn, enterprise).await?;
     let names = chain_names(conn).await?;
