@@ -321,5 +321,23 @@ pub async fn decide(
             status = FundStatus::Approved;
         }
     }
+    // The objector learns the outcome (in the app).
+    notify(
+        conn,
+        now,
+        Audience::User(o.raised_by),
+        Notice::new(
+            Kind::FundObjection,
+            Some(Object::fund_application(a.id)),
+            format!("公示异议处理结果：{} {}", a.number, a.project_title),
+            if input.upheld {
+                "您提出的公示异议经核查成立，该申报不予批准。".to_string()
+            } else {
+                "您提出的公示异议经核查不成立。".to_string()
+            },
+        ),
+        None,
+    )
+    .await?;
     Ok(ObjectionView::of(o, status, true))
 }
