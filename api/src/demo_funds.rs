@@ -91,7 +91,9 @@ pub async fn load(state: &AppState, password: &str) -> anyhow::Result<FundsSumma
         .context("no admin")?;
     // Every chain office reviews: one user per office.
     for (i, c) in chains.iter().enumerate() {
-        if !by_org.contains_key(&c.office_organization_id) {
+        if let std::collections::hash_map::Entry::Vacant(slot) =
+            by_org.entry(c.office_organization_id)
+        {
             let u = crate::demo_finance::new_user(
                 state,
                 &txn,
@@ -103,7 +105,7 @@ pub async fn load(state: &AppState, password: &str) -> anyhow::Result<FundsSumma
                 c.office_organization_id,
             )
             .await?;
-            by_org.insert(c.office_organization_id, u);
+            slot.insert(u);
         }
     }
     let mut summary = FundsSummary::default();
@@ -260,12 +262,7 @@ pub async fn load(state: &AppState, password: &str) -> anyhow::Result<FundsSumma
             .context("program")?;
         let who = applicants(&p, &facts, if k == 0 { 12 } else { 9 });
         for (i, org) in who.iter().enumerate() {
-            let ent = by_org[org].clone();
-            let office = chains
-                .iter()
-                .find(|c| members.contains(&(c.id, *org)))
-                .and_then(|c| by_org.get(&c.office_organization_id))
-                .cloned();
+            let ent = by_org[org];
             let at = p.opens_at + TimeDelta::days(1 + (i as i64 % 10)) + TimeDelta::hours(2);
             let a = apps::submit(
                 &txn,
@@ -285,6 +282,12 @@ pub async fn load(state: &AppState, password: &str) -> anyhow::Result<FundsSumma
             )
             .await?;
             summary.applications += 1;
+            // The office of the chain it applied through reviews first.
+            let office = chains
+                .iter()
+                .find(|c| Some(c.id) == a.chain_id)
+                .and_then(|c| by_org.get(&c.office_organization_id))
+                .copied();
             replay(
                 &txn,
                 &cal,
@@ -532,7 +535,7 @@ async fn replay(
                         u.role == Role::Enterprise && Some(a.enterprise_id) != u.organization_id
                     })
                     .cloned()
-                    .unwrap_or_else(|| fund.clone());
+                    .unwrap_or(*fund);
                 let o = notices::object(
                     txn,
                     cal,
@@ -589,7 +592,7 @@ async fn replay(
                     },
                 )
                 .await?;
-                if id.as_u128() % 2 == 0 {
+                if id.as_u128().is_multiple_of(2) {
                     let rest = paid + TimeDelta::days(5);
                     disbursements::pay_application(
                         txn,

@@ -41,6 +41,8 @@ pub struct City {
     pub chain: Option<ChainParty>,
     /// Banks in the order added; each serves the chain in its role (`lead` or `partner`).
     pub banks: Vec<Party>,
+    /// The fund office (资金主管部门), when the city has one.
+    pub fund_office: Option<Party>,
 }
 
 struct Org {
@@ -51,6 +53,8 @@ struct Org {
     user: bool,
     /// The user's e-mail (`None`: `<username>@example.cn`).
     user_email: Option<String>,
+    /// An enterprise kept out of the chain even when the chain takes every enterprise.
+    outside_chain: bool,
 }
 
 impl Org {
@@ -60,6 +64,7 @@ impl Org {
             contact: None,
             user: true,
             user_email: None,
+            outside_chain: false,
         }
     }
 }
@@ -83,6 +88,7 @@ enum Slot {
     Enterprise(usize),
     Office,
     Bank(usize),
+    FundOffice,
 }
 
 /// Builds a [`City`]; see the module's example.
@@ -98,6 +104,7 @@ pub struct CityBuilder {
     settings: Vec<SettingsTweak>,
     /// Banks and their role in the chain (`lead`, `partner`).
     banks: Vec<(Org, String)>,
+    fund_office: Option<Org>,
 }
 
 impl CityBuilder {
@@ -165,7 +172,7 @@ impl CityBuilder {
     }
 
     /// A chain (code, name) run by a new office named `office`; with `members`, every
-    /// enterprise is made an active member.
+    /// enterprise (but those marked [`CityBuilder::outside_chain`]) is made an active member.
     pub fn chain(mut self, code: &str, name: &str, office: &str, members: bool) -> Self {
         self.chain = Some(ChainSpec {
             code: code.into(),
@@ -185,6 +192,21 @@ impl CityBuilder {
         self
     }
 
+    /// A fund office (资金主管部门) with a user.
+    pub fn fund_office(mut self, name: &str) -> Self {
+        self.fund_office = Some(Org::new(name));
+        self.last = Some(Slot::FundOffice);
+        self
+    }
+
+    /// The enterprise added last is not made a member of the chain (see [`CityBuilder::chain`]).
+    pub fn outside_chain(mut self) -> Self {
+        if let Some(org) = self.last() {
+            org.outside_chain = true;
+        }
+        self
+    }
+
     /// A routing rule: appeals of `category` go to `departments[department]`.
     pub fn route(mut self, category: &str, department: usize) -> Self {
         self.routes.push((category.into(), department));
@@ -198,6 +220,7 @@ impl CityBuilder {
             Slot::Enterprise(i) => self.enterprises.get_mut(i),
             Slot::Office => self.chain.as_mut().map(|c| &mut c.office),
             Slot::Bank(i) => self.banks.get_mut(i).map(|(o, _)| o),
+            Slot::FundOffice => self.fund_office.as_mut(),
         }
     }
 
@@ -240,7 +263,12 @@ impl CityBuilder {
                     .expect(201)
                     .id();
                 if spec.members {
-                    for e in &enterprises {
+                    let inside = enterprises
+                        .iter()
+                        .zip(&self.enterprises)
+                        .filter(|(_, org)| !org.outside_chain)
+                        .map(|(e, _)| e);
+                    for e in inside {
                         app.put(
                             &format!("/chains/{id}/members/{}", e.id),
                             &admin,
@@ -268,6 +296,10 @@ impl CityBuilder {
             }
             banks.push(bank);
         }
+        let fund_office = match &self.fund_office {
+            Some(org) => Some(party(&app, &admin, "fund_office", org).await),
+            None => None,
+        };
         for (category, i) in &self.routes {
             app.put(
                 &format!("/routing-rules/{category}"),
@@ -285,6 +317,7 @@ impl CityBuilder {
             enterprises,
             chain,
             banks,
+            fund_office,
         }
     }
 }

@@ -154,7 +154,8 @@ async fn financing_requests(
 }
 
 /// Fund applications: in initial review held by the office of the chain the enterprise applied
-/// through, escalated to the fund office; in final review held by the fund office, escalated to
+/// through, escalated to the fund office; in final review (or in initial review when it came
+/// through no chain, which the fund office reviews first) held by the fund office, escalated to
 /// the service centres. A breach is also told to the service centres.
 async fn fund_applications(
     conn: &impl ConnectionTrait,
@@ -185,7 +186,7 @@ async fn fund_applications(
                 .and_then(|o| orgs.get(o))
                 .cloned();
             let initial = matches!(a.status, FundStatus::Submitted | FundStatus::Returned);
-            let (holder, escalate_to) = if initial {
+            let (holder, escalate_to) = if initial && office.is_some() {
                 (office, funds.clone())
             } else {
                 (funds.first().cloned(), centres.clone())

@@ -246,3 +246,73 @@ async fn demo_finance_has_programs_and_requests_in_every_status() {
     let chain = app.get(&format!("/chains/{id}"), &center).await.expect(200);
     assert_ne!(chain.body["credit"]["granted"], "0.00", "{}", chain.text);
 }
+
+#[tokio::test]
+async fn demo_funds_have_every_kind_every_status_a_notice_with_objections_and_claims() {
+    use entity::{
+        enums::{ClaimStatus, FundKind, FundStatus, ObjectionStatus},
+        fund_application, fund_program, objection, risk_claim,
+    };
+    use sea_orm::EntityTrait;
+    use std::collections::HashSet;
+
+    let app = spawn_app().await;
+    let summary = api::demo::load_into(&app.state)
+        .await
+        .expect("demo loads")
+        .expect("an empty database gets the demo");
+    let programs = fund_program::Entity::find().all(&app.db).await.unwrap();
+    let kinds: HashSet<FundKind> = programs.iter().map(|p| p.kind).collect();
+    assert_eq!(kinds.len(), FundKind::all().len(), "{kinds:?}");
+    assert!(programs.iter().any(|p| p.apply_free), "no apply-free award");
+    for p in &programs {
+        assert!(p.committed_fen <= p.budget_fen && p.disbursed_fen <= p.committed_fen);
+    }
+    let apps = fund_application::Entity::find().all(&app.db).await.unwrap();
+    let statuses: HashSet<FundStatus> = apps.iter().map(|a| a.status).collect();
+    for s in FundStatus::all() {
+        assert!(statuses.contains(s), "no {s:?} application: {statuses:?}");
+    }
+    assert!(apps.iter().any(|a| a.apply_free), "no award application");
+    assert_eq!(summary.fund_applications, apps.len());
+    let objections: HashSet<ObjectionStatus> = objection::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .iter()
+        .map(|o| o.status)
+        .collect();
+    assert!(
+        objections.contains(&ObjectionStatus::Pending)
+            && objections.contains(&ObjectionStatus::Upheld)
+    );
+    let claims: HashSet<ClaimStatus> = risk_claim::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.status)
+        .collect();
+    assert!(
+        claims.contains(&ClaimStatus::Paid) && claims.contains(&ClaimStatus::Submitted),
+        "{claims:?}"
+    );
+    // The public notice shows without signing in; the demo fund office sees every application.
+    let notices = app
+        .send(reqwest::Method::GET, "/public-notices", None, None, &[])
+        .await
+        .expect(200);
+    assert!(!notices.body["items"].as_array().unwrap().is_empty());
+    let fund = app.login("demo-fund", &summary.password).await;
+    let page = app
+        .get("/fund-applications?limit=200", &fund)
+        .await
+        .expect(200);
+    assert_eq!(
+        page.body["items"].as_array().map(Vec::len),
+        Some(apps.len())
+    );
+    let ent = app.login("demo-enterprise", &summary.password).await;
+    let eligible = app.get("/fund-programs/eligible", &ent).await.expect(200);
+    assert!(!eligible.body["items"].as_array().unwrap().is_empty());
+}

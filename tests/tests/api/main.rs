@@ -12,6 +12,7 @@ mod dashboard;
 mod demo;
 mod errors;
 mod finance;
+mod funds;
 mod hardening;
 mod idempotency;
 mod jobs_mail;

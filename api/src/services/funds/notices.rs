@@ -211,7 +211,7 @@ pub async fn object(
         )),
     )
     .await?;
-    Ok(ObjectionView::of(o, a.status, true))
+    Ok(ObjectionView::of(o, a.status, true, true))
 }
 
 /// `POST /objections/{id}/decision`.
@@ -339,5 +339,5 @@ pub async fn decide(
         None,
     )
     .await?;
-    Ok(ObjectionView::of(o, status, true))
+    Ok(ObjectionView::of(o, status, true, true))
 }

@@ -121,6 +121,7 @@ pub struct RecoveryView {
     pub booked_at: DateTime<Utc>,
     /// The claim after the recovery (in the answer to `POST …/recoveries`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(no_recursion)]
     pub claim: Option<Box<RiskClaimView>>,
 }
 

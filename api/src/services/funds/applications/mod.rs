@@ -152,7 +152,7 @@ pub async fn submit(
     }
     let verdict = ensure_eligible(conn, cal, now, &p, enterprise).await?;
     ensure_no_live(conn, p.id, enterprise).await?;
-    let (a, started) = shared::insert(
+    let inserted = shared::insert(
         conn,
         cal,
         now,
@@ -167,7 +167,22 @@ pub async fn submit(
         },
         actor.organization_id,
     )
-    .await?;
+    .await;
+    // Two submissions racing past the check: the unique index refuses the second.
+    let (a, started) = match inserted {
+        Err(e)
+            if matches!(
+                e.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ) =>
+        {
+            return Err(AppError::conflict(
+                "duplicate_application",
+                "the enterprise already has a live application in this program",
+            ));
+        }
+        other => other?,
+    };
     tell_reviewers(
         conn,
         cal,
@@ -356,10 +371,10 @@ pub async fn full_view(
         objections
             .into_iter()
             .map(|o| {
-                let author = actor.role == Role::FundOffice
-                    || actor.role == Role::Admin
-                    || o.raised_by == actor.id;
-                ObjectionView::of(o, status, author)
+                let own = o.raised_by == actor.id;
+                let author = actor.role == Role::FundOffice || actor.role == Role::Admin || own;
+                let content = actor.role != Role::Enterprise || own;
+                ObjectionView::of(o, status, author, content)
             })
             .collect(),
     );
@@ -393,6 +408,34 @@ pub(crate) fn ensure_allowed(action: A, from: FundStatus) -> AppResult<()> {
                 action.code(),
                 from.code()
             ),
+        ))
+    }
+}
+
+/// The first review belongs to the office of the chain the enterprise applied through (the
+/// fund office's when it applied through none): 403 for anyone else.
+async fn ensure_first_reviewer(
+    conn: &impl ConnectionTrait,
+    actor: &AuthUser,
+    a: &fund_application::Model,
+) -> AppResult<()> {
+    let office = match a.chain_id {
+        Some(c) => entity::chain::Entity::find_by_id(c)
+            .one(conn)
+            .await?
+            .map(|c| c.office_organization_id),
+        None => None,
+    };
+    let allowed = match (actor.role, office) {
+        (Role::ChainOffice, Some(o)) => actor.organization_id == Some(o),
+        (Role::FundOffice, None) => true,
+        _ => false,
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "the office of the chain the enterprise applied through reviews first (the fund office when it came through no chain)",
         ))
     }
 }
@@ -466,11 +509,7 @@ pub async fn act(
     let mut to_reviewers: Option<Tell> = None;
     let (action, note) = match act {
         Act::InitialReview(i) => {
-            if actor.role == Role::FundOffice && a.chain_id.is_some() {
-                return Err(AppError::forbidden(
-                    "the office of the chain the enterprise applied through reviews first",
-                ));
-            }
+            ensure_first_reviewer(conn, actor, &a).await?;
             let action = match i.decision {
                 InitialDecision::Pass => A::InitialPass,
                 InitialDecision::Return => A::InitialReturn,

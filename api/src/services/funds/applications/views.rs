@@ -157,7 +157,8 @@ pub struct ObjectionView {
     pub application_id: Uuid,
     /// The application's status now (an upheld objection rejects it).
     pub application_status: FundStatus,
-    pub content: String,
+    /// What it says: hidden from the applicant (who reads that an objection came).
+    pub content: Option<String>,
     pub status: ObjectionStatus,
     pub status_label: &'static str,
     /// Who objected: shown to the fund office and to the objector only.
@@ -170,18 +171,23 @@ pub struct ObjectionView {
 }
 
 impl ObjectionView {
-    pub fn of(o: objection::Model, application_status: FundStatus, show_author: bool) -> Self {
+    pub fn of(
+        o: objection::Model,
+        application_status: FundStatus,
+        show_author: bool,
+        show_content: bool,
+    ) -> Self {
         Self {
             id: o.id,
             application_id: o.application_id,
             application_status,
-            content: o.content,
+            content: show_content.then_some(o.content),
             status: o.status,
             status_label: o.status.label_zh(),
             raised_by: show_author.then_some(o.raised_by),
             raised_at: o.raised_at,
             decided_at: o.decided_at,
-            decision_note: o.decision_note,
+            decision_note: o.decision_note.filter(|_| show_content),
         }
     }
 }
