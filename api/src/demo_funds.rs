@@ -300,6 +300,7 @@ pub async fn load(state: &AppState, password: &str) -> anyhow::Result<FundsSumma
                 at,
                 now,
                 &mut objected,
+                k == 0,
             )
             .await?;
         }
@@ -429,7 +430,8 @@ pub async fn load(state: &AppState, password: &str) -> anyhow::Result<FundsSumma
     Ok(summary)
 }
 
-/// Takes application `id` (submitted at `at`) to the status of `scenario`.
+/// Takes application `id` (submitted at `at`) to the status of `scenario` (a paid one in full
+/// when `full`, else half).
 #[allow(clippy::too_many_arguments)]
 async fn replay(
     txn: &DatabaseTransaction,
@@ -443,6 +445,7 @@ async fn replay(
     at: DateTime<Utc>,
     now: DateTime<Utc>,
     objected: &mut usize,
+    full: bool,
 ) -> anyhow::Result<()> {
     let Some(office) = office else {
         return Ok(());
@@ -592,7 +595,7 @@ async fn replay(
                     },
                 )
                 .await?;
-                if id.as_u128().is_multiple_of(2) {
+                if full {
                     let rest = paid + TimeDelta::days(5);
                     disbursements::pay_application(
                         txn,

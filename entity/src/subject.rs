@@ -132,16 +132,28 @@ macro_rules! keyed_by_subject {
             }
         }
 
-        /// The rows of `subject`, through its type's key column.
-        pub fn of_subject(subject: $crate::subject::Subject) -> sea_orm::Condition {
+        /// The key column of subject type `kind`.
+        fn key_column(kind: $crate::enums::SubjectType) -> Column {
             use $crate::enums::SubjectType as T;
-            let column = match subject.kind {
+            match kind {
                 T::Appeal => Column::AppealId,
                 T::FinancingRequest => Column::FinancingRequestId,
                 T::FundApplication => Column::FundApplicationId,
                 T::RiskClaim => Column::RiskClaimId,
-            };
-            sea_orm::Condition::all().add(column.eq(subject.id))
+            }
+        }
+
+        /// The rows of `subject`, through its type's key column.
+        pub fn of_subject(subject: $crate::subject::Subject) -> sea_orm::Condition {
+            sea_orm::Condition::all().add(key_column(subject.kind).eq(subject.id))
+        }
+
+        /// The rows of the subjects of type `kind` with ids `ids` (a page of a list).
+        pub fn of_subjects(
+            kind: $crate::enums::SubjectType,
+            ids: impl IntoIterator<Item = Uuid>,
+        ) -> sea_orm::Condition {
+            sea_orm::Condition::all().add(key_column(kind).is_in(ids))
         }
     };
 }

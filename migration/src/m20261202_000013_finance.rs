@@ -8,27 +8,21 @@
 //! Financing requests become a subject: `sla_clocks`, `supervisions` and the timeline get a
 //! nullable `financing_request_id` and the subject `CHECK` widens to it.
 
-use crate::util::{fk, index, sqlite_rebuild, ts, ts_null};
+use crate::util::{SubjectChange, fk, index, ts, ts_null};
 use sea_orm::DbBackend;
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-/// The tables keyed by subject.
-const SUBJECT_TABLES: &[&str] = &["sla_clocks", "supervisions", "appeal_events"];
-
-const OLD_CHECK: &str =
-    "subject_type IN ('appeal') AND (appeal_id IS NOT NULL) = (subject_type = 'appeal')";
-const NEW_CHECK: &str = "subject_type IN ('appeal', 'financing_request') \
+/// Financing requests become a subject of the engine.
+const SUBJECTS: SubjectChange = SubjectChange {
+    old_check: "subject_type IN ('appeal') AND (appeal_id IS NOT NULL) = (subject_type = 'appeal')",
+    new_check: "subject_type IN ('appeal', 'financing_request') \
      AND (appeal_id IS NOT NULL) = (subject_type = 'appeal') \
-     AND (financing_request_id IS NOT NULL) = (subject_type = 'financing_request')";
-
-/// SQLite: the new key column, the first foreign key clause it goes before, and its own
-/// foreign key clause.
-const COLUMN: &str = ", \"financing_request_id\" uuid_text NULL";
-const FIRST_FK: &str = ", FOREIGN KEY";
-const KEY: &str = ", FOREIGN KEY (\"financing_request_id\") REFERENCES \"financing_requests\" (\"id\") ON DELETE RESTRICT";
+     AND (financing_request_id IS NOT NULL) = (subject_type = 'financing_request')",
+    keys: &[("financing_request_id", "financing_requests")],
+};
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -288,98 +282,13 @@ impl MigrationTrait for Migration {
             }
         }
 
-        // Financing requests are a subject of the engine.
-        for table in SUBJECT_TABLES {
-            match conn.get_database_backend() {
-                DbBackend::Sqlite => {
-                    sqlite_rebuild(
-                        m,
-                        table,
-                        |old| {
-                            let check = format!("CHECK ({OLD_CHECK})");
-                            let constraint = format!(", CONSTRAINT \"ck_{table}_subject\"");
-                            if !old.contains(&check)
-                                || !old.contains(&constraint)
-                                || !old.contains(FIRST_FK)
-                            {
-                                return Err(DbErr::Migration(format!(
-                                    "{table}: the subject check is not as created"
-                                )));
-                            }
-                            // Column definitions come before the table constraints.
-                            Ok(old
-                                .replacen(&check, &format!("CHECK ({NEW_CHECK})"), 1)
-                                .replacen(FIRST_FK, &format!("{COLUMN}{FIRST_FK}"), 1)
-                                .replacen(&constraint, &format!("{KEY}{constraint}"), 1))
-                        },
-                        &[],
-                    )
-                    .await?;
-                }
-                _ => {
-                    for sql in [
-                        format!(
-                            "ALTER TABLE {table} ADD COLUMN financing_request_id uuid NULL \
-                             REFERENCES financing_requests (id) ON DELETE RESTRICT"
-                        ),
-                        format!("ALTER TABLE {table} DROP CONSTRAINT ck_{table}_subject"),
-                        format!(
-                            "ALTER TABLE {table} ADD CONSTRAINT ck_{table}_subject CHECK ({NEW_CHECK})"
-                        ),
-                    ] {
-                        conn.execute_unprepared(&sql).await?;
-                    }
-                }
-            }
-            conn.execute_unprepared(&format!(
-                "CREATE INDEX ix_{table}_financing_request_id ON {table} (financing_request_id) \
-                 WHERE financing_request_id IS NOT NULL"
-            ))
-            .await?;
-        }
+        SUBJECTS.up(m).await?;
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        SUBJECTS.down(m, &["financing_request"]).await?;
         let conn = m.get_connection();
-        for table in SUBJECT_TABLES {
-            conn.execute_unprepared(&format!(
-                "DELETE FROM {table} WHERE subject_type = 'financing_request'"
-            ))
-            .await?;
-            conn.execute_unprepared(&format!(
-                "DROP INDEX IF EXISTS ix_{table}_financing_request_id"
-            ))
-            .await?;
-            match conn.get_database_backend() {
-                DbBackend::Sqlite => {
-                    sqlite_rebuild(
-                        m,
-                        table,
-                        |new| {
-                            Ok(new.replacen(COLUMN, "", 1).replacen(KEY, "", 1).replacen(
-                                &format!("CHECK ({NEW_CHECK})"),
-                                &format!("CHECK ({OLD_CHECK})"),
-                                1,
-                            ))
-                        },
-                        &[],
-                    )
-                    .await?;
-                }
-                _ => {
-                    for sql in [
-                        format!("ALTER TABLE {table} DROP CONSTRAINT ck_{table}_subject"),
-                        format!("ALTER TABLE {table} DROP COLUMN financing_request_id"),
-                        format!(
-                            "ALTER TABLE {table} ADD CONSTRAINT ck_{table}_subject CHECK ({OLD_CHECK})"
-                        ),
-                    ] {
-                        conn.execute_unprepared(&sql).await?;
-                    }
-                }
-            }
-        }
         match conn.get_database_backend() {
             DbBackend::Postgres => {
                 conn.execute_unprepared("DROP SEQUENCE IF EXISTS financing_number_seq")

@@ -11,37 +11,27 @@
 //! `supervisions` and the timeline get `fund_application_id` and `risk_claim_id` and the subject
 //! `CHECK` widens to them.
 
-use crate::util::{create_counter, drop_counter, fk, index, sqlite_rebuild, ts, ts_null};
-use sea_orm::DbBackend;
+use crate::util::{SubjectChange, create_counter, drop_counter, fk, index, ts, ts_null};
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-/// The tables keyed by subject.
-const SUBJECT_TABLES: &[&str] = &["sla_clocks", "supervisions", "appeal_events"];
-
-const OLD_CHECK: &str = "subject_type IN ('appeal', 'financing_request') \
+/// Fund applications and risk claims become subjects of the engine.
+const SUBJECTS: SubjectChange = SubjectChange {
+    old_check: "subject_type IN ('appeal', 'financing_request') \
      AND (appeal_id IS NOT NULL) = (subject_type = 'appeal') \
-     AND (financing_request_id IS NOT NULL) = (subject_type = 'financing_request')";
-const NEW_CHECK: &str = "subject_type IN ('appeal', 'financing_request', 'fund_application', 'risk_claim') \
+     AND (financing_request_id IS NOT NULL) = (subject_type = 'financing_request')",
+    new_check: "subject_type IN ('appeal', 'financing_request', 'fund_application', 'risk_claim') \
      AND (appeal_id IS NOT NULL) = (subject_type = 'appeal') \
      AND (financing_request_id IS NOT NULL) = (subject_type = 'financing_request') \
      AND (fund_application_id IS NOT NULL) = (subject_type = 'fund_application') \
-     AND (risk_claim_id IS NOT NULL) = (subject_type = 'risk_claim')";
-
-/// SQLite: the new key columns, the first foreign key clause they go before, and their own
-/// foreign key clauses.
-const COLUMNS: &str = ", \"fund_application_id\" uuid_text NULL, \"risk_claim_id\" uuid_text NULL";
-const FIRST_FK: &str = ", FOREIGN KEY";
-const KEYS: &str = ", FOREIGN KEY (\"fund_application_id\") REFERENCES \"fund_applications\" (\"id\") ON DELETE RESTRICT\
-, FOREIGN KEY (\"risk_claim_id\") REFERENCES \"risk_claims\" (\"id\") ON DELETE RESTRICT";
-
-/// The new subject types: key column and table.
-const NEW_SUBJECTS: &[(&str, &str)] = &[
-    ("fund_application_id", "fund_applications"),
-    ("risk_claim_id", "risk_claims"),
-];
+     AND (risk_claim_id IS NOT NULL) = (subject_type = 'risk_claim')",
+    keys: &[
+        ("fund_application_id", "fund_applications"),
+        ("risk_claim_id", "risk_claims"),
+    ],
+};
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -343,106 +333,14 @@ impl MigrationTrait for Migration {
         create_counter(m, "fund_number_seq").await?;
         create_counter(m, "claim_number_seq").await?;
 
-        // Fund applications and risk claims are subjects of the engine.
-        for table in SUBJECT_TABLES {
-            match conn.get_database_backend() {
-                DbBackend::Sqlite => {
-                    sqlite_rebuild(
-                        m,
-                        table,
-                        |old| {
-                            let check = format!("CHECK ({OLD_CHECK})");
-                            let constraint = format!(", CONSTRAINT \"ck_{table}_subject\"");
-                            if !old.contains(&check)
-                                || !old.contains(&constraint)
-                                || !old.contains(FIRST_FK)
-                            {
-                                return Err(DbErr::Migration(format!(
-                                    "{table}: the subject check is not as created"
-                                )));
-                            }
-                            // Column definitions come before the table constraints.
-                            Ok(old
-                                .replacen(&check, &format!("CHECK ({NEW_CHECK})"), 1)
-                                .replacen(FIRST_FK, &format!("{COLUMNS}{FIRST_FK}"), 1)
-                                .replacen(&constraint, &format!("{KEYS}{constraint}"), 1))
-                        },
-                        &[],
-                    )
-                    .await?;
-                }
-                _ => {
-                    let mut sql = Vec::new();
-                    for (col, target) in NEW_SUBJECTS {
-                        sql.push(format!(
-                            "ALTER TABLE {table} ADD COLUMN {col} uuid NULL \
-                             REFERENCES {target} (id) ON DELETE RESTRICT"
-                        ));
-                    }
-                    sql.push(format!(
-                        "ALTER TABLE {table} DROP CONSTRAINT ck_{table}_subject"
-                    ));
-                    sql.push(format!(
-                        "ALTER TABLE {table} ADD CONSTRAINT ck_{table}_subject CHECK ({NEW_CHECK})"
-                    ));
-                    for s in sql {
-                        conn.execute_unprepared(&s).await?;
-                    }
-                }
-            }
-            for (col, _) in NEW_SUBJECTS {
-                conn.execute_unprepared(&format!(
-                    "CREATE INDEX ix_{table}_{col} ON {table} ({col}) WHERE {col} IS NOT NULL"
-                ))
-                .await?;
-            }
-        }
+        SUBJECTS.up(m).await?;
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        let conn = m.get_connection();
-        for table in SUBJECT_TABLES {
-            conn.execute_unprepared(&format!(
-                "DELETE FROM {table} WHERE subject_type IN ('fund_application', 'risk_claim')"
-            ))
+        SUBJECTS
+            .down(m, &["fund_application", "risk_claim"])
             .await?;
-            for (col, _) in NEW_SUBJECTS {
-                conn.execute_unprepared(&format!("DROP INDEX IF EXISTS ix_{table}_{col}"))
-                    .await?;
-            }
-            match conn.get_database_backend() {
-                DbBackend::Sqlite => {
-                    sqlite_rebuild(
-                        m,
-                        table,
-                        |new| {
-                            Ok(new.replacen(COLUMNS, "", 1).replacen(KEYS, "", 1).replacen(
-                                &format!("CHECK ({NEW_CHECK})"),
-                                &format!("CHECK ({OLD_CHECK})"),
-                                1,
-                            ))
-                        },
-                        &[],
-                    )
-                    .await?;
-                }
-                _ => {
-                    let mut sql = vec![format!(
-                        "ALTER TABLE {table} DROP CONSTRAINT ck_{table}_subject"
-                    )];
-                    for (col, _) in NEW_SUBJECTS {
-                        sql.push(format!("ALTER TABLE {table} DROP COLUMN {col}"));
-                    }
-                    sql.push(format!(
-                        "ALTER TABLE {table} ADD CONSTRAINT ck_{table}_subject CHECK ({OLD_CHECK})"
-                    ));
-                    for s in sql {
-                        conn.execute_unprepared(&s).await?;
-                    }
-                }
-            }
-        }
         drop_counter(m, "claim_number_seq").await?;
         drop_counter(m, "fund_number_seq").await?;
         for t in [

@@ -151,6 +151,30 @@ pub async fn of_subject(
         .await
 }
 
+/// Every clock of the subjects of type `kind` with ids `ids` (a page of a list), by subject id,
+/// each by round then kind.
+pub async fn of_subjects(
+    conn: &impl ConnectionTrait,
+    kind: entity::enums::SubjectType,
+    ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, Vec<sla_clock::Model>>, DbErr> {
+    let mut out: std::collections::HashMap<Uuid, Vec<sla_clock::Model>> =
+        std::collections::HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    for c in sla_clock::Entity::find()
+        .filter(sla_clock::of_subjects(kind, ids.iter().copied()))
+        .order_by_asc(sla_clock::Column::Round)
+        .order_by_asc(sla_clock::Column::Kind)
+        .all(conn)
+        .await?
+    {
+        out.entry(c.subject().id).or_default().push(c);
+    }
+    Ok(out)
+}
+
 /// The open clocks of `subject` (neither met nor cancelled).
 fn open_of(subject: Subject) -> Condition {
     sla_clock::of_subject(subject)

@@ -27,7 +27,7 @@ use entity::{
     disbursement,
     enums::{
         ClaimStatus, ClockKind, CreditLineStatus, EventVisibility, FundKind, MovementKind,
-        NotificationKind as Kind, OrgKind, Role,
+        NotificationKind as Kind, OrgKind, Role, SubjectType,
     },
     fund_program,
     money::{Money, Rate},
@@ -572,18 +572,8 @@ pub async fn list(
             .map(|p| (p.id, p))
             .collect()
     };
-    let mut clocks: HashMap<Uuid, Vec<sla_clock::Model>> = HashMap::new();
-    if !page.items.is_empty() {
-        for c in sla_clock::Entity::find()
-            .filter(sla_clock::Column::RiskClaimId.is_in(page.items.iter().map(|c| c.id)))
-            .all(conn)
-            .await?
-        {
-            if let Some(id) = c.risk_claim_id {
-                clocks.entry(id).or_default().push(c);
-            }
-        }
-    }
+    let ids: Vec<Uuid> = page.items.iter().map(|c| c.id).collect();
+    let mut clocks = clocks::of_subjects(conn, SubjectType::RiskClaim, &ids).await?;
     let mut items = Vec::with_capacity(page.items.len());
     for c in page.items {
         let Some(p) = programs.get(&c.program_id) else {

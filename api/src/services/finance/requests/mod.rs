@@ -42,7 +42,7 @@ use jobs::{
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect,
     sea_query::{Expr, ExprTrait},
 };
 use serde::{Deserialize, Serialize};
@@ -263,20 +263,10 @@ pub async fn list(
     }
     let page = pagination::fetch(conn, q, F::Id, page, |r: &financing_request::Model| r.id).await?;
     let ids: Vec<Uuid> = page.items.iter().map(|r| r.id).collect();
-    let mut clocks: HashMap<Uuid, Vec<sla_clock::Model>> = HashMap::new();
+    let mut clocks =
+        clocks::of_subjects(conn, entity::enums::SubjectType::FinancingRequest, &ids).await?;
     let mut lines: HashMap<Uuid, Uuid> = HashMap::new();
     if !ids.is_empty() {
-        for c in sla_clock::Entity::find()
-            .filter(sla_clock::Column::FinancingRequestId.is_in(ids.clone()))
-            .order_by_asc(sla_clock::Column::Round)
-            .order_by_asc(sla_clock::Column::Kind)
-            .all(conn)
-            .await?
-        {
-            if let Some(r) = c.financing_request_id {
-                clocks.entry(r).or_default().push(c);
-            }
-        }
         for l in credit_line::Entity::find()
             .filter(credit_line::Column::RequestId.is_in(ids))
             .all(conn)

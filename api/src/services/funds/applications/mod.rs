@@ -21,12 +21,12 @@ use entity::{
     disbursement,
     enums::{
         ClockKind, FundKind, FundStatus, NotificationKind as Kind, ReviewDecision, ReviewStage,
-        Role,
+        Role, SubjectType,
     },
     fund_application::{self, Column as F, FundAction as A, title_key},
     fund_program, fund_review,
     money::Money,
-    objection, organization, sla_clock,
+    objection, organization,
 };
 use jobs::{
     engine::{
@@ -281,20 +281,8 @@ pub async fn list(
     }
     let page = pagination::fetch(conn, q, F::Id, page, |a: &fund_application::Model| a.id).await?;
     let (programs, orgs) = names(conn, &page.items).await?;
-    let mut clocks: HashMap<Uuid, Vec<sla_clock::Model>> = HashMap::new();
-    if !page.items.is_empty() {
-        for c in sla_clock::Entity::find()
-            .filter(sla_clock::Column::FundApplicationId.is_in(page.items.iter().map(|a| a.id)))
-            .order_by_asc(sla_clock::Column::Round)
-            .order_by_asc(sla_clock::Column::Kind)
-            .all(conn)
-            .await?
-        {
-            if let Some(a) = c.fund_application_id {
-                clocks.entry(a).or_default().push(c);
-            }
-        }
-    }
+    let ids: Vec<Uuid> = page.items.iter().map(|a| a.id).collect();
+    let mut clocks = clocks::of_subjects(conn, SubjectType::FundApplication, &ids).await?;
     Ok(page.map(|a| {
         let (p, e) = (
             programs.get(&a.program_id).cloned().unwrap_or_default(),
