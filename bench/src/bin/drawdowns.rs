@@ -21,6 +21,7 @@
 //! ```
 
 use anyhow::{Context, bail, ensure};
+use bench::{JWT_SECRET, PASSWORD, median, spread};
 use entity::uscc::Uscc;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
@@ -34,8 +35,6 @@ use std::{
 
 const USAGE: &str = "usage: drawdowns --api-bin <release api> [--pg-url URL] [--database NAME] \
 [--attempts 1000] [--fits 600] [--connections 32] [--runs 5] [--port 18083]";
-const JWT_SECRET: &str = "bench-secret-0123456789abcdef0123456789abcdef";
-const PASSWORD: &str = "bench-password-123";
 /// Each drawdown, in yuan and in fen.
 const AMOUNT: &str = "100.00";
 const AMOUNT_FEN: i64 = 10_000;
@@ -428,11 +427,6 @@ async fn floor_run(
         .context("no tps in pgbench's output")
 }
 
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
     let args = args()?;
@@ -446,13 +440,8 @@ async fn main() -> anyhow::Result<()> {
             .execute_unprepared(&format!("CREATE DATABASE \"{db}\""))
             .await?;
     }
-    let base_url = args
-        .pg_url
-        .rsplit_once('/')
-        .map(|(b, _)| b.to_string())
-        .context("--pg-url")?;
-    let url = format!("{base_url}/{}", args.database);
-    let floor_url = format!("{base_url}/{floor_db}");
+    let url = bench::with_database(&args.pg_url, &args.database)?;
+    let floor_url = bench::with_database(&args.pg_url, &floor_db)?;
     let floor = Database::connect(&floor_url).await?;
     floor
         .execute_unprepared(include_str!("../../scripts/drawdown_floor_schema.sql"))
@@ -489,19 +478,14 @@ async fn main() -> anyhow::Result<()> {
             f.push(y);
             ratios.push(x / y);
         }
-        let spread = |v: &[f64]| {
-            let (lo, hi) = v.iter().fold((f64::MAX, f64::MIN), |(l, h), x| (l.min(*x), h.max(*x)));
-            format!("{lo:.0}–{hi:.0}")
-        };
         println!(
-            "median: api {:.0} attempts/s ({}), floor {:.0} tps ({}), ratio {:.2} ({:.2}–{:.2})",
-            median(&mut a.clone()),
-            spread(&a),
-            median(&mut f.clone()),
-            spread(&f),
-            median(&mut ratios.clone()),
-            ratios.iter().cloned().fold(f64::MAX, f64::min),
-            ratios.iter().cloned().fold(f64::MIN, f64::max)
+            "median: api {:.0} attempts/s ({}), floor {:.0} tps ({}), ratio {:.2} ({})",
+            median(&a),
+            spread(&a, 0),
+            median(&f),
+            spread(&f, 0),
+            median(&ratios),
+            spread(&ratios, 2)
         );
         anyhow::Ok(())
     }

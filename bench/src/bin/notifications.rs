@@ -23,6 +23,7 @@
 //! password is hashed. The api runs with `JOBS_EMBEDDED=false` and `RUST_LOG=warn`.
 
 use anyhow::{Context, bail, ensure};
+use bench::{median, quantile, rss_mib, spread};
 use chrono::{DateTime, TimeDelta, Utc};
 use entity::{
     enums::{NotificationKind, OrgKind, Role},
@@ -38,7 +39,6 @@ use sea_orm::{
     PaginatorTrait, QueryOrder, QuerySelect, Statement, TransactionTrait,
 };
 use std::{
-    process::Stdio,
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -50,7 +50,6 @@ const USAGE: &str = "usage: notifications --api-bin <path to the release api> \
 [--users 10000] [--notifications 1000000] [--streams 1000] [--connections 32] [--duration 10] \
 [--runs 3] [--rounds 5] [--port 18082] [--reseed] [--drop] [--no-count] [--no-streams] [--load-users N] [--me] [--no-wrk]";
 
-const JWT_SECRET: &str = "bench-secret-0123456789abcdef0123456789abcdef";
 /// The title prefix of the broadcast rounds' notifications.
 const BROADCAST: &str = "基准广播";
 
@@ -97,7 +96,7 @@ fn parse_args() -> anyhow::Result<Args> {
         streams_bench: true,
         load_users: 0,
         me: false,
-        wrk: which_wrk(),
+        wrk: bench::wrk::installed(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -142,46 +141,6 @@ fn parse_args() -> anyhow::Result<Args> {
     Ok(a)
 }
 
-/// Whether wrk is on the `PATH`.
-fn which_wrk() -> bool {
-    std::process::Command::new("wrk")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok()
-}
-
-/// `url` with its database replaced by `name`.
-fn with_database(url: &str, name: &str) -> anyhow::Result<String> {
-    let (head, tail) = url.rsplit_once('/').context("the URL has no database")?;
-    let query = tail.split_once('?').map(|(_, q)| format!("?{q}"));
-    Ok(format!("{head}/{name}{}", query.unwrap_or_default()))
-}
-
-fn rss_mib(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
-/// The `q`-quantile of sorted values.
-fn quantile<T: Copy>(sorted: &[T], q: f64) -> T {
-    let i = ((sorted.len() as f64 - 1.0) * q).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    quantile(&v, 0.5)
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = parse_args()?;
@@ -206,7 +165,7 @@ async fn main() -> anyhow::Result<()> {
             .execute_unprepared(&format!("CREATE DATABASE \"{}\"", args.database))
             .await?;
     }
-    let url = with_database(&args.pg_url, &args.database)?;
+    let url = bench::with_database(&args.pg_url, &args.database)?;
     let db = Database::connect(url.as_str()).await?;
     Migrator::up(&db, None).await?;
     // Broadcasts of an earlier run that stopped before removing them.
@@ -231,8 +190,8 @@ async fn main() -> anyhow::Result<()> {
         &url,
         args.port,
         dir.path(),
-        JWT_SECRET,
-        "bench-password-123",
+        bench::JWT_SECRET,
+        bench::PASSWORD,
     )?;
     let pid = api.id().context("the api has no pid")?;
     let base = format!("http://127.0.0.1:{}", args.port);
@@ -242,8 +201,7 @@ async fn main() -> anyhow::Result<()> {
     bench::wait_ready(&client, &base).await?;
     println!("api: pid {pid}, ready; idle RSS {:.1} MiB", rss_mib(pid));
 
-    let keys =
-        api::auth::jwt::JwtKeys::new(JWT_SECRET.as_bytes(), "liantong", "liantong-api", 24 * 3600);
+    let keys = bench::jwt_keys();
     let users: Vec<(Uuid, Option<Uuid>)> = user::Entity::find()
         .select_only()
         .columns([user::Column::Id, user::Column::OrganizationId])
@@ -496,7 +454,7 @@ async fn http_load(
     if args.wrk {
         return wrk_load(base, path, tokens, args, pid).await;
     }
-    let url = Arc::new(format!("{base}{path}"));
+    let url = format!("{base}{path}");
     let tokens = Arc::new(tokens.to_vec());
     let (mut p50s, mut p99s, mut rates) = (vec![], vec![], vec![]);
     for run in 0..=args.runs {
@@ -506,36 +464,18 @@ async fn http_load(
         } else {
             args.duration
         };
-        let end = Instant::now() + length;
-        let mut tasks = Vec::new();
-        for c in 0..args.connections {
-            let (client, url, tokens) = (client.clone(), url.clone(), tokens.clone());
-            tasks.push(tokio::spawn(async move {
-                let mut rng = SmallRng::seed_from_u64(c as u64 + 1000 * run as u64);
-                let mut lat = Vec::new();
-                while Instant::now() < end {
-                    let token = &tokens[rng.gen_range(0..tokens.len())];
-                    let t = Instant::now();
-                    let res = client.get(url.as_str()).bearer_auth(token).send().await?;
-                    ensure!(
-                        res.status().is_success(),
-                        "unread-count answered {}",
-                        res.status()
-                    );
-                    res.bytes().await?;
-                    lat.push(t.elapsed().as_micros() as u64);
-                }
-                anyhow::Ok(lat)
-            }));
-        }
-        let mut all = Vec::new();
-        for t in tasks {
-            all.extend(t.await??);
-        }
+        let all = bench::client_load(
+            client,
+            &url,
+            &tokens,
+            args.connections,
+            length,
+            1000 * run as u64,
+        )
+        .await?;
         if warm_up {
             continue;
         }
-        all.sort_unstable();
         let (p50, p99, p999) = (
             quantile(&all, 0.5) as f64 / 1000.0,
             quantile(&all, 0.99) as f64 / 1000.0,
@@ -556,9 +496,9 @@ async fn http_load(
     println!(
         "{path} medians of {} runs: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms",
         args.runs,
-        median(rates),
-        median(p50s),
-        median(p99s)
+        median(&rates),
+        median(&p50s),
+        median(&p99s)
     );
     Ok(())
 }
@@ -613,19 +553,6 @@ async fn statement_load(
     Ok(())
 }
 
-/// Parses a wrk duration (`850.00us`, `1.23ms`, `1.02s`) into milliseconds.
-fn wrk_ms(v: &str) -> Option<f64> {
-    let (num, unit) = v.split_at(v.find(|c: char| c.is_ascii_alphabetic())?);
-    let n: f64 = num.parse().ok()?;
-    match unit {
-        "us" => Some(n / 1000.0),
-        "ms" => Some(n),
-        "s" => Some(n * 1000.0),
-        "m" => Some(n * 60_000.0),
-        _ => None,
-    }
-}
-
 /// The same load through wrk (`bench/scripts/random_token.lua` picks a random token per
 /// request): a client that takes far less CPU from the two cores than this process would.
 async fn wrk_load(
@@ -635,54 +562,14 @@ async fn wrk_load(
     args: &Args,
     pid: u32,
 ) -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let file = dir.path().join("tokens.txt");
-    std::fs::write(&file, tokens.join("\n") + "\n")?;
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/random_token.lua");
+    let file = bench::wrk::Tokens::new(tokens)?;
     let url = format!("{base}{path}");
-    let run = |secs: u64| {
-        let (url, file) = (url.clone(), file.clone());
-        let connections = args.connections;
-        async move {
-            let out = tokio::process::Command::new("wrk")
-                .args([
-                    "-t2",
-                    &format!("-c{connections}"),
-                    &format!("-d{secs}s"),
-                    "--latency",
-                    "-s",
-                    script,
-                    &url,
-                    "--",
-                ])
-                .arg(&file)
-                .output()
-                .await
-                .context("running wrk")?;
-            let text = String::from_utf8_lossy(&out.stdout).to_string();
-            ensure!(out.status.success(), "wrk failed: {text}");
-            ensure!(
-                !text.contains("Non-2xx"),
-                "some answers were not 2xx: {text}"
-            );
-            anyhow::Ok(text)
-        }
-    };
-    run(2).await?;
+    file.run(&url, args.connections, 2).await?;
     let (mut p50s, mut p99s, mut rates) = (vec![], vec![], vec![]);
     for n in 1..=args.runs {
-        let text = run(args.duration.as_secs()).await?;
-        let field = |label: &str| {
-            text.lines()
-                .map(str::trim)
-                .find_map(|l| l.strip_prefix(label))
-                .and_then(|rest| rest.split_whitespace().next().map(str::to_string))
-        };
-        let rate: f64 = field("Requests/sec:")
-            .and_then(|v| v.parse().ok())
-            .context("no Requests/sec in wrk output")?;
-        let p50 = field("50%").and_then(|v| wrk_ms(&v)).context("no p50")?;
-        let p99 = field("99%").and_then(|v| wrk_ms(&v)).context("no p99")?;
+        let bench::wrk::Run { rate, p50, p99 } = file
+            .run(&url, args.connections, args.duration.as_secs())
+            .await?;
         println!(
             "{path} run {n} (wrk -t2 -c{}): {rate:.0} req/s, p50 {p50:.2} ms, p99 {p99:.2} ms ({} users); api RSS {:.1} MiB",
             args.connections,
@@ -693,20 +580,14 @@ async fn wrk_load(
         p99s.push(p99);
         rates.push(rate);
     }
-    let spread = |v: &[f64]| {
-        let (lo, hi) = v
-            .iter()
-            .fold((f64::MAX, f64::MIN), |(lo, hi), x| (lo.min(*x), hi.max(*x)));
-        format!("{lo:.2}–{hi:.2}")
-    };
     println!(
         "{path} medians of {} runs (wrk): {:.0} req/s, p50 {:.2} ms ({}), p99 {:.2} ms ({})",
         args.runs,
-        median(rates),
-        median(p50s.clone()),
-        spread(&p50s),
-        median(p99s.clone()),
-        spread(&p99s)
+        median(&rates),
+        median(&p50s),
+        spread(&p50s, 2),
+        median(&p99s),
+        spread(&p99s, 2)
     );
     Ok(())
 }
@@ -849,8 +730,8 @@ async fn streams(
     println!(
         "broadcast medians of {} rounds: p50 {:.0} ms, max {:.0} ms; api RSS with the streams open {:.1} MiB",
         args.rounds,
-        median(p50s),
-        median(maxes),
+        median(&p50s),
+        median(&maxes),
         rss_mib(pid)
     );
     Ok(())

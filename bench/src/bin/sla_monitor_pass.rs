@@ -20,6 +20,7 @@
 //! plans of the candidate queries are printed.
 
 use anyhow::{Context, bail, ensure};
+use bench::with_database;
 use chrono::{DateTime, Utc};
 use entity::{appeal_event, mail_outbox, notification, sla_clock, supervision};
 use sea_orm::{
@@ -123,15 +124,6 @@ impl<S: tracing::Subscriber> Layer<S> for Notices {
             v.push(m.0);
         }
     }
-}
-
-/// Replaces the database name of a URL.
-fn with_database(url: &str, name: &str) -> anyhow::Result<String> {
-    let (head, tail) = url
-        .rsplit_once('/')
-        .context("the URL has no database name")?;
-    let query = tail.split_once('?').map(|(_, q)| format!("?{q}"));
-    Ok(format!("{head}/{name}{}", query.unwrap_or_default()))
 }
 
 fn database_name(url: &str) -> anyhow::Result<String> {
