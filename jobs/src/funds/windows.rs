@@ -6,7 +6,7 @@
 
 use super::{
     applications::{self, NewApplication},
-    eligibility::{chain_names, facts},
+    eligibility::{chain_names, facts_in_range},
 };
 use crate::{
     JobContext,
@@ -123,7 +123,7 @@ pub async fn open<C: ConnectionTrait + TransactionTrait>(
             txn.commit().await?;
             break;
         };
-        let facts = facts(&txn, &ids).await?;
+        let facts = facts_in_range(&txn, cursor, last).await?;
         let eligible: Vec<(Uuid, Verdict)> = ids
             .iter()
             .filter_map(|id| {
