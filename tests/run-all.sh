@@ -23,11 +23,40 @@ ensure_postgres() {
   su postgres -c "psql -q -c \"ALTER USER postgres PASSWORD 'postgres'\"" >/dev/null 2>&1 || true
 }
 
+# An S3-compatible server for the S3 store's tests: moto in server mode (PyPI), on a free port,
+# stopped when this script ends. The tests read its address from TEST_S3_URL.
+MOTO_VERSION=5.1.22
+start_s3() {
+  local venv=target/moto-venv
+  if [ "$("$venv/bin/python" -c 'import moto; print(moto.__version__)' 2>/dev/null)" != "$MOTO_VERSION" ]; then
+    if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get update -qq && apt-get install -y -qq python3 python3-venv >/dev/null
+    fi
+    echo "== creating $venv with moto $MOTO_VERSION"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+  fi
+  local port
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >target/moto.log 2>&1 &
+  MOTO_PID=$!
+  trap 'kill "$MOTO_PID" 2>/dev/null || true' EXIT
+  for _ in $(seq 1 50); do
+    python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/')" 2>/dev/null && break
+    sleep 0.2
+  done
+  export TEST_S3_URL="http://127.0.0.1:$port"
+  echo "== S3-compatible server (moto) at $TEST_S3_URL"
+}
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 
+start_s3
 echo "== unit tests and integration tests on SQLite"
 TEST_DATABASE_URL= cargo test --workspace -- --test-threads=8
 echo "== schemathesis on SQLite"

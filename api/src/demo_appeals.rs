@@ -353,6 +353,7 @@ pub async fn load(state: &AppState, password: &str) -> anyhow::Result<AppealsSum
                         content,
                         category,
                         chain_id: Some(chain_id),
+                        attachment_ids: Vec::new(),
                     },
                 )
                 .await
@@ -421,7 +422,10 @@ fn to_act(p: &Planned) -> Option<Act> {
         Planned::Opinion => Act::Opinion(msg("经研究，原则同意，正在协调具体方案。")),
         Planned::Resolve => Act::Resolve(msg("已协调解决，请企业确认。")),
         Planned::RequestInfo => Act::RequestInfo(msg("请补充项目备案证明和近三个月用电数据。")),
-        Planned::Supplement => Act::Supplement(msg("已上传补充材料。")),
+        Planned::Supplement => Act::Supplement(appeals::SupplementInput {
+            message: "已上传补充材料。".into(),
+            attachment_ids: Vec::new(),
+        }),
         Planned::Extension => Act::Extension(ExtensionInput {
             working_days: WorkingDays::from_int(2),
             reason: "需现场踏勘并会商相关单位".into(),

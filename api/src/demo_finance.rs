@@ -358,6 +358,7 @@ pub async fn load(state: &AppState, password: &str) -> anyhow::Result<FinanceSum
                         term_months: 12,
                         purpose: purpose(plan.product).into(),
                         product: plan.product,
+                        attachment_ids: Vec::new(),
                     },
                 )
                 .await
@@ -534,8 +535,9 @@ fn to_act(p: Planned, plan: &Plan, chain: &ChainBanks, at: DateTime<Utc>) -> Act
         Planned::RequestInfo => Act::RequestInfo(FinancingMessage {
             message: "请补充近一年的财务报表及主要客户订单合同。".into(),
         }),
-        Planned::Supplement => Act::Supplement(FinancingMessage {
+        Planned::Supplement => Act::Supplement(requests::FinancingSupplement {
             message: "已补充上传财务报表和订单合同。".into(),
+            attachment_ids: Vec::new(),
         }),
         Planned::Approve => Act::Approve(ApproveInput {
             limit: json!(Money::from_fen(plan.amount_fen).to_string()),

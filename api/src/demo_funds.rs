@@ -278,6 +278,7 @@ pub async fn load(state: &AppState, password: &str) -> anyhow::Result<FundsSumma
                         titles[i % titles.len()],
                         500 + 120 * i
                     ),
+                    attachment_ids: Vec::new(),
                 },
             )
             .await?;
@@ -379,6 +380,7 @@ pub async fn load(state: &AppState, password: &str) -> anyhow::Result<FundsSumma
                 credit_line_id: line.id,
                 loss_amount: money(loss),
                 note: "借款企业经营困难，贷款逾期超过90天，已进入不良，申请风险补偿".into(),
+                attachment_ids: Vec::new(),
             },
         )
         .await?;

@@ -57,6 +57,9 @@ pub struct BodyLimits {
     pub deadline: Duration,
     /// The largest body a JSON endpoint reads.
     pub max_bytes: usize,
+    /// The deadline of a `multipart/form-data` body (an upload of up to `FILES_MAX_BYTES` over a
+    /// slow mobile link), instead of `deadline`.
+    pub upload_deadline: Duration,
 }
 
 /// Middleware: `HEAD` is routed as `GET`. actix-http's encoder remembers the request was `HEAD`
@@ -92,7 +95,12 @@ pub async fn guard_body(
     if !has_body(&req) {
         return next.call(req).await;
     }
-    let payload = Deadline::new(req.take_payload(), limits.deadline);
+    let deadline = if is_multipart(&req) {
+        limits.upload_deadline
+    } else {
+        limits.deadline
+    };
+    let payload = Deadline::new(req.take_payload(), deadline);
     if !reads_as_json(&req) {
         req.set_payload(Payload::from(
             Box::pin(payload) as Pin<Box<dyn Stream<Item = _>>>
@@ -149,6 +157,18 @@ fn reads_as_json(req: &ServiceRequest) -> bool {
         None => true,
         Some(v) => is_json_type(v),
     }
+}
+
+/// Whether the body is `multipart/form-data` (an upload).
+fn is_multipart(req: &ServiceRequest) -> bool {
+    req.headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|s| {
+            s.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        })
 }
 
 /// Whether a `Content-Type` names JSON.

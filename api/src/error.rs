@@ -58,6 +58,8 @@ pub enum AppError {
     RequestTimeout,
     #[error("unsupported media type")]
     UnsupportedMediaType(String),
+    #[error("range not satisfiable")]
+    RangeNotSatisfiable(String),
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("service unavailable")]
@@ -100,6 +102,7 @@ impl AppError {
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::RequestTimeout => "request_timeout",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
+            Self::RangeNotSatisfiable(_) => "range_not_satisfiable",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Unavailable => "unavailable",
             Self::Busy { .. } => "busy",
@@ -110,7 +113,9 @@ impl AppError {
     fn detail(&self) -> String {
         match self {
             Self::Unauthorized(d) | Self::BadRequest(d) | Self::Forbidden(d) => d.clone(),
-            Self::PayloadTooLarge(d) | Self::UnsupportedMediaType(d) => d.clone(),
+            Self::PayloadTooLarge(d)
+            | Self::UnsupportedMediaType(d)
+            | Self::RangeNotSatisfiable(d) => d.clone(),
             Self::RequestTimeout => "the request body did not arrive within the deadline".into(),
             Self::NotFound => "the resource does not exist or is not visible to you".into(),
             Self::Conflict { detail, .. } => detail.clone(),
@@ -162,6 +167,7 @@ impl ResponseError for AppError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unavailable | Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

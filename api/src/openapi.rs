@@ -269,7 +269,7 @@ impl Modify for FieldConditions {
         routes::funds::decide_objection, routes::funds::disburse, routes::funds::reverse_disbursement,
         routes::funds::declare_conflict, routes::funds::list_conflicts, routes::funds::create_claim,
         routes::funds::list_claims, routes::funds::get_claim, routes::funds::decide_claim, routes::funds::pay_claim,
-        routes::funds::recover,
+        routes::funds::recover, routes::files::upload, routes::files::download,
         openapi_json, crate::metrics::handler, crate::docs::index,
     ),
     components(schemas(error::Problem, error::FieldError, OrganizationPage, ChainPage, AppealPage, routes::jobs::JobPage, routes::outbox::MailPage,
@@ -283,7 +283,7 @@ impl Modify for FieldConditions {
     modifiers(&BearerAuth, &ErrorStatuses, &FieldConditions),
     tags(
         (name = "health"), (name = "auth"), (name = "organizations"), (name = "users"),
-        (name = "chains"), (name = "qualifications"), (name = "calendar"), (name = "appeals"), (name = "dashboard"), (name = "jobs"), (name = "notifications"), (name = "finance"), (name = "funds"), (name = "docs"),
+        (name = "chains"), (name = "qualifications"), (name = "calendar"), (name = "appeals"), (name = "dashboard"), (name = "jobs"), (name = "notifications"), (name = "finance"), (name = "funds"), (name = "files"), (name = "docs"),
     )
 )]
 pub struct ApiDoc;

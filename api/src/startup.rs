@@ -147,6 +147,7 @@ fn server(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let limits = web::Data::new(edge::BodyLimits {
         deadline: std::time::Duration::from_millis(state.settings.request_body_timeout_ms.max(1)),
         max_bytes: max_body,
+        upload_deadline: std::time::Duration::from_secs(state.settings.upload_timeout_secs.max(1)),
     });
     let cors_origins = state.settings.cors_origins();
     let metrics = web::Data::new(Metrics::new());

@@ -112,28 +112,44 @@ impl Subject {
 }
 
 /// The subject accessors of a table keyed by subject (`sla_clocks`, `supervisions`, the
-/// timeline): `Model::subject()` and `of_subject(subject)`, the condition selecting a subject's
-/// rows through its type's key column. A new subject type adds its key here, once for all
-/// three tables.
+/// timeline, and `files` once attached): `Model::subject()` and `of_subject(subject)`, the
+/// condition selecting a subject's rows through its type's key column. A new subject type adds
+/// its key here, once for every such table. `keyed_by_subject!(optional)` is for a table whose
+/// rows may belong to no subject yet (`subject_type` is then `NULL`, and so is every key).
 macro_rules! keyed_by_subject {
     () => {
         impl Model {
             /// The subject this row belongs to.
             pub fn subject(&self) -> $crate::subject::Subject {
-                $crate::subject::Subject::from_keys(
-                    self.subject_type,
-                    $crate::subject::SubjectKeys {
-                        appeal_id: self.appeal_id,
-                        financing_request_id: self.financing_request_id,
-                        fund_application_id: self.fund_application_id,
-                        risk_claim_id: self.risk_claim_id,
-                    },
-                )
+                $crate::subject::Subject::from_keys(self.subject_type, self.subject_keys())
+            }
+        }
+        $crate::subject::keyed_by_subject!(@keys);
+    };
+    (optional) => {
+        impl Model {
+            /// The subject this row belongs to, if any.
+            pub fn subject(&self) -> Option<$crate::subject::Subject> {
+                self.subject_type
+                    .map(|t| $crate::subject::Subject::from_keys(t, self.subject_keys()))
+            }
+        }
+        $crate::subject::keyed_by_subject!(@keys);
+    };
+    (@keys) => {
+        impl Model {
+            fn subject_keys(&self) -> $crate::subject::SubjectKeys {
+                $crate::subject::SubjectKeys {
+                    appeal_id: self.appeal_id,
+                    financing_request_id: self.financing_request_id,
+                    fund_application_id: self.fund_application_id,
+                    risk_claim_id: self.risk_claim_id,
+                }
             }
         }
 
         /// The key column of subject type `kind`.
-        fn key_column(kind: $crate::enums::SubjectType) -> Column {
+        pub fn key_column(kind: $crate::enums::SubjectType) -> Column {
             use $crate::enums::SubjectType as T;
             match kind {
                 T::Appeal => Column::AppealId,

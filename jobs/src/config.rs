@@ -77,6 +77,67 @@ pub struct JobsConfig {
     /// Where job failures are reported; `None`: the active admin users' emails.
     pub admin_email: Option<String>,
     pub mail: MailConfig,
+    pub files: FilesConfig,
+}
+
+/// Where documents' bytes are kept.
+#[derive(Clone, Debug)]
+pub enum StoreConfig {
+    /// A directory of the local file system (the embedded default: `DATA_DIR/files`).
+    Local { dir: PathBuf },
+    /// An S3-compatible object store.
+    S3(S3Config),
+}
+
+/// An S3-compatible bucket (AWS S3, MinIO, Ceph RGW, the clouds' S3 APIs).
+#[derive(Clone)]
+pub struct S3Config {
+    /// `None`: AWS's endpoint for the region; `http://` is allowed for a local server.
+    pub endpoint: Option<String>,
+    pub bucket: String,
+    pub region: String,
+    /// `None`: the usual AWS chain (environment, instance profile).
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<secrecy::SecretString>,
+    /// `https://endpoint/bucket/key` (MinIO-like servers) rather than
+    /// `https://bucket.endpoint/key`.
+    pub path_style: bool,
+}
+
+impl std::fmt::Debug for S3Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Config")
+            .field("endpoint", &self.endpoint)
+            .field("bucket", &self.bucket)
+            .field("region", &self.region)
+            .field("path_style", &self.path_style)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Uploads: where they are kept and the limits on them.
+#[derive(Clone, Debug)]
+pub struct FilesConfig {
+    pub store: StoreConfig,
+    /// The largest accepted upload (413 past it).
+    pub max_bytes: u64,
+    /// What one organization's uploads may hold in all (409 past it).
+    pub quota_bytes: u64,
+    /// An upload never attached is removed this long after it was made.
+    pub orphan_after: TimeDelta,
+}
+
+impl Default for FilesConfig {
+    fn default() -> Self {
+        Self {
+            store: StoreConfig::Local {
+                dir: PathBuf::from("./data/files"),
+            },
+            max_bytes: 20 * 1024 * 1024,
+            quota_bytes: 2 * 1024 * 1024 * 1024,
+            orphan_after: TimeDelta::hours(24),
+        }
+    }
 }
 
 impl Default for JobsConfig {
@@ -90,6 +151,7 @@ impl Default for JobsConfig {
             keep_runs: TimeDelta::days(30),
             admin_email: None,
             mail: MailConfig::default(),
+            files: FilesConfig::default(),
         }
     }
 }

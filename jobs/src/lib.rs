@@ -13,6 +13,7 @@ pub mod config;
 pub mod credit_lines;
 pub mod csv;
 pub mod engine;
+pub mod files;
 pub mod funds;
 pub mod lease;
 pub mod mail;
@@ -23,7 +24,7 @@ pub mod runner;
 pub mod schedule;
 pub mod settings;
 
-pub use config::{JobsConfig, MailConfig};
+pub use config::{FilesConfig, JobsConfig, MailConfig};
 /// The SLA monitor job, by its job name.
 pub use engine::monitor as sla_monitor;
 pub use runner::{Job, JobContext, Runner};

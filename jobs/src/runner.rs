@@ -38,6 +38,8 @@ pub struct JobContext {
     pub config: Arc<JobsConfig>,
     pub mailer: Mailer,
     pub calendar: CalendarLoader,
+    /// Where documents' bytes are kept.
+    pub files: crate::files::FileStore,
 }
 
 impl JobContext {
@@ -48,12 +50,14 @@ impl JobContext {
         config: JobsConfig,
     ) -> anyhow::Result<Self> {
         let mailer = Mailer::from_config(&config.mail)?;
+        let files = crate::files::FileStore::open(&config.files.store)?;
         Ok(Self {
             db,
             clock,
             config: Arc::new(config),
             mailer,
             calendar: CalendarLoader::default(),
+            files,
         })
     }
 }
@@ -118,6 +122,11 @@ pub fn default_jobs(config: &JobsConfig) -> Vec<Job> {
             crate::funds::windows::JOB,
             Schedule::Every(config.sla_monitor_every),
             |ctx, now| async move { crate::funds::windows::run_once(&ctx, now).await },
+        ),
+        Job::new(
+            crate::files::orphans::JOB,
+            Schedule::Every(chrono::TimeDelta::hours(1)),
+            |ctx, now| async move { crate::files::orphans::run_once(&ctx, now).await },
         ),
         Job::new(
             crate::funds::notices::JOB,

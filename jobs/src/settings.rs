@@ -87,6 +87,26 @@ pub struct Settings {
     pub notification_lookback_secs: u64,
     /// A comment line sent on an idle notification stream this often, so proxies keep it open.
     pub sse_heartbeat_ms: u64,
+    /// An upload's body not received completely within this time is answered 408.
+    pub upload_timeout_secs: u64,
+    /// The largest accepted upload, bytes (`FILES_MAX_BYTES`).
+    pub files_max_bytes: u64,
+    /// What one organization's uploads may hold in all, bytes.
+    pub files_quota_bytes: u64,
+    /// `local` (under `files_dir`) or `s3`.
+    pub files_store: String,
+    /// The local store's directory; `None`: `DATA_DIR/files`.
+    pub files_dir: Option<PathBuf>,
+    /// An upload never attached is removed after this many hours.
+    pub files_orphan_hours: i64,
+    /// The S3-compatible endpoint (`None`: AWS's for the region).
+    pub s3_endpoint: Option<String>,
+    pub s3_bucket: Option<String>,
+    pub s3_region: String,
+    pub s3_access_key_id: Option<String>,
+    pub s3_secret_access_key: Option<SecretString>,
+    /// Path-style addressing (`endpoint/bucket/key`), as MinIO-like servers need.
+    pub s3_path_style: bool,
 }
 
 /// Settings could not be read or are unsafe.
@@ -122,6 +142,15 @@ impl Settings {
             ("JOBS_LEASE_TTL_SECS", "jobs_lease_ttl_secs"),
             ("MAIL_DISPATCH_EVERY_SECS", "mail_dispatch_every_secs"),
             ("SLA_MONITOR_EVERY_SECS", "sla_monitor_every_secs"),
+            ("FILES_MAX_BYTES", "files_max_bytes"),
+            ("FILES_QUOTA_BYTES", "files_quota_bytes"),
+            ("FILES_STORE", "files_store"),
+            ("FILES_DIR", "files_dir"),
+            ("S3_ENDPOINT", "s3_endpoint"),
+            ("S3_BUCKET", "s3_bucket"),
+            ("S3_REGION", "s3_region"),
+            ("S3_ACCESS_KEY_ID", "s3_access_key_id"),
+            ("S3_SECRET_ACCESS_KEY", "s3_secret_access_key"),
         ] {
             if let Ok(v) = std::env::var(var)
                 && !v.is_empty()
@@ -166,6 +195,25 @@ impl Settings {
                     "CORS_ALLOWED_ORIGINS: {origin} is not an origin like https://app.example.cn"
                 )));
             }
+        }
+        match self.files_store.as_str() {
+            "local" => {}
+            "s3" if self.s3_bucket.as_deref().is_some_and(|b| !b.is_empty()) => {}
+            "s3" => {
+                return Err(SettingsError::Invalid(
+                    "FILES_STORE=s3 needs S3_BUCKET".into(),
+                ));
+            }
+            other => {
+                return Err(SettingsError::Invalid(format!(
+                    "FILES_STORE must be local or s3, not {other}"
+                )));
+            }
+        }
+        if self.files_max_bytes == 0 || self.files_orphan_hours <= 0 {
+            return Err(SettingsError::Invalid(
+                "FILES_MAX_BYTES and files_orphan_hours must be positive".into(),
+            ));
         }
         if self.access_token_ttl_secs <= 0 || self.refresh_token_ttl_secs <= 0 {
             return Err(SettingsError::Invalid(
@@ -212,6 +260,33 @@ impl Settings {
             .unwrap_or_else(|| self.data_dir.join("mail"))
     }
 
+    /// Where uploads are kept and their limits.
+    pub fn files_config(&self) -> crate::FilesConfig {
+        let store = if self.files_store == "s3" {
+            crate::config::StoreConfig::S3(crate::config::S3Config {
+                endpoint: self.s3_endpoint.clone().filter(|e| !e.is_empty()),
+                bucket: self.s3_bucket.clone().unwrap_or_default(),
+                region: self.s3_region.clone(),
+                access_key_id: self.s3_access_key_id.clone().filter(|k| !k.is_empty()),
+                secret_access_key: self.s3_secret_access_key.clone(),
+                path_style: self.s3_path_style,
+            })
+        } else {
+            crate::config::StoreConfig::Local {
+                dir: self
+                    .files_dir
+                    .clone()
+                    .unwrap_or_else(|| self.data_dir.join("files")),
+            }
+        };
+        crate::FilesConfig {
+            store,
+            max_bytes: self.files_max_bytes,
+            quota_bytes: self.files_quota_bytes,
+            orphan_after: chrono::TimeDelta::hours(self.files_orphan_hours),
+        }
+    }
+
     /// The settings of the job runner and the mail path.
     pub fn jobs_config(&self) -> crate::JobsConfig {
         let defaults = crate::JobsConfig::default();
@@ -232,6 +307,7 @@ impl Settings {
                 backoff_base: chrono::TimeDelta::seconds(self.mail_backoff_base_secs.max(1)),
                 ..defaults.mail
             },
+            files: self.files_config(),
             ..defaults
         }
     }
@@ -274,7 +350,14 @@ fn defaults() -> Result<config::ConfigBuilder<config::builder::DefaultState>, co
         .set_default("session_check_ms", 2_000)?
         .set_default("notification_poll_ms", 250)?
         .set_default("notification_lookback_secs", 30)?
-        .set_default("sse_heartbeat_ms", 15_000)
+        .set_default("sse_heartbeat_ms", 15_000)?
+        .set_default("upload_timeout_secs", 600)?
+        .set_default("files_max_bytes", 20 * 1024 * 1024)?
+        .set_default("files_quota_bytes", 2u64 * 1024 * 1024 * 1024)?
+        .set_default("files_store", "local")?
+        .set_default("files_orphan_hours", 24)?
+        .set_default("s3_region", "us-east-1")?
+        .set_default("s3_path_style", true)
 }
 
 #[cfg(test)]

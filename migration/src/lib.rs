@@ -16,6 +16,7 @@ mod m20261201_000011_engine_subjects;
 mod m20261201_000012_notifications;
 mod m20261202_000013_finance;
 mod m20261203_000014_funds;
+mod m20261204_000015_files;
 mod util;
 
 /// Every migration, in order.
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000012_notifications::Migration),
             Box::new(m20261202_000013_finance::Migration),
             Box::new(m20261203_000014_funds::Migration),
+            Box::new(m20261204_000015_files::Migration),
         ]
     }
 }

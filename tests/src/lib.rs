@@ -12,6 +12,7 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use std::{path::PathBuf, sync::Arc};
 
+pub mod files;
 pub mod fixtures;
 pub mod smtp;
 pub mod template;
@@ -423,7 +424,7 @@ pub fn random_uscc() -> String {
 #[derive(Clone)]
 pub struct Http {
     address: String,
-    client: reqwest::Client,
+    pub client: reqwest::Client,
 }
 
 impl Http {

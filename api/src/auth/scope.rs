@@ -322,3 +322,42 @@ pub async fn bank_role(
         .await?
         .map(|b| b.role))
 }
+
+/// Whether the caller may see `subject` — the very conditions of that subject type's own reads
+/// above, so what decides a file attached to an object is what decides the object.
+pub async fn may_see(
+    conn: &impl sea_orm::ConnectionTrait,
+    user: &AuthUser,
+    subject: entity::subject::Subject,
+) -> Result<bool, sea_orm::DbErr> {
+    use entity::enums::SubjectType as T;
+    use sea_orm::{EntityTrait, PaginatorTrait, QueryFilter};
+    let id = subject.id;
+    let n = match subject.kind {
+        T::Appeal => {
+            appeal::Entity::find_by_id(id)
+                .filter(appeals(user))
+                .count(conn)
+                .await?
+        }
+        T::FinancingRequest => {
+            financing_request::Entity::find_by_id(id)
+                .filter(financing_requests(user))
+                .count(conn)
+                .await?
+        }
+        T::FundApplication => {
+            fund_application::Entity::find_by_id(id)
+                .filter(fund_applications(user))
+                .count(conn)
+                .await?
+        }
+        T::RiskClaim => {
+            risk_claim::Entity::find_by_id(id)
+                .filter(risk_claims(user))
+                .count(conn)
+                .await?
+        }
+    };
+    Ok(n > 0)
+}

@@ -9,7 +9,7 @@ use crate::{
     services::appeals::{
         self as svc, Act, AppealFilter, AppealView, AssignInput, EventView, ExtensionDecisionInput,
         ExtensionInput, MessageInput, NewAppeal, OptionalReasonInput, RateInput, ReasonInput,
-        Rules, SuperviseInput, TransferInput,
+        Rules, SuperviseInput, SupplementInput, TransferInput,
     },
     state::AppState,
 };
@@ -163,7 +163,7 @@ action!(
     request_info, "/api/v1/appeals/{id}/request_info", "/appeals/{id}/request_info", MessageInput, RequestInfo);
 action!(
     /// The enterprise supplements; clocks resume, later by the working time paused.
-    supplement, "/api/v1/appeals/{id}/supplement", "/appeals/{id}/supplement", MessageInput, Supplement);
+    supplement, "/api/v1/appeals/{id}/supplement", "/appeals/{id}/supplement", SupplementInput, Supplement);
 action!(
     /// The department asks for more working days (延期).
     extension, "/api/v1/appeals/{id}/extension", "/appeals/{id}/extension", ExtensionInput, Extension);

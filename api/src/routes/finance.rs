@@ -10,7 +10,8 @@ use crate::{
         programs::{self, NewProgram, ProgramFilter, ProgramView},
         requests::{
             self as svc, Act, ApproveInput, FinancingEventView, FinancingFilter, FinancingMessage,
-            FinancingReason, FinancingRequestView, NewFinancingRequest, ReferInput,
+            FinancingReason, FinancingRequestView, FinancingSupplement, NewFinancingRequest,
+            ReferInput,
         },
         settings::{self, BankSettings, BankSettingsInput},
     },
@@ -202,7 +203,7 @@ action!(
     request_info, "/api/v1/financing-requests/{id}/request_info", "/financing-requests/{id}/request_info", FinancingMessage, RequestInfo);
 action!(
     /// The enterprise supplements; the clocks resume, later by the working time paused.
-    supplement, "/api/v1/financing-requests/{id}/supplement", "/financing-requests/{id}/supplement", FinancingMessage, Supplement);
+    supplement, "/api/v1/financing-requests/{id}/supplement", "/financing-requests/{id}/supplement", FinancingSupplement, Supplement);
 action!(
     /// The bank approves with the line's terms and the credit line is granted; above the bank's
     /// four-eyes threshold the first approval is a proposal a second user confirms with the

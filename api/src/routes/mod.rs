@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod chains;
 pub mod credit_lines;
 pub mod dashboard;
+pub mod files;
 pub mod finance;
 pub mod funds;
 pub mod health;
@@ -54,4 +55,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     credit_lines::configure(cfg);
     bank_reports::configure(cfg);
     funds::configure(cfg);
+    files::configure(cfg);
 }

@@ -11,6 +11,7 @@ pub mod chains;
 pub mod clock_view;
 pub mod credit_lines;
 pub mod dashboard;
+pub mod files;
 pub mod finance;
 pub mod funds;
 pub mod memberships;

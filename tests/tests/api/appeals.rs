@@ -1232,6 +1232,7 @@ async fn a_calendar_change_beside_an_open_submission_moves_its_clocks() {
             content: "扩建用地指标申请".into(),
             category: AppealCategory::Land,
             chain_id: None,
+            attachment_ids: Vec::new(),
         },
     )
     .await

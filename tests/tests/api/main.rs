@@ -11,6 +11,7 @@ mod credit_lines;
 mod dashboard;
 mod demo;
 mod errors;
+mod files;
 mod finance;
 mod funds;
 mod hardening;

@@ -97,10 +97,13 @@ pub(super) async fn filtered(
     Ok(q)
 }
 
-/// An appeal's validator (see [`crate::appeal_cache`]): its row version plus its clocks', for
-/// the appeal `p.id` of the page.
+/// An appeal's validator (see [`crate::appeal_cache`]): its row version plus its clocks', plus
+/// its number of attachments, for the appeal `p.id` of the page. Each term only grows (versions
+/// rise on every update, clocks are never deleted, attachments never detached), so the sum
+/// changes whenever what an item shows does.
 pub(super) const VALIDATOR: &str = "CAST(p.version + COALESCE((SELECT SUM(c.version) FROM sla_clocks c \
-     WHERE c.appeal_id = p.id), 0) AS BIGINT)";
+     WHERE c.appeal_id = p.id), 0) + (SELECT COUNT(*) FROM files f WHERE f.appeal_id = p.id) \
+     AS BIGINT)";
 
 /// The page of appeals the caller may see, filtered, oldest first, as the JSON of a
 /// `Page<AppealView>`. One statement reads the page's ids and validators; the items still
@@ -196,14 +199,22 @@ pub(super) async fn render(
         entry.0.push(c.view);
         entry.1 += version;
     }
+    let mut attachments = crate::services::files::of_subjects(
+        conn,
+        entity::enums::SubjectType::Appeal,
+        appeals.iter().map(|(a, _)| a.id),
+    )
+    .await?;
     let mut out = HashMap::with_capacity(appeals.len());
     for (a, version) in appeals {
         let (views, clock_versions) = clocks.remove(&a.id).unwrap_or_default();
         let id = a.id;
-        let json: Arc<[u8]> = serde_json::to_vec(&view_of(a, views))
+        let files = attachments.remove(&id).unwrap_or_default();
+        let validator = version + clock_versions + files.len() as i64;
+        let json: Arc<[u8]> = serde_json::to_vec(&view_of(a, views, files))
             .map_err(anyhow::Error::from)?
             .into();
-        cache.put(id, version + clock_versions, json.clone());
+        cache.put(id, validator, json.clone());
         out.insert(id, json);
     }
     Ok(out)

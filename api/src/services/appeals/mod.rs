@@ -2,7 +2,7 @@
 //! their notifications. Each action is one transaction that changes the appeal, its clocks,
 //! writes one timeline event and queues the mails it causes.
 
-use super::{chains::org_of_kind, validate::Checks};
+use super::{chains::org_of_kind, files, validate::Checks};
 use crate::appeal_cache::AppealCache;
 use crate::{
     auth::{AuthUser, scope},
@@ -261,11 +261,13 @@ pub async fn submit(
         });
     }
     timeline::record(conn, events).await?;
+    let attachments =
+        files::attach(conn, actor, Subject::appeal(id), &input.attachment_ids, now).await?;
     if let Some(dep) = department {
         assign_to(conn, id, dep, now).await?;
         notify_department(conn, cal, now, &a, &clocks, dep, Kind::AppealAssigned, None).await?;
     }
-    Ok(view(a, clocks))
+    Ok(view(a, clocks, attachments))
 }
 
 /// Loads an appeal the caller may see (404 otherwise), locked for update on PostgreSQL.
@@ -302,7 +304,12 @@ pub async fn get(conn: &impl ConnectionTrait, actor: &AuthUser, id: Uuid) -> App
         sla_clock::Entity::find().filter(sla_clock::of_subject(Subject::appeal(a.id))),
     )
     .await?;
-    Ok(view_of(a, clocks.into_iter().map(|c| c.view).collect()))
+    let attachments = files::of_subject(conn, Subject::appeal(a.id)).await?;
+    Ok(view_of(
+        a,
+        clocks.into_iter().map(|c| c.view).collect(),
+        attachments,
+    ))
 }
 
 /// The timeline of an appeal the caller may see, oldest first.
@@ -512,6 +519,7 @@ pub async fn act(
         }
         Act::Supplement(i) => {
             let msg = text("message", &i.message)?;
+            files::attach(conn, actor, subject, &i.attachment_ids, now).await?;
             clocks::resume(conn, cal, subject, now).await?;
             to = a.paused_from_status.unwrap_or(AppealStatus::Assigned);
             am.paused_from_status = Set(None);
@@ -675,7 +683,8 @@ pub async fn act(
     timeline::record(conn, vec![event]).await?;
     let clocks = clocks::of_subject(conn, subject).await?;
     send(conn, cal, now, &saved, &clocks, after).await?;
-    Ok(view(saved, clocks))
+    let attachments = files::of_subject(conn, subject).await?;
+    Ok(view(saved, clocks, attachments))
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 use super::*;
 
 pub use crate::services::clock_view::ClockView;
+pub use crate::services::files::FileView;
 
 /// An extension asked by the department, waiting for the service centre.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -33,6 +34,8 @@ pub struct AppealView {
     #[serde(serialize_with = "crate::rfc3339::option_utc")]
     pub assigned_at: Option<DateTime<Utc>>,
     pub clocks: Vec<ClockView>,
+    /// The documents attached at submission and with supplements (`GET /files/{id}`).
+    pub attachments: Vec<FileView>,
     /// Approved extensions of the close clock, working days.
     #[schema(value_type = String, example = "0")]
     pub extension_working_days: WorkingDays,
@@ -53,11 +56,23 @@ pub struct AppealView {
 /// A stored working-day amount (a normalized decimal string written by this code).
 pub(crate) use jobs::engine::clocks::days_of;
 
-pub(super) fn view(a: appeal::Model, clocks: Vec<sla_clock::Model>) -> AppealView {
-    view_of(a, clocks.into_iter().map(ClockView::from).collect())
+pub(super) fn view(
+    a: appeal::Model,
+    clocks: Vec<sla_clock::Model>,
+    attachments: Vec<FileView>,
+) -> AppealView {
+    view_of(
+        a,
+        clocks.into_iter().map(ClockView::from).collect(),
+        attachments,
+    )
 }
 
-pub(super) fn view_of(a: appeal::Model, mut clocks: Vec<ClockView>) -> AppealView {
+pub(super) fn view_of(
+    a: appeal::Model,
+    mut clocks: Vec<ClockView>,
+    attachments: Vec<FileView>,
+) -> AppealView {
     clocks.sort_by_key(|c| (c.round, c.kind));
     AppealView {
         id: a.id,
@@ -74,6 +89,7 @@ pub(super) fn view_of(a: appeal::Model, mut clocks: Vec<ClockView>) -> AppealVie
         submitted_at: a.submitted_at,
         assigned_at: a.assigned_at,
         clocks,
+        attachments,
         extension_working_days: days_of(&a.extension_working_days),
         pending_extension: a
             .pending_extension_days
@@ -136,6 +152,10 @@ pub struct NewAppeal {
     pub category: AppealCategory,
     /// A chain the enterprise is a member of.
     pub chain_id: Option<Uuid>,
+    /// Uploads of the caller's own (`POST /files`) not attached to anything yet.
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub attachment_ids: Vec<Uuid>,
 }
 
 /// `GET /appeals` filters.
@@ -216,6 +236,22 @@ pub struct MessageInput {
     pub message: String,
 }
 
+/// `supplement`: the enterprise's answer to `request_info`, with documents if asked for.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SupplementInput {
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = r"^(?:[^\x00-\x08\x0b-\x1f\x7f-\x9f]|\r\n)*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000](?:[^\x00-\x08\x0b-\x1f\x7f-\x9f]|\r\n)*$"
+    )]
+    pub message: String,
+    /// Uploads of the caller's own (`POST /files`) not attached to anything yet.
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub attachment_ids: Vec<Uuid>,
+}
+
 /// `extension`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -289,7 +325,7 @@ pub enum Act {
     Opinion(MessageInput),
     Resolve(MessageInput),
     RequestInfo(MessageInput),
-    Supplement(MessageInput),
+    Supplement(SupplementInput),
     Extension(ExtensionInput),
     ExtensionDecision(ExtensionDecisionInput),
     Rate(RateInput),

@@ -89,6 +89,8 @@ pub struct RiskClaimView {
     pub status_label: &'static str,
     pub note: String,
     pub clocks: Vec<ClockView>,
+    /// The documents the bank attached (loan contract, default evidence, collection records).
+    pub attachments: Vec<crate::services::files::FileView>,
     #[serde(serialize_with = "crate::rfc3339::utc")]
     pub submitted_at: DateTime<Utc>,
     #[serde(serialize_with = "crate::rfc3339::option_utc")]
@@ -151,6 +153,10 @@ pub struct NewRiskClaim {
     pub loss_amount: serde_json::Value,
     #[schema(min_length = 1, max_length = 10000)]
     pub note: String,
+    /// Uploads of the caller's own (`POST /files`) not attached to anything yet.
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub attachment_ids: Vec<Uuid>,
 }
 
 /// `GET /risk-claims` filters.
@@ -186,6 +192,7 @@ fn view(
     c: risk_claim::Model,
     program: &fund_program::Model,
     clocks: Vec<sla_clock::Model>,
+    attachments: Vec<crate::services::files::FileView>,
 ) -> RiskClaimView {
     RiskClaimView {
         id: c.id,
@@ -206,6 +213,7 @@ fn view(
         status_label: c.status.label_zh(),
         note: c.note,
         clocks: clocks.into_iter().map(ClockView::from).collect(),
+        attachments,
         submitted_at: c.submitted_at,
         decided_at: c.decided_at,
         decision_note: c.decision_note,
@@ -236,7 +244,8 @@ async fn full_view(
         .all(conn)
         .await?;
     let lines = timeline_read::lines(conn, actor, subject).await?;
-    let mut v = view(c, &program, clocks);
+    let attachments = crate::services::files::of_subject(conn, subject).await?;
+    let mut v = view(c, &program, clocks, attachments);
     v.payments = Some(disbursements::views(payments));
     v.recoveries = Some(recoveries.into_iter().map(RecoveryView::from).collect());
     v.timeline = Some(lines.into_iter().map(FundEventView::from).collect());
@@ -506,6 +515,7 @@ pub async fn submit(
         )],
     )
     .await?;
+    crate::services::files::attach(conn, actor, subject, &input.attachment_ids, now).await?;
     let due = started
         .first()
         .map(|c| format!("{}前审核", local_minute(cal, c.due_at)));
@@ -574,13 +584,17 @@ pub async fn list(
     };
     let ids: Vec<Uuid> = page.items.iter().map(|c| c.id).collect();
     let mut clocks = clocks::of_subjects(conn, SubjectType::RiskClaim, &ids).await?;
+    let mut attachments =
+        crate::services::files::of_subjects(conn, SubjectType::RiskClaim, ids.iter().copied())
+            .await?;
     let mut items = Vec::with_capacity(page.items.len());
     for c in page.items {
         let Some(p) = programs.get(&c.program_id) else {
             continue;
         };
         let k = clocks.remove(&c.id).unwrap_or_default();
-        items.push(view(c, p, k));
+        let files = attachments.remove(&c.id).unwrap_or_default();
+        items.push(view(c, p, k, files));
     }
     Ok(Page {
         items,

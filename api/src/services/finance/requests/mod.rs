@@ -192,6 +192,8 @@ pub async fn submit(
     )
     .await?;
     timeline::record(conn, vec![entry(&r, actor, now, A::Submit, None, None)]).await?;
+    let attachments =
+        crate::services::files::attach(conn, actor, subject, &input.attachment_ids, now).await?;
     tell_bank(
         conn,
         cal,
@@ -203,7 +205,7 @@ pub async fn submit(
         None,
     )
     .await?;
-    Ok(view(r, started, None))
+    Ok(view(r, started, None, attachments))
 }
 
 /// The timeline line of `action` by `actor` on `r`.
@@ -265,6 +267,12 @@ pub async fn list(
     let ids: Vec<Uuid> = page.items.iter().map(|r| r.id).collect();
     let mut clocks =
         clocks::of_subjects(conn, entity::enums::SubjectType::FinancingRequest, &ids).await?;
+    let mut attachments = crate::services::files::of_subjects(
+        conn,
+        entity::enums::SubjectType::FinancingRequest,
+        ids.iter().copied(),
+    )
+    .await?;
     let mut lines: HashMap<Uuid, Uuid> = HashMap::new();
     if !ids.is_empty() {
         for l in credit_line::Entity::find()
@@ -280,7 +288,8 @@ pub async fn list(
             clocks.remove(&r.id).unwrap_or_default(),
             lines.get(&r.id).copied(),
         );
-        view(r, c, l)
+        let files = attachments.remove(&r.id).unwrap_or_default();
+        view(r, c, l, files)
     }))
 }
 
@@ -398,6 +407,7 @@ pub async fn act(
         }
         Act::Supplement(i) => {
             let msg = text("message", &i.message)?;
+            crate::services::files::attach(conn, actor, subject, &i.attachment_ids, now).await?;
             clocks::resume(conn, cal, subject, now).await?;
             am.paused_from_status = Set(None);
             am.paused_at = Set(None);

@@ -48,7 +48,8 @@ pub struct FinancingRequestView {
     pub proposal: Option<ProposalView>,
     /// Files attached to the request (documents arrive with the documents issue).
     #[schema(value_type = Vec<Object>)]
-    pub attachments: Vec<serde_json::Value>,
+    /// The documents attached at submission and with supplements (`GET /files/{id}`).
+    pub attachments: Vec<crate::services::files::FileView>,
     /// The credit line an approval granted.
     pub credit_line_id: Option<Uuid>,
     pub reject_reason: Option<String>,
@@ -99,6 +100,10 @@ pub struct NewFinancingRequest {
     #[schema(min_length = 1, max_length = 10000)]
     pub purpose: String,
     pub product: FinancingProduct,
+    /// Uploads of the caller's own (`POST /files`) not attached to anything yet.
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub attachment_ids: Vec<Uuid>,
 }
 
 /// `GET /financing-requests` filters.
@@ -117,6 +122,18 @@ pub struct FinancingFilter {
 pub struct FinancingMessage {
     #[schema(min_length = 1, max_length = 10000)]
     pub message: String,
+}
+
+/// `supplement`: the enterprise's answer, with documents if asked for.
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FinancingSupplement {
+    #[schema(min_length = 1, max_length = 10000)]
+    pub message: String,
+    /// Uploads of the caller's own (`POST /files`) not attached to anything yet.
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub attachment_ids: Vec<Uuid>,
 }
 
 /// `{reason}`: reject.
@@ -157,7 +174,7 @@ pub struct ReferInput {
 pub enum Act {
     Accept,
     RequestInfo(FinancingMessage),
-    Supplement(FinancingMessage),
+    Supplement(FinancingSupplement),
     Approve(ApproveInput),
     Reject(FinancingReason),
     Withdraw,
@@ -203,6 +220,7 @@ pub(super) fn view(
     r: financing_request::Model,
     clocks: Vec<sla_clock::Model>,
     line: Option<Uuid>,
+    attachments: Vec<crate::services::files::FileView>,
 ) -> FinancingRequestView {
     let proposal = proposal_of(&r);
     FinancingRequestView {
@@ -221,7 +239,7 @@ pub(super) fn view(
         status_label: r.status.label_zh(),
         clocks: clocks.into_iter().map(ClockView::from).collect(),
         proposal,
-        attachments: Vec::new(),
+        attachments,
         credit_line_id: line,
         reject_reason: r.reject_reason,
         refer_count: r.refer_count,
@@ -244,5 +262,7 @@ pub(super) async fn full_view(
         .one(conn)
         .await?
         .map(|l| l.id);
-    Ok(view(r, clocks, line))
+    let attachments =
+        crate::services::files::of_subject(conn, Subject::financing_request(r.id)).await?;
+    Ok(view(r, clocks, line, attachments))
 }

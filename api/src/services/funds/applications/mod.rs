@@ -13,7 +13,7 @@ use crate::{
     auth::{AuthUser, scope},
     error::{AppError, AppResult},
     pagination::{self, Page, PageQuery},
-    services::{timeline_read, validate::Checks},
+    services::{files, timeline_read, validate::Checks},
 };
 use chrono::{DateTime, Utc};
 use entity::{
@@ -122,6 +122,7 @@ pub async fn submit(
     let amount = c.money("amount", &input.amount, true);
     let title = c.line("project_title", &input.project_title, TITLE_MAX);
     let description = c.text("description", &input.description, super::TEXT_MAX);
+    let input_attachments = input.attachment_ids;
     let Some(p) = fund_program::Entity::find_by_id(input.program_id)
         .one(conn)
         .await?
@@ -183,6 +184,14 @@ pub async fn submit(
         }
         other => other?,
     };
+    files::attach(
+        conn,
+        actor,
+        Subject::fund_application(a.id),
+        &input_attachments,
+        now,
+    )
+    .await?;
     tell_reviewers(
         conn,
         cal,
@@ -283,13 +292,16 @@ pub async fn list(
     let (programs, orgs) = names(conn, &page.items).await?;
     let ids: Vec<Uuid> = page.items.iter().map(|a| a.id).collect();
     let mut clocks = clocks::of_subjects(conn, SubjectType::FundApplication, &ids).await?;
+    let mut attachments =
+        files::of_subjects(conn, SubjectType::FundApplication, ids.iter().copied()).await?;
     Ok(page.map(|a| {
         let (p, e) = (
             programs.get(&a.program_id).cloned().unwrap_or_default(),
             orgs.get(&a.enterprise_id).cloned().unwrap_or_default(),
         );
         let c = clocks.remove(&a.id).unwrap_or_default();
-        FundApplicationView::of(a, p, e, c)
+        let files = attachments.remove(&a.id).unwrap_or_default();
+        FundApplicationView::of(a, p, e, c, files)
     }))
 }
 
@@ -341,6 +353,7 @@ pub async fn full_view(
         .all(conn)
         .await?;
     let lines = timeline_read::lines(conn, actor, subject).await?;
+    let attachments = files::of_subject(conn, subject).await?;
     let shows = official(actor);
     let status = a.status;
     let mut v = FundApplicationView::of(
@@ -348,6 +361,7 @@ pub async fn full_view(
         programs.get(&a.program_id).cloned().unwrap_or_default(),
         orgs.get(&a.enterprise_id).cloned().unwrap_or_default(),
         clocks,
+        attachments,
     );
     v.reviews = Some(
         reviews
@@ -579,6 +593,7 @@ pub async fn act(
         }
         Act::Resubmit(i) => {
             ensure_allowed(A::Resubmit, from)?;
+            files::attach(conn, actor, subject, &i.attachment_ids, now).await?;
             let mut c = Checks::new();
             let amount = c.opt_money("amount", &i.amount).flatten();
             let title = i

@@ -50,7 +50,7 @@ pub struct FundApplicationView {
     pub clocks: Vec<ClockView>,
     /// Files attached (documents arrive with the documents issue).
     #[schema(value_type = Vec<Object>)]
-    pub attachments: Vec<serde_json::Value>,
+    pub attachments: Vec<crate::services::files::FileView>,
     #[serde(serialize_with = "crate::rfc3339::utc")]
     pub submitted_at: DateTime<Utc>,
     #[serde(serialize_with = "crate::rfc3339::option_utc")]
@@ -79,6 +79,7 @@ impl FundApplicationView {
         program_name: String,
         enterprise_name: String,
         clocks: Vec<entity::sla_clock::Model>,
+        attachments: Vec<crate::services::files::FileView>,
     ) -> Self {
         Self {
             id: a.id,
@@ -101,7 +102,7 @@ impl FundApplicationView {
             duplicate_funding_flag: a.duplicate_funding_flag,
             duplicate_of: a.duplicate_of,
             clocks: clocks.into_iter().map(ClockView::from).collect(),
-            attachments: vec![],
+            attachments,
             submitted_at: a.submitted_at,
             initial_reviewed_at: a.initial_reviewed_at,
             final_reviewed_at: a.final_reviewed_at,
@@ -274,6 +275,10 @@ pub struct NewFundApplication {
     pub project_title: String,
     #[schema(min_length = 1, max_length = 10000)]
     pub description: String,
+    /// Uploads of the caller's own (`POST /files`) not attached to anything yet.
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub attachment_ids: Vec<Uuid>,
 }
 
 /// `GET /fund-applications` filters.
@@ -345,6 +350,10 @@ pub struct ResubmitInput {
     pub description: Option<String>,
     #[schema(max_length = 10000)]
     pub comment: Option<String>,
+    /// More uploads of the caller's own, added to those already attached.
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub attachment_ids: Vec<Uuid>,
 }
 
 /// The actions on an application.
