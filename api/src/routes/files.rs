@@ -26,8 +26,9 @@ use futures::TryStreamExt;
 use std::ops::Range;
 use uuid::Uuid;
 
-/// The multipart body of an upload.
-#[derive(utoipa::ToSchema)]
+/// The multipart body of an upload: the one field `file`.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct UploadForm {
     /// The document: PDF, OFD, JPEG, PNG, DOCX or XLSX, decided by its content.

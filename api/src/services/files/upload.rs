@@ -62,7 +62,13 @@ pub async fn receive(
     let mut seen: u64 = 0;
     while let Some(field) = form.next().await {
         let mut field = field.map_err(multipart_error)?;
-        if field.name() != Some("file") || received.is_some() {
+        if field.name() != Some("file") {
+            return Err(AppError::invalid(
+                field.name().unwrap_or("body"),
+                "unknown field: the upload's only field is file",
+            ));
+        }
+        if received.is_some() {
             while let Some(chunk) = field.next().await {
                 seen += chunk.map_err(multipart_error)?.len() as u64;
                 if seen > drain_cap(limits.max_bytes) {
