@@ -1,6 +1,5 @@
 //! Liantong's HTTP API: actix-web routes over the use-cases in `services`.
 
-pub mod appeal_cache;
 pub mod auth;
 pub mod config;
 pub mod csv;
@@ -13,6 +12,7 @@ pub mod docs;
 pub mod edge;
 pub mod error;
 pub mod idempotency;
+pub mod item_cache;
 pub mod metrics;
 pub mod openapi;
 pub mod pagination;

@@ -1,11 +1,11 @@
 //! Builds the application: database, migrations, first admin, keys, routes, middleware.
 
 use crate::{
-    appeal_cache::AppealCache,
     auth::{jwt::JwtKeys, password::PasswordPolicy},
     config::Settings,
     db, docs, edge,
     error::AppError,
+    item_cache::AppealCache,
     metrics::{self, Metrics},
     openapi, routes,
     services::{bootstrap, notification_hub::NotificationHub},
@@ -70,6 +70,9 @@ impl Application {
                 std::time::Duration::from_millis(settings.password_hash_wait_ms),
             ),
             appeal_cache: AppealCache::new(settings.appeal_cache_mib * 1024 * 1024),
+            program_cache: crate::services::funds::programs::ProgramCache::new(
+                settings.program_cache_mib * 1024 * 1024,
+            ),
             notifications: NotificationHub::new(
                 read_db.clone(),
                 std::time::Duration::from_millis(settings.notification_poll_ms),

@@ -21,7 +21,9 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub calendar: jobs::calendar::CalendarLoader,
     /// Rendered appeal-list items, checked against the database's row versions.
-    pub appeal_cache: crate::appeal_cache::AppealCache,
+    pub appeal_cache: crate::item_cache::AppealCache,
+    /// Rendered fund programs of the eligibility list, checked against their row versions.
+    pub program_cache: crate::services::funds::programs::ProgramCache,
     /// The job runner (its loop runs only with `jobs_embedded`; admins can run a job now).
     pub jobs: jobs::Runner,
     /// New notifications for the event streams open in this process.

@@ -68,6 +68,8 @@ pub struct Settings {
     pub appeal_reopen_window_working_days: entity::working_days::WorkingDays,
     /// Memory for rendered appeal-list items, MiB per process; 0 turns the cache off.
     pub appeal_cache_mib: u64,
+    /// Memory for rendered fund programs of the eligibility list, MiB per process; 0: off.
+    pub program_cache_mib: u64,
     /// A request body not received completely within this time is answered 408.
     pub request_body_timeout_ms: u64,
     /// Origins allowed to call the API from a browser, comma-separated (none by default).
@@ -343,6 +345,7 @@ fn defaults() -> Result<config::ConfigBuilder<config::builder::DefaultState>, co
         .set_default("appeal_return_window_working_days", "2")?
         .set_default("appeal_reopen_window_working_days", "10")?
         .set_default("appeal_cache_mib", 64)?
+        .set_default("program_cache_mib", 16)?
         .set_default("request_body_timeout_ms", 30_000)?
         .set_default("cors_allowed_origins", "")?
         .set_default("password_hash_concurrency", 0)?

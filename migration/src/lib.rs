@@ -17,6 +17,7 @@ mod m20261201_000012_notifications;
 mod m20261202_000013_finance;
 mod m20261203_000014_funds;
 mod m20261204_000015_files;
+mod m20261205_000016_program_versions;
 mod util;
 
 /// Every migration, in order.
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000013_finance::Migration),
             Box::new(m20261203_000014_funds::Migration),
             Box::new(m20261204_000015_files::Migration),
+            Box::new(m20261205_000016_program_versions::Migration),
         ]
     }
 }

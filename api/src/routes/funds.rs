@@ -122,7 +122,18 @@ pub async fn eligible(
 ) -> AppResult<HttpResponse> {
     let now = state.clock.now();
     let cal = state.calendar.current(&state.read_db).await?;
-    Ok(HttpResponse::Ok().json(programs::eligible(&state.read_db, &cal, &user, now, &page).await?))
+    let body = programs::eligible_json(
+        &state.read_db,
+        &state.program_cache,
+        &cal,
+        &user,
+        now,
+        &page,
+    )
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body))
 }
 
 /// One fund program.

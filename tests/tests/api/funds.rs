@@ -2542,3 +2542,63 @@ async fn concurrent_submissions_payments_withdrawals_and_reversals_each_count_on
     );
     assert_eq!(program_now(&c, &p0).await["disbursed"], "60.00");
 }
+
+/// The eligibility list reuses each program's rendering while its row version stands: a
+/// reservation, an approval and a qualification change all show at once.
+#[tokio::test]
+async fn the_eligibility_list_shows_every_change_of_a_program_at_once() {
+    let c = city().await;
+    let p = program(&c, json!({"budget": "500000.00"})).await;
+    let pid = id(&p);
+    let item = |v: &Value| {
+        v["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|i| i["id"] == pid.as_str())
+            .cloned()
+            .expect("the program is listed")
+    };
+    let first = c
+        .app
+        .get("/fund-programs/eligible", ent(&c, 0))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(item(&first)["remaining"], "500000.00");
+    assert_eq!(item(&first)["application_id"], Value::Null);
+    assert_eq!(item(&first)["eligible"], true);
+    // The same page again: the cached rendering, the same answer.
+    let again = c
+        .app
+        .get("/fund-programs/eligible", ent(&c, 0))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(again, first);
+    let a = apply(&c, ent(&c, 0), &p, "200000.00")
+        .await
+        .expect(201)
+        .body;
+    pass(&c, &id(&a)).await;
+    approve(&c, &id(&a)).await.expect(200);
+    let after = c
+        .app
+        .get("/fund-programs/eligible", ent(&c, 0))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(item(&after)["committed"], "200000.00");
+    assert_eq!(item(&after)["remaining"], "300000.00");
+    assert_eq!(item(&after)["application_id"], id(&a).as_str());
+    // Another enterprise reads the same rendering with its own verdict: not a chain member.
+    let other = c
+        .app
+        .get("/fund-programs/eligible", ent(&c, 2))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(item(&other)["remaining"], "300000.00");
+    assert_eq!(item(&other)["eligible"], false);
+    assert_eq!(item(&other)["application_id"], Value::Null);
+}

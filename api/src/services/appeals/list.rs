@@ -97,7 +97,7 @@ pub(super) async fn filtered(
     Ok(q)
 }
 
-/// An appeal's validator (see [`crate::appeal_cache`]): its row version plus its clocks', plus
+/// An appeal's validator (see [`crate::item_cache`]): its row version plus its clocks', plus
 /// its number of attachments, for the appeal `p.id` of the page. Each term only grows (versions
 /// rise on every update, clocks are never deleted, attachments never detached), so the sum
 /// changes whenever what an item shows does.

@@ -3,7 +3,7 @@
 //! writes one timeline event and queues the mails it causes.
 
 use super::{chains::org_of_kind, files, validate::Checks};
-use crate::appeal_cache::AppealCache;
+use crate::item_cache::AppealCache;
 use crate::{
     auth::{AuthUser, scope},
     error::{AppError, AppResult},

@@ -20,11 +20,13 @@ use entity::{
 };
 use jobs::funds::eligibility::{chain_names, facts_of};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QuerySelect,
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+    sea_query::{Alias, Expr},
 };
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 use uuid::Uuid;
 
 /// A fund program as the API shows it.
@@ -340,29 +342,85 @@ pub struct EligibleProgram {
     pub application_id: Option<Uuid>,
 }
 
+/// One program of the eligibility list, rendered once per row version: the program's JSON
+/// without its closing brace, and its parsed rules. Only the verdict is computed per request.
+pub struct ProgramItem {
+    head: Box<[u8]>,
+    rules: Rules,
+}
+
+impl crate::item_cache::Weigh for Arc<ProgramItem> {
+    fn bytes(&self) -> u64 {
+        self.head.len() as u64 + 256
+    }
+}
+
+/// The eligibility list's rendered programs, by id and row version.
+pub type ProgramCache = crate::item_cache::ItemCache<Arc<ProgramItem>>;
+
+/// The per-enterprise end of an eligibility-list item (after the program's fields).
+#[derive(Serialize)]
+struct Verdict<'a> {
+    eligible: bool,
+    reasons: &'a [String],
+    basis: &'a [String],
+    application_id: Option<Uuid>,
+}
+
 /// Every open program an enterprise applies to (not the risk-compensation pools, which take
-/// banks' claims) with the calling enterprise's eligibility, explained.
-pub async fn eligible(
+/// banks' claims) with the calling enterprise's eligibility, explained, as the JSON of a
+/// `Page<EligibleProgram>`. One statement reads the page's ids and row versions; a program
+/// rendered earlier at the same version is reused (see [`crate::item_cache`]), and only the
+/// verdict — this enterprise's facts against the parsed rules — is computed per request.
+pub async fn eligible_json(
     conn: &impl ConnectionTrait,
+    cache: &ProgramCache,
     cal: &Calendar,
     actor: &AuthUser,
     now: DateTime<Utc>,
     page: &PageQuery,
-) -> AppResult<Page<EligibleProgram>> {
+) -> AppResult<Vec<u8>> {
     actor.require(&[Role::Enterprise])?;
     let enterprise = actor
         .organization_id
         .ok_or_else(|| AppError::forbidden("the user belongs to no enterprise"))?;
-    // Risk-compensation programs take banks' claims, not enterprises' applications.
     let q = fund_program::Entity::find()
         .filter(P::OpensAt.lte(now))
         .filter(P::ClosesAt.gt(now))
         .filter(P::Kind.ne(FundKind::RiskCompensation));
-    let page = pagination::fetch(conn, q, P::Id, page, |p: &fund_program::Model| p.id).await?;
+    let (select, limit) = pagination::page_of(q, P::Id, page)?;
+    let keys: Vec<(Uuid, i64)> = select
+        .select_only()
+        .column(P::Id)
+        .expr(Expr::col((fund_program::Entity, Alias::new("version"))))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let page = pagination::finish(keys, limit, |k| k.0);
+    let mut items: Vec<Option<Arc<ProgramItem>>> = page
+        .items
+        .iter()
+        .map(|&(id, version)| cache.get(id, version))
+        .collect();
+    let missing: Vec<Uuid> = page
+        .items
+        .iter()
+        .zip(&items)
+        .filter(|(_, item)| item.is_none())
+        .map(|(k, _)| k.0)
+        .collect();
+    if !missing.is_empty() {
+        let mut rendered = render(conn, cache, now, missing).await?;
+        for (slot, k) in items.iter_mut().zip(&page.items) {
+            if slot.is_none() {
+                *slot = rendered.remove(&k.0);
+            }
+        }
+    }
     let facts = facts_of(conn, enterprise).await?;
     let names = chain_names(conn).await?;
     let today = cal.local_date(now);
-    let ids: Vec<Uuid> = page.items.iter().map(|p| p.id).collect();
+    let ids: Vec<Uuid> = page.items.iter().map(|k| k.0).collect();
     let live: HashMap<Uuid, Uuid> = if ids.is_empty() {
         HashMap::new()
     } else {
@@ -384,14 +442,63 @@ pub async fn eligible(
             .into_iter()
             .collect()
     };
-    Ok(page.map(|p| {
-        let v = facts.decide(&p.rules(), today, &names);
-        EligibleProgram {
-            application_id: live.get(&p.id).copied(),
-            program: FundProgramView::of(p, now),
-            eligible: v.eligible,
-            reasons: v.reasons,
-            basis: v.basis,
+    let heads: usize = items.iter().flatten().map(|i| i.head.len() + 256).sum();
+    let mut body = Vec::with_capacity(64 + heads);
+    body.extend_from_slice(br#"{"items":["#);
+    for (n, (item, &(id, _))) in items.iter().zip(&page.items).enumerate() {
+        let Some(item) = item else { continue };
+        let v = facts.decide(&item.rules, today, &names);
+        if n > 0 {
+            body.push(b',');
         }
-    }))
+        body.extend_from_slice(&item.head);
+        body.push(b',');
+        let tail = serde_json::to_vec(&Verdict {
+            eligible: v.eligible,
+            reasons: &v.reasons,
+            basis: &v.basis,
+            application_id: live.get(&id).copied(),
+        })
+        .map_err(anyhow::Error::from)?;
+        body.extend_from_slice(&tail[1..]);
+    }
+    body.extend_from_slice(br#"],"next_cursor":"#);
+    serde_json::to_writer(&mut body, &page.next_cursor).map_err(anyhow::Error::from)?;
+    body.push(b'}');
+    Ok(body)
+}
+
+/// Renders the eligibility-list programs `ids` and keeps each in `cache` under the row version
+/// read in the same statement as the row.
+async fn render(
+    conn: &impl ConnectionTrait,
+    cache: &ProgramCache,
+    now: DateTime<Utc>,
+    ids: Vec<Uuid>,
+) -> AppResult<HashMap<Uuid, Arc<ProgramItem>>> {
+    use sea_orm::{FromQueryResult, QueryTrait};
+    let q = fund_program::Entity::find()
+        .filter(P::Id.is_in(ids))
+        .expr_as(
+            Expr::col((fund_program::Entity, Alias::new("version"))),
+            "row_version",
+        )
+        .into_query();
+    let mut out = HashMap::new();
+    for row in conn.query_all(&q).await? {
+        let p = fund_program::Model::from_query_result(&row, "")?;
+        let version: i64 = row.try_get("", "row_version")?;
+        let rules = p.rules();
+        let mut head = serde_json::to_vec(&FundProgramView::of(p.clone(), now))
+            .map_err(anyhow::Error::from)?;
+        // The view is a JSON object: its closing brace goes, the verdict's fields follow.
+        head.pop();
+        let item = Arc::new(ProgramItem {
+            head: head.into_boxed_slice(),
+            rules,
+        });
+        cache.put(p.id, version, item.clone());
+        out.insert(p.id, item);
+    }
+    Ok(out)
 }

@@ -1,4 +1,5 @@
-//! Rendered appeal-list items, reused while the database says they are current.
+//! Rendered list items, reused while the database says they are current: the appeal list's
+//! items ([`AppealCache`]) and the fund programs of the eligibility list ([`ProgramCache`]).
 //!
 //! A list page costs far more to render (two wide statements, ~3,500 decoded values, 86 KB of
 //! JSON for 50 appeals) than to identify. So the list first reads, for its page, each appeal's
@@ -13,38 +14,63 @@
 //! (versions only go up, and clocks are never deleted), so an entry is never mistaken for a
 //! different state. An item is a pure function of the appeal's and its clocks' rows: nothing
 //! in it depends on the reader or on the time of reading.
+//!
+//! Fund programs work the same way with their own row version (migration
+//! `m20261205_000016_program_versions`): the eligibility list reads each open program's id and
+//! version, and keeps per program its rendered JSON and its parsed eligibility rules; only the
+//! per-enterprise verdict is computed per request.
 
 use quick_cache::{Weighter, sync::Cache};
 use std::sync::Arc;
 use uuid::Uuid;
 
+/// What an item costs in memory, bytes.
+pub trait Weigh {
+    fn bytes(&self) -> u64;
+}
+
+impl Weigh for Arc<[u8]> {
+    fn bytes(&self) -> u64 {
+        self.len() as u64
+    }
+}
+
 /// A rendered item and the validator it was rendered at.
 #[derive(Clone)]
-struct Item {
+struct Item<V> {
     validator: i64,
-    json: Arc<[u8]>,
+    value: V,
 }
 
 /// Weighs an entry by its bytes, plus what the map and the key cost.
 #[derive(Clone)]
 struct ByBytes;
 
-impl Weighter<Uuid, Item> for ByBytes {
-    fn weight(&self, _: &Uuid, item: &Item) -> u64 {
-        item.json.len() as u64 + 64
+impl<V: Weigh> Weighter<Uuid, Item<V>> for ByBytes {
+    fn weight(&self, _: &Uuid, item: &Item<V>) -> u64 {
+        item.value.bytes() + 64
     }
 }
 
-/// A bounded, shared cache of rendered list items (none when its budget is 0).
-#[derive(Clone, Default)]
-pub struct AppealCache {
-    inner: Option<Arc<Cache<Uuid, Item, ByBytes>>>,
+/// A bounded, shared cache of rendered items by id and validator (none when its budget is 0).
+#[derive(Clone)]
+pub struct ItemCache<V: Clone + Weigh> {
+    inner: Option<Arc<Cache<Uuid, Item<V>, ByBytes>>>,
 }
+
+impl<V: Clone + Weigh> Default for ItemCache<V> {
+    fn default() -> Self {
+        Self { inner: None }
+    }
+}
+
+/// The appeal list's rendered items.
+pub type AppealCache = ItemCache<Arc<[u8]>>;
 
 /// An item is about 1.7 KB; the estimate only sizes the cache's tables.
 const TYPICAL_ITEM_BYTES: u64 = 2048;
 
-impl AppealCache {
+impl<V: Clone + Weigh> ItemCache<V> {
     /// A cache holding up to `bytes` of rendered items; 0 keeps nothing.
     pub fn new(bytes: u64) -> Self {
         let inner = (bytes > 0).then(|| {
@@ -54,16 +80,16 @@ impl AppealCache {
         Self { inner }
     }
 
-    /// The item of appeal `id` if it was rendered at `validator`.
-    pub fn get(&self, id: Uuid, validator: i64) -> Option<Arc<[u8]>> {
+    /// The item of `id` if it was rendered at `validator`.
+    pub fn get(&self, id: Uuid, validator: i64) -> Option<V> {
         let item = self.inner.as_ref()?.get(&id)?;
-        (item.validator == validator).then_some(item.json)
+        (item.validator == validator).then_some(item.value)
     }
 
-    /// Keeps the item of appeal `id` rendered at `validator`.
-    pub fn put(&self, id: Uuid, validator: i64, json: Arc<[u8]>) {
+    /// Keeps the item of `id` rendered at `validator`.
+    pub fn put(&self, id: Uuid, validator: i64, value: V) {
         if let Some(c) = &self.inner {
-            c.insert(id, Item { validator, json });
+            c.insert(id, Item { validator, value });
         }
     }
 }
