@@ -2602,3 +2602,45 @@ async fn the_eligibility_list_shows_every_change_of_a_program_at_once() {
     assert_eq!(item(&other)["eligible"], false);
     assert_eq!(item(&other)["application_id"], Value::Null);
 }
+
+/// A bank's claim carries its documents; the fund office reads them, the partner bank and the
+/// enterprise do not.
+#[tokio::test]
+async fn a_risk_claim_carries_the_banks_documents_for_the_fund_office_only() {
+    use tests::files::{download, pdf, upload};
+    let c = bank_city().await;
+    let (lead, partner) = (&c.banks[0], &c.banks[1]);
+    let (_, l) = line(&c, "1000000.00", true).await;
+    book(&c, &id(&l), "drawdowns", "500000.00", "2026-03-02")
+        .await
+        .expect(201);
+    let p = program(
+        &c,
+        json!({"name": "产业链风险补偿资金池", "kind": "risk_compensation", "budget": "2000000.00",
+               "max_per_application": "2000000.00", "coverage_percent": "80",
+               "max_per_claim": "500000.00", "notice_working_days": 0}),
+    )
+    .await;
+    let evidence = upload(&c.app, &lead.token, "逾期催收记录.pdf", pdf(), "application/pdf")
+        .await
+        .expect(201)
+        .body;
+    let made = c
+        .app
+        .post(
+            "/risk-claims",
+            &lead.token,
+            json!({"program_id": p["id"], "credit_line_id": id(&l), "loss_amount": "300000.00",
+                   "note": "企业经营困难，贷款逾期90天以上", "attachment_ids": [evidence["id"]]}),
+        )
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(made["attachments"][0]["id"], evidence["id"]);
+    let listed = c.app.listed("/risk-claims", fund(&c), &id(&made)).await;
+    assert_eq!(listed["attachments"][0]["name"], "逾期催收记录.pdf");
+    let fid = id(&evidence);
+    assert_eq!(download(&c.app, fund(&c), &fid, &[]).await.0, 200);
+    assert_eq!(download(&c.app, &partner.token, &fid, &[]).await.0, 404);
+    assert_eq!(download(&c.app, ent(&c, 0), &fid, &[]).await.0, 404);
+}
