@@ -92,6 +92,32 @@ impl<V: Clone + Weigh> ItemCache<V> {
             c.insert(id, Item { validator, value });
         }
     }
+
+    /// The items of a page whose `(id, validator)` pairs are `keys`, in order: those still
+    /// current from the cache, the others from `render(ids)` (which renders and keeps them).
+    /// An item `render` does not return (a row gone meanwhile) is left out.
+    pub async fn page<E, F, Fut>(&self, keys: &[(Uuid, i64)], render: F) -> Result<Vec<V>, E>
+    where
+        F: FnOnce(Vec<Uuid>) -> Fut,
+        Fut: std::future::Future<Output = Result<std::collections::HashMap<Uuid, V>, E>>,
+    {
+        let mut items: Vec<Option<V>> = keys.iter().map(|&(id, v)| self.get(id, v)).collect();
+        let missing: Vec<Uuid> = keys
+            .iter()
+            .zip(&items)
+            .filter(|(_, item)| item.is_none())
+            .map(|(k, _)| k.0)
+            .collect();
+        if !missing.is_empty() {
+            let mut rendered = render(missing).await?;
+            for (slot, k) in items.iter_mut().zip(keys) {
+                if slot.is_none() {
+                    *slot = rendered.remove(&k.0);
+                }
+            }
+        }
+        Ok(items.into_iter().flatten().collect())
+    }
 }
 
 #[cfg(test)]

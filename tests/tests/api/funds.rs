@@ -2621,10 +2621,16 @@ async fn a_risk_claim_carries_the_banks_documents_for_the_fund_office_only() {
                "max_per_claim": "500000.00", "notice_working_days": 0}),
     )
     .await;
-    let evidence = upload(&c.app, &lead.token, "逾期催收记录.pdf", pdf(), "application/pdf")
-        .await
-        .expect(201)
-        .body;
+    let evidence = upload(
+        &c.app,
+        &lead.token,
+        "逾期催收记录.pdf",
+        pdf(),
+        "application/pdf",
+    )
+    .await
+    .expect(201)
+    .body;
     let made = c
         .app
         .post(

@@ -138,27 +138,9 @@ pub async fn list_json(
         keys.push((rows::get::<Uuid>(&row, 0)?, rows::get::<i64>(&row, 1)?));
     }
     let page = pagination::finish(keys, limit, |k| k.0);
-    let mut items: Vec<Option<Arc<[u8]>>> = page
-        .items
-        .iter()
-        .map(|&(id, validator)| cache.get(id, validator))
-        .collect();
-    let missing: Vec<Uuid> = page
-        .items
-        .iter()
-        .zip(&items)
-        .filter(|(_, item)| item.is_none())
-        .map(|(k, _)| k.0)
-        .collect();
-    if !missing.is_empty() {
-        let mut rendered = render(conn, cache, missing).await?;
-        for (slot, k) in items.iter_mut().zip(&page.items) {
-            if slot.is_none() {
-                *slot = rendered.remove(&k.0);
-            }
-        }
-    }
-    let items: Vec<Arc<[u8]>> = items.into_iter().flatten().collect();
+    let items = cache
+        .page(&page.items, |ids| render(conn, cache, ids))
+        .await?;
     let mut body = Vec::with_capacity(64 + items.iter().map(|i| i.len() + 1).sum::<usize>());
     body.extend_from_slice(br#"{"items":["#);
     for (i, item) in items.iter().enumerate() {

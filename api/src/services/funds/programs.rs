@@ -345,6 +345,7 @@ pub struct EligibleProgram {
 /// One program of the eligibility list, rendered once per row version: the program's JSON
 /// without its closing brace, and its parsed rules. Only the verdict is computed per request.
 pub struct ProgramItem {
+    id: Uuid,
     head: Box<[u8]>,
     rules: Rules,
 }
@@ -397,26 +398,9 @@ pub async fn eligible_json(
         .all(conn)
         .await?;
     let page = pagination::finish(keys, limit, |k| k.0);
-    let mut items: Vec<Option<Arc<ProgramItem>>> = page
-        .items
-        .iter()
-        .map(|&(id, version)| cache.get(id, version))
-        .collect();
-    let missing: Vec<Uuid> = page
-        .items
-        .iter()
-        .zip(&items)
-        .filter(|(_, item)| item.is_none())
-        .map(|(k, _)| k.0)
-        .collect();
-    if !missing.is_empty() {
-        let mut rendered = render(conn, cache, now, missing).await?;
-        for (slot, k) in items.iter_mut().zip(&page.items) {
-            if slot.is_none() {
-                *slot = rendered.remove(&k.0);
-            }
-        }
-    }
+    let items = cache
+        .page(&page.items, |ids| render(conn, cache, now, ids))
+        .await?;
     let facts = facts_of(conn, enterprise).await?;
     let names = chain_names(conn).await?;
     let today = cal.local_date(now);
@@ -442,11 +426,10 @@ pub async fn eligible_json(
             .into_iter()
             .collect()
     };
-    let heads: usize = items.iter().flatten().map(|i| i.head.len() + 256).sum();
+    let heads: usize = items.iter().map(|i| i.head.len() + 256).sum();
     let mut body = Vec::with_capacity(64 + heads);
     body.extend_from_slice(br#"{"items":["#);
-    for (n, (item, &(id, _))) in items.iter().zip(&page.items).enumerate() {
-        let Some(item) = item else { continue };
+    for (n, item) in items.iter().enumerate() {
         let v = facts.decide(&item.rules, today, &names);
         if n > 0 {
             body.push(b',');
@@ -457,7 +440,7 @@ pub async fn eligible_json(
             eligible: v.eligible,
             reasons: &v.reasons,
             basis: &v.basis,
-            application_id: live.get(&id).copied(),
+            application_id: live.get(&item.id).copied(),
         })
         .map_err(anyhow::Error::from)?;
         body.extend_from_slice(&tail[1..]);
@@ -494,6 +477,7 @@ async fn render(
         // The view is a JSON object: its closing brace goes, the verdict's fields follow.
         head.pop();
         let item = Arc::new(ProgramItem {
+            id: p.id,
             head: head.into_boxed_slice(),
             rules,
         });
