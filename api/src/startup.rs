@@ -246,7 +246,19 @@ fn query_error(err: QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
     AppError::BadRequest(format!("bad query string: {err}")).into()
 }
 
-fn path_error(_: PathError, _: &HttpRequest) -> actix_web::Error {
+/// A path parameter that does not parse is 404, unless the path is another operation's literal
+/// path under other methods (`GET /bank-reports/generate` is `POST` only, not a report id): 405
+/// with `Allow`, as for any other method the path does not have.
+fn path_error(_: PathError, req: &HttpRequest) -> actix_web::Error {
+    if let Some(allow) = openapi::allowed_methods(req.path())
+        && !allow.split(", ").any(|m| m == req.method().as_str())
+    {
+        let mut res = AppError::MethodNotAllowed.error_response();
+        if let Ok(v) = HeaderValue::from_str(&allow) {
+            res.headers_mut().insert(ALLOW, v);
+        }
+        return actix_web::error::InternalError::from_response("method not allowed", res).into();
+    }
     AppError::NotFound.into()
 }
 

@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 /// `POST /auth/login`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LoginInput {
     /// Any text: an impossible username is the same 401 as a wrong one.
     #[schema(pattern = r"^(?:[^\x00-\x08\x0b-\x1f\x7f-\x9f]|\r\n)*$")]
@@ -25,6 +26,7 @@ pub struct LoginInput {
 
 /// `POST /auth/refresh` and `/auth/logout`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RefreshInput {
     #[schema(pattern = r"^(?:[^\x00-\x08\x0b-\x1f\x7f-\x9f]|\r\n)*$")]
     pub refresh_token: String,

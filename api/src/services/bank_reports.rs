@@ -91,8 +91,11 @@ pub struct Generated {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GenerateInput {
-    /// A month that has ended, `YYYY-MM`.
-    #[schema(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$", example = "2026-02")]
+    /// A month that has ended, `YYYY-MM` (years 1900–9999).
+    #[schema(
+        pattern = r"^(?:19[0-9]{2}|[2-9][0-9]{3})-(0[1-9]|1[0-2])$",
+        example = "2026-02"
+    )]
     pub period: String,
 }
 
@@ -102,8 +105,8 @@ pub struct GenerateInput {
 pub struct ReportFilter {
     pub bank_id: Option<Uuid>,
     pub chain_id: Option<Uuid>,
-    /// `YYYY-MM`.
-    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
+    /// `YYYY-MM` (years 1900–9999).
+    #[param(pattern = r"^(?:19[0-9]{2}|[2-9][0-9]{3})-(0[1-9]|1[0-2])$")]
     pub period: Option<String>,
 }
 

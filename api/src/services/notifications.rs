@@ -145,6 +145,7 @@ pub struct Preferences {
 
 /// `PUT /me/preferences`: the kinds named change, the others keep their setting.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PreferencesInput {
     /// Kind → whether it mails; an unknown kind is 422.
     #[schema(schema_with = email_preferences)]
