@@ -166,6 +166,44 @@ async fn wrong_method_is_405_problem() {
         405,
     );
     assert_eq!(allow(&res), "GET", "a path parameter matches any segment");
+    // Another operation's literal path under a method it does not have: 405, not the 404 of a
+    // report id that does not parse.
+    let res = full_problem(app.get("/bank-reports/generate", &t).await, 405);
+    assert_eq!(allow(&res), "POST");
+    // A report id that does not parse is still 404.
+    full_problem(app.get("/bank-reports/not-an-id", &t).await, 404);
+}
+
+#[tokio::test]
+async fn sign_in_bodies_refuse_unknown_fields_and_periods_start_in_1900() {
+    let app = spawn_app().await;
+    let t = app.admin().await;
+    let res = app
+        .send(
+            Method::POST,
+            "/auth/login",
+            None,
+            Some(
+                &json!({"username": "admin", "password": tests::ADMIN_PASSWORD, "remember": true}),
+            ),
+            &[],
+        )
+        .await;
+    full_problem(res, 422);
+    let res = app
+        .put("/me/preferences", &t, json!({"email": {}, "push": {}}))
+        .await;
+    full_problem(res, 422);
+    full_problem(app.get("/bank-reports?period=0000-01", &t).await, 400);
+    let spec = app.get("/api/v1/openapi.json", &t).await.expect(200).body;
+    let pattern = spec["components"]["schemas"]["GenerateInput"]["properties"]["period"]["pattern"]
+        .as_str()
+        .expect("a pattern")
+        .to_string();
+    assert!(
+        pattern.starts_with("^(?:19[0-9]{2}|[2-9][0-9]{3})-"),
+        "{pattern}"
+    );
 }
 
 /// The `Allow` header of a 405 (RFC 9110 requires it).
