@@ -66,10 +66,7 @@ pub async fn upload(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
     if announced.is_some_and(|n| n > drain_cap(limits.max_bytes)) {
-        return Err(AppError::PayloadTooLarge(format!(
-            "a file may be at most {} bytes",
-            limits.max_bytes
-        )));
+        return Err(uploads::too_large(limits.max_bytes));
     }
     let store = ctx.files.clone();
     let up = uploads::receive(&store, &limits, form).await?;

@@ -9,7 +9,7 @@
 pub mod orphans;
 mod store;
 
-pub use store::{FileStore, Staged, collect};
+pub use store::{FileStore, Staged};
 
 use chrono::{DateTime, Utc};
 use entity::{file_blob, storage_usage};

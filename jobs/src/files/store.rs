@@ -193,22 +193,20 @@ impl Staged {
     }
 }
 
-/// Reads a staged upload back while checking it (a convenience for the tail and directory reads
-/// of ZIP containers).
-pub async fn collect(
-    stream: BoxStream<'static, object_store::Result<Bytes>>,
-) -> object_store::Result<Vec<u8>> {
-    stream
-        .try_fold(Vec::new(), |mut v, b| {
-            v.extend_from_slice(&b);
-            futures::future::ready(Ok(v))
-        })
-        .await
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    async fn collect(
+        stream: BoxStream<'static, object_store::Result<Bytes>>,
+    ) -> object_store::Result<Vec<u8>> {
+        stream
+            .try_fold(Vec::new(), |mut v, b| {
+                v.extend_from_slice(&b);
+                futures::future::ready(Ok(v))
+            })
+            .await
+    }
 
     #[tokio::test]
     async fn an_upload_is_staged_published_under_its_hash_and_deleted() {

@@ -262,7 +262,8 @@ fn human(bytes: u64) -> String {
     }
 }
 
-fn too_large(max: u64) -> AppError {
+/// 413 for an upload past `max` bytes.
+pub fn too_large(max: u64) -> AppError {
     AppError::PayloadTooLarge(format!(
         "a file may be at most {} ({max} bytes)",
         human(max)
