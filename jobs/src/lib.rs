@@ -8,6 +8,7 @@
 //! only decides when to call it.
 
 pub mod bank_reports;
+pub mod bulk;
 pub mod calendar;
 pub mod config;
 pub mod credit_lines;

@@ -20,6 +20,7 @@
 //! ]).await?;
 //! ```
 
+use crate::bulk::insert_all;
 use crate::mail::{
     Template,
     outbox::{Addressee, Prepared, insert_rows, prepared_row},
@@ -38,9 +39,9 @@ use uuid::Uuid;
 
 /// Ids per `IN (...)` list: far below SQLite's and PostgreSQL's bound-parameter limits.
 const IN_CHUNK: usize = 500;
-/// Notification rows per multi-row insert (9 columns each: 18,000 parameters, under SQLite's
-/// 32,766). Few, large statements: each statement over TLS can wait for a delayed ACK.
-const INSERT_CHUNK: usize = 2_000;
+
+/// Turned-off mail preferences read at once for a call with many users, at most.
+const ALL_OFF_LIMIT: u64 = 20_000;
 
 /// Who a notification is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -406,13 +407,7 @@ pub async fn notify_many(
         notifications: notifications.len() as u64,
         mails: mails.len() as u64,
     };
-    let mut rows = notifications.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<_> = rows.by_ref().take(INSERT_CHUNK).collect();
-        notification::Entity::insert_many(chunk)
-            .exec_without_returning(conn)
-            .await?;
-    }
+    insert_all(conn, notifications).await?;
     insert_rows(conn, mails).await?;
     if delivered != Delivered::default() {
         tracing::info!(
@@ -640,6 +635,25 @@ async fn mail_turned_off(
     kinds: &HashSet<NotificationKind>,
 ) -> Result<HashSet<(Uuid, NotificationKind)>, DbErr> {
     use user_preference::Column as P;
+    // Many users (a push to every eligible enterprise): the few turned-off rows of the kinds,
+    // all at once through their partial index, unless there are very many.
+    if users.len() > IN_CHUNK {
+        let rows: Vec<(Uuid, NotificationKind)> = user_preference::Entity::find()
+            .select_only()
+            .columns([P::UserId, P::Kind])
+            .filter(P::Kind.is_in(kinds.iter().copied()))
+            .filter(P::Email.eq(false))
+            .limit(ALL_OFF_LIMIT + 1)
+            .into_tuple()
+            .all(conn)
+            .await?;
+        if rows.len() as u64 <= ALL_OFF_LIMIT {
+            return Ok(rows
+                .into_iter()
+                .filter(|(u, _)| users.contains(u))
+                .collect());
+        }
+    }
     let users: Vec<Uuid> = users.iter().copied().collect();
     let mut off = HashSet::new();
     for chunk in users.chunks(IN_CHUNK) {

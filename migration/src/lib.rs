@@ -18,6 +18,7 @@ mod m20261202_000013_finance;
 mod m20261203_000014_funds;
 mod m20261204_000015_files;
 mod m20261205_000016_program_versions;
+mod m20261206_000017_mail_off_index;
 mod util;
 
 /// Every migration, in order.
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000014_funds::Migration),
             Box::new(m20261204_000015_files::Migration),
             Box::new(m20261205_000016_program_versions::Migration),
+            Box::new(m20261206_000017_mail_off_index::Migration),
         ]
     }
 }

@@ -5,7 +5,7 @@ use super::templates::Template;
 use chrono::{DateTime, Utc};
 use entity::enums::NotificationKind;
 use entity::mail_outbox::{self, MailStatus};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr};
 use uuid::Uuid;
 
 /// The domain part of generated `Message-ID`s.
@@ -111,19 +111,10 @@ pub(crate) fn prepared_row(
     }
 }
 
-/// Inserts outbox rows in multi-row statements of at most 200 rows.
+/// Inserts outbox rows in a few multi-row statements.
 pub(crate) async fn insert_rows(
     conn: &impl ConnectionTrait,
     rows: Vec<mail_outbox::ActiveModel>,
 ) -> Result<u64, DbErr> {
-    let n = rows.len() as u64;
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        // 15 columns: 30,000 parameters, under SQLite's 32,766.
-        let chunk: Vec<_> = rows.by_ref().take(2_000).collect();
-        mail_outbox::Entity::insert_many(chunk)
-            .exec_without_returning(conn)
-            .await?;
-    }
-    Ok(n)
+    crate::bulk::insert_all(conn, rows).await
 }
