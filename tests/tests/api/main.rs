@@ -18,6 +18,7 @@ mod hardening;
 mod idempotency;
 mod jobs_mail;
 mod notifications;
+mod notify_many;
 mod openapi_docs;
 mod organizations;
 mod permissions;
