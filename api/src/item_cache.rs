@@ -29,6 +29,12 @@ pub trait Weigh {
     fn bytes(&self) -> u64;
 }
 
+impl Weigh for actix_web::web::Bytes {
+    fn bytes(&self) -> u64 {
+        self.len() as u64
+    }
+}
+
 impl Weigh for Arc<[u8]> {
     fn bytes(&self) -> u64 {
         self.len() as u64

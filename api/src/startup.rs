@@ -73,6 +73,9 @@ impl Application {
             program_cache: crate::services::funds::programs::ProgramCache::new(
                 settings.program_cache_mib * 1024 * 1024,
             ),
+            eligible_answers: crate::services::funds::programs::AnswerCache::new(
+                settings.program_cache_mib * 1024 * 1024,
+            ),
             notifications: NotificationHub::new(
                 read_db.clone(),
                 std::time::Duration::from_millis(settings.notification_poll_ms),

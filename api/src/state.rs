@@ -24,6 +24,8 @@ pub struct AppState {
     pub appeal_cache: crate::item_cache::AppealCache,
     /// Rendered fund programs of the eligibility list, checked against their row versions.
     pub program_cache: crate::services::funds::programs::ProgramCache,
+    /// The eligibility list's latest answer per enterprise, by what it was computed from.
+    pub eligible_answers: crate::services::funds::programs::AnswerCache,
     /// The job runner (its loop runs only with `jobs_embedded`; admins can run a job now).
     pub jobs: jobs::Runner,
     /// New notifications for the event streams open in this process.

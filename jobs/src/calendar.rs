@@ -44,6 +44,14 @@ impl CalendarLoader {
         self.of_row(conn, settings_row(conn, true).await?).await
     }
 
+    /// The calendar of `revision` if this process has it loaded (a reader that learnt the
+    /// stored revision in a statement of its own saves reading the settings row again).
+    pub fn at_revision(&self, revision: i64) -> Option<Arc<Calendar>> {
+        let guard = self.0.read().ok()?;
+        let (rev, cal) = guard.as_ref()?;
+        (*rev == revision).then(|| cal.clone())
+    }
+
     /// The cached calendar if `row` is its revision, else the calendar rebuilt.
     async fn of_row(
         &self,

@@ -121,11 +121,10 @@ pub async fn eligible(
     page: web::Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
     let now = state.clock.now();
-    let cal = state.calendar.current(&state.read_db).await?;
     let body = programs::eligible_json(
         &state.read_db,
-        &state.program_cache,
-        &cal,
+        (&state.program_cache, &state.eligible_answers),
+        &state.calendar,
         &user,
         now,
         &page,

@@ -8,7 +8,11 @@ use entity::{
     enums::{MemberRole, MembershipStatus, QualificationKind},
     organization, qualification,
 };
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ActiveEnum, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryResult,
+    QuerySelect,
+    sea_query::{Expr, IntoTableRef, Query, SelectStatement, UnionType},
+};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -170,7 +174,207 @@ fn sorted(mut out: HashMap<Uuid, EnterpriseFacts>) -> HashMap<Uuid, EnterpriseFa
     out
 }
 
-/// The facts of one enterprise.
-pub async fn facts_of(conn: &impl ConnectionTrait, id: Uuid) -> Result<EnterpriseFacts, DbErr> {
-    Ok(facts(conn, &[id]).await?.remove(&id).unwrap_or_default())
+/// The facts of one enterprise and every chain's name: what deciding its eligibility needs, in
+/// one statement (see [`Tagged`]).
+pub async fn context_of(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<(EnterpriseFacts, HashMap<Uuid, String>), DbErr> {
+    let rows = read_tagged(conn, context_branches(id)).await?;
+    Ok((facts_from(&rows)?, names_from(&rows)))
+}
+
+/// The slots of a [`Tagged`] row after its tag: name and typed `NULL`.
+const SLOTS: [(&str, &str); 6] = [
+    ("a", "CAST(NULL AS uuid)"),
+    ("b", "CAST(NULL AS uuid)"),
+    ("n", "CAST(NULL AS bigint)"),
+    ("t", "CAST(NULL AS text)"),
+    ("d1", "CAST(NULL AS date)"),
+    ("d2", "CAST(NULL AS date)"),
+];
+
+/// One row of a read that gathers several kinds of rows in one statement: a `UNION ALL` whose
+/// branches ([`branch`]) each select a tag naming the kind and six typed slots (two ids, a
+/// number, a text, two dates), NULL where the branch has nothing, so that every branch has the
+/// same column types on both databases. One enterprise's eligibility context is four kinds of
+/// rows (the enterprise, its memberships, its qualifications, the chain names); the
+/// eligibility list adds its page's program keys, the live applications and the calendar
+/// revision, and so reads everything it needs in one round trip.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Tagged {
+    pub tag: String,
+    pub a: Option<Uuid>,
+    pub b: Option<Uuid>,
+    pub n: Option<i64>,
+    pub t: Option<String>,
+    pub d1: Option<NaiveDate>,
+    pub d2: Option<NaiveDate>,
+}
+
+impl Tagged {
+    /// Decodes a row by position with sqlx, for which a `NULL` costs nothing (sea-orm's getters
+    /// format an error message for every `NULL` they meet, and most slots are `NULL`).
+    fn of(row: &QueryResult) -> Result<Self, DbErr> {
+        use sea_orm::sqlx::Row;
+        macro_rules! decode {
+            ($r:expr) => {
+                Tagged {
+                    tag: $r.try_get(0)?,
+                    a: $r.try_get(1)?,
+                    b: $r.try_get(2)?,
+                    n: $r.try_get(3)?,
+                    t: $r.try_get(4)?,
+                    d1: $r.try_get(5)?,
+                    d2: $r.try_get(6)?,
+                }
+            };
+        }
+        let decoded = (|| -> Result<Option<Self>, sea_orm::sqlx::Error> {
+            if let Some(r) = row.try_as_pg_row() {
+                return Ok(Some(decode!(r)));
+            }
+            if let Some(r) = row.try_as_sqlite_row() {
+                return Ok(Some(decode!(r)));
+            }
+            Ok(None)
+        })()
+        .map_err(|e| DbErr::Type(format!("a tagged row: {e}")))?;
+        decoded.ok_or_else(|| DbErr::Type("a tagged row from neither PostgreSQL nor SQLite".into()))
+    }
+}
+
+/// A branch of a tagged read: `base` (its `FROM` and `WHERE`) selecting `tag` and the slots.
+pub fn branch(
+    tag: &'static str,
+    mut base: SelectStatement,
+    slots: [Option<Expr>; 6],
+) -> SelectStatement {
+    base.expr_as(Expr::val(tag), "tag");
+    for ((name, null), slot) in SLOTS.iter().zip(slots) {
+        base.expr_as(slot.unwrap_or_else(|| Expr::cust(*null)), *name);
+    }
+    base
+}
+
+/// Runs the branches as one `UNION ALL` statement (rows in no particular order).
+pub async fn read_tagged(
+    conn: &impl ConnectionTrait,
+    branches: Vec<SelectStatement>,
+) -> Result<Vec<Tagged>, DbErr> {
+    let mut branches = branches.into_iter();
+    let Some(mut q) = branches.next() else {
+        return Ok(Vec::new());
+    };
+    q.unions(branches.map(|b| (UnionType::All, b)));
+    conn.query_all(&q).await?.iter().map(Tagged::of).collect()
+}
+
+/// The branches of one enterprise's eligibility context: the same rows [`load`] reads for many
+/// (`o` the enterprise, `m` its active memberships, `q` its qualifications) and `c` every
+/// chain's name.
+pub fn context_branches(id: Uuid) -> Vec<SelectStatement> {
+    use chain_member::Column as M;
+    use qualification::Column as Q;
+    fn from(table: impl IntoTableRef) -> SelectStatement {
+        Query::select().from(table).to_owned()
+    }
+    vec![
+        branch(
+            "o",
+            from(organization::Entity)
+                .and_where(organization::Column::Id.eq(id))
+                .to_owned(),
+            [
+                None,
+                None,
+                Some(
+                    Expr::case(organization::Column::Verified.eq(true), 1i64)
+                        .finally(0i64)
+                        .into(),
+                ),
+                None,
+                None,
+                None,
+            ],
+        ),
+        branch(
+            "m",
+            from(chain_member::Entity)
+                .and_where(M::OrganizationId.eq(id))
+                .and_where(M::Status.eq(MembershipStatus::Active))
+                .to_owned(),
+            [
+                Some(Expr::col(M::ChainId)),
+                None,
+                None,
+                Some(Expr::col(M::Role)),
+                None,
+                None,
+            ],
+        ),
+        branch(
+            "q",
+            from(qualification::Entity)
+                .and_where(Q::OrganizationId.eq(id))
+                .to_owned(),
+            [
+                None,
+                None,
+                None,
+                Some(Expr::col(Q::Kind)),
+                Some(Expr::col(Q::ValidFrom)),
+                Some(Expr::col(Q::ValidUntil)),
+            ],
+        ),
+        branch(
+            "c",
+            from(chain::Entity),
+            [
+                Some(Expr::col(chain::Column::Id)),
+                None,
+                None,
+                Some(Expr::col(chain::Column::Name)),
+                None,
+                None,
+            ],
+        ),
+    ]
+}
+
+/// The enterprise's facts among tagged rows (an enterprise with no `o` row gets none).
+pub fn facts_from(rows: &[Tagged]) -> Result<EnterpriseFacts, DbErr> {
+    let bad = |what: &str| {
+        DbErr::Type(format!(
+            "eligibility context: a {what} row without its value"
+        ))
+    };
+    let mut f = EnterpriseFacts::default();
+    for r in rows {
+        match r.tag.as_str() {
+            "o" => f.verified = r.n.ok_or_else(|| bad("enterprise"))? == 1,
+            "m" => f.memberships.push(Membership {
+                chain_id: r.a.ok_or_else(|| bad("membership"))?,
+                role: MemberRole::try_from_value(r.t.as_ref().ok_or_else(|| bad("membership"))?)?,
+            }),
+            "q" => f.qualifications.push(Held {
+                kind: QualificationKind::try_from_value(
+                    r.t.as_ref().ok_or_else(|| bad("qualification"))?,
+                )?,
+                valid_from: r.d1.ok_or_else(|| bad("qualification"))?,
+                valid_until: r.d2,
+            }),
+            _ => {}
+        }
+    }
+    f.memberships.sort_by_key(|m| m.chain_id);
+    Ok(f)
+}
+
+/// The chain names among tagged rows.
+pub fn names_from(rows: &[Tagged]) -> HashMap<Uuid, String> {
+    rows.iter()
+        .filter(|r| r.tag == "c")
+        .filter_map(|r| Some((r.a?, r.t.clone()?)))
+        .collect()
 }

@@ -18,6 +18,7 @@ use tests::{
     shanghai as sh,
 };
 
+mod eligibility_answers;
 mod risk_claims;
 
 const CHAIN_NAME: &str = "电子信息产业链";

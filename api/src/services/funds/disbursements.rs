@@ -22,7 +22,7 @@ use jobs::{
     funds::{
         applications::{Tell, entry, tell_enterprise},
         budget,
-        eligibility::{chain_names, facts_of},
+        eligibility::context_of,
     },
 };
 use sea_orm::{
@@ -155,11 +155,8 @@ pub async fn pay_application(
     let amount = payment.0;
     let p = super::program(conn, a.program_id).await?;
     // A qualification that lapsed since the approval blocks the payment.
-    let v = facts_of(conn, a.enterprise_id).await?.decide(
-        &p.rules(),
-        cal.local_date(now),
-        &chain_names(conn).await?,
-    );
+    let (facts, names) = context_of(conn, a.enterprise_id).await?;
+    let v = facts.decide(&p.rules(), cal.local_date(now), &names);
     if !v.eligible {
         return Err(super::not_eligible(&v));
     }

@@ -8,25 +8,33 @@ use crate::{
     pagination::{self, Page, PageQuery},
     services::validate::{Checks, instant_in_range},
 };
+use actix_web::web::Bytes;
 use chrono::{DateTime, Utc};
 use entity::{
-    calendar::Calendar,
-    chain,
+    calendar_setting, chain,
     eligibility::Rules,
     enums::{FundKind, FundStatus, Role},
     fund_application,
     fund_program::{self, Column as P},
     money::{Money, Rate},
 };
-use jobs::funds::eligibility::{chain_names, facts_of};
+use jobs::{
+    calendar::CalendarLoader,
+    funds::eligibility::{branch, context_branches, facts_from, names_from, read_tagged},
+};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
-    sea_query::{Alias, Expr},
+    QueryTrait,
+    sea_query::{Alias, Expr, Query},
 };
 use serde::{Deserialize, Serialize};
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::HashMap,
+    hash::{Hash, Hasher},
+    sync::Arc,
+};
 use uuid::Uuid;
 
 /// A fund program as the API shows it.
@@ -368,19 +376,29 @@ struct Verdict<'a> {
     application_id: Option<Uuid>,
 }
 
+/// The eligibility list's answers, by enterprise: the body of its latest page and a hash of
+/// everything that body was computed from.
+pub type AnswerCache = crate::item_cache::ItemCache<Bytes>;
+
 /// Every open program an enterprise applies to (not the risk-compensation pools, which take
 /// banks' claims) with the calling enterprise's eligibility, explained, as the JSON of a
-/// `Page<EligibleProgram>`. One statement reads the page's ids and row versions; a program
-/// rendered earlier at the same version is reused (see [`crate::item_cache`]), and only the
-/// verdict — this enterprise's facts against the parsed rules — is computed per request.
+/// `Page<EligibleProgram>`.
+///
+/// One statement ([`read_tagged`]) reads everything the answer depends on: the page's program
+/// ids and row versions, the enterprise's facts, every chain's name, its live applications and
+/// the calendar's revision. Their hash, with the local date and the page asked for, validates
+/// the enterprise's previous answer, which is then sent again as it is ([`AnswerCache`]);
+/// otherwise the page is assembled from the programs rendered earlier at the same version
+/// ([`ProgramCache`]) and this enterprise's verdicts, and kept.
 pub async fn eligible_json(
     conn: &impl ConnectionTrait,
-    cache: &ProgramCache,
-    cal: &Calendar,
+    caches: (&ProgramCache, &AnswerCache),
+    calendar: &CalendarLoader,
     actor: &AuthUser,
     now: DateTime<Utc>,
     page: &PageQuery,
-) -> AppResult<Vec<u8>> {
+) -> AppResult<Bytes> {
+    use fund_application::Column as A;
     actor.require(&[Role::Enterprise])?;
     let enterprise = actor
         .organization_id
@@ -390,42 +408,89 @@ pub async fn eligible_json(
         .filter(P::ClosesAt.gt(now))
         .filter(P::Kind.ne(FundKind::RiskCompensation));
     let (select, limit) = pagination::page_of(q, P::Id, page)?;
-    let keys: Vec<(Uuid, i64)> = select
+    let keys = select
         .select_only()
         .column(P::Id)
-        .expr(Expr::col((fund_program::Entity, Alias::new("version"))))
-        .into_tuple()
-        .all(conn)
-        .await?;
-    let page = pagination::finish(keys, limit, |k| k.0);
-    let items = cache
-        .page(&page.items, |ids| render(conn, cache, now, ids))
-        .await?;
-    let facts = facts_of(conn, enterprise).await?;
-    let names = chain_names(conn).await?;
-    let today = cal.local_date(now);
-    // The enterprise's live applications, by its own index: a handful of rows, where naming
-    // the page's 200 program ids would cost more to send than to read.
-    let live: HashMap<Uuid, Uuid> = if page.items.is_empty() {
-        HashMap::new()
-    } else {
-        fund_application::Entity::find()
-            .select_only()
-            .columns([
-                fund_application::Column::ProgramId,
-                fund_application::Column::Id,
-            ])
-            .filter(fund_application::Column::EnterpriseId.eq(enterprise))
-            .filter(
-                fund_application::Column::Status
-                    .is_not_in([FundStatus::Rejected, FundStatus::Withdrawn]),
-            )
-            .into_tuple::<(Uuid, Uuid)>()
-            .all(conn)
-            .await?
-            .into_iter()
-            .collect()
+        .expr_as(
+            Expr::col((fund_program::Entity, Alias::new("version"))),
+            "version",
+        )
+        .into_query();
+    let col = |name: &str| Some(Expr::col(Alias::new(name)));
+    let mut branches = context_branches(enterprise);
+    branches.push(branch(
+        "p",
+        Query::select()
+            .from_subquery(keys, Alias::new("k"))
+            .to_owned(),
+        [col("id"), None, col("version"), None, None, None],
+    ));
+    branches.push(branch(
+        "l",
+        Query::select()
+            .from(fund_application::Entity)
+            .and_where(A::EnterpriseId.eq(enterprise))
+            .and_where(A::Status.is_not_in([FundStatus::Rejected, FundStatus::Withdrawn]))
+            .to_owned(),
+        [
+            Some(Expr::col(A::ProgramId)),
+            Some(Expr::col(A::Id)),
+            None,
+            None,
+            None,
+            None,
+        ],
+    ));
+    branches.push(branch(
+        "r",
+        Query::select()
+            .from(calendar_setting::Entity)
+            .and_where(calendar_setting::Column::Id.eq(1))
+            .to_owned(),
+        [
+            None,
+            None,
+            Some(Expr::col(calendar_setting::Column::Revision)),
+            None,
+            None,
+            None,
+        ],
+    ));
+    let mut rows = read_tagged(conn, branches).await?;
+    // One order for hashing; the program keys come out in id order, the page's.
+    rows.sort();
+    let revision = rows.iter().find(|r| r.tag == "r").and_then(|r| r.n);
+    let cal = match revision.and_then(|r| calendar.at_revision(r)) {
+        Some(cal) => cal,
+        None => calendar.current(conn).await?,
     };
+    let today = cal.local_date(now);
+    let validator = {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (&rows, today, page.cursor.as_deref(), limit).hash(&mut h);
+        h.finish() as i64
+    };
+    let (programs, answers) = caches;
+    if let Some(body) = answers.get(enterprise, validator) {
+        return Ok(body);
+    }
+
+    let keys: Vec<(Uuid, i64)> = rows
+        .iter()
+        .filter(|r| r.tag == "p")
+        .filter_map(|r| Some((r.a?, r.n?)))
+        .collect();
+    let page = pagination::finish(keys, limit, |k| k.0);
+    let items = programs
+        .page(&page.items, |ids| render(conn, programs, now, ids))
+        .await?;
+    let facts = facts_from(&rows)?;
+    let names = names_from(&rows);
+    let live: HashMap<Uuid, Uuid> = rows
+        .iter()
+        .filter(|r| r.tag == "l")
+        .filter_map(|r| Some((r.a?, r.b?)))
+        .collect();
     let heads: usize = items.iter().map(|i| i.head.len() + 256).sum();
     let mut body = Vec::with_capacity(64 + heads);
     body.extend_from_slice(br#"{"items":["#);
@@ -448,6 +513,8 @@ pub async fn eligible_json(
     body.extend_from_slice(br#"],"next_cursor":"#);
     serde_json::to_writer(&mut body, &page.next_cursor).map_err(anyhow::Error::from)?;
     body.push(b'}');
+    let body = Bytes::from(body);
+    answers.put(enterprise, validator, body.clone());
     Ok(body)
 }
 

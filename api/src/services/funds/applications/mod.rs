@@ -40,7 +40,7 @@ use jobs::{
             tell_reviewers,
         },
         budget,
-        eligibility::{chain_names, facts_of},
+        eligibility::context_of,
     },
     mail::templates::local_minute,
 };
@@ -91,12 +91,8 @@ async fn ensure_eligible(
     program: &fund_program::Model,
     enterprise: Uuid,
 ) -> AppResult<entity::eligibility::Verdict> {
-    let facts = facts_of(conn, enterprise).await?;
-    let v = facts.decide(
-        &program.rules(),
-        cal.local_date(now),
-        &chain_names(conn).await?,
-    );
+    let (facts, names) = context_of(conn, enterprise).await?;
+    let v = facts.decide(&program.rules(), cal.local_date(now), &names);
     if v.eligible {
         Ok(v)
     } else {
