@@ -1,7 +1,7 @@
 //! The facts fund eligibility looks at, loaded for one enterprise or many at once; the rules
 //! themselves are pure, in `entity::eligibility`.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
     chain, chain_member,
     eligibility::{self, Facts, Held, Membership, Rules, Verdict},
@@ -185,31 +185,35 @@ pub async fn context_of(
 }
 
 /// The slots of a [`Tagged`] row after its tag: name and typed `NULL`.
-const SLOTS: [(&str, &str); 6] = [
+const SLOTS: [(&str, &str); 8] = [
     ("a", "CAST(NULL AS uuid)"),
     ("b", "CAST(NULL AS uuid)"),
     ("n", "CAST(NULL AS bigint)"),
+    ("n2", "CAST(NULL AS bigint)"),
     ("t", "CAST(NULL AS text)"),
     ("d1", "CAST(NULL AS date)"),
     ("d2", "CAST(NULL AS date)"),
+    ("at", "CAST(NULL AS timestamptz)"),
 ];
 
 /// One row of a read that gathers several kinds of rows in one statement: a `UNION ALL` whose
-/// branches ([`branch`]) each select a tag naming the kind and six typed slots (two ids, a
-/// number, a text, two dates), NULL where the branch has nothing, so that every branch has the
-/// same column types on both databases. One enterprise's eligibility context is four kinds of
-/// rows (the enterprise, its memberships, its qualifications, the chain names); the
-/// eligibility list adds its page's program keys, the live applications and the calendar
-/// revision, and so reads everything it needs in one round trip.
+/// branches ([`branch`]) each select a tag naming the kind and eight typed slots (two ids, two
+/// numbers, a text, two dates, an instant), NULL where the branch has nothing, so that every
+/// branch has the same column types on both databases. One enterprise's eligibility context is
+/// four kinds of rows (the enterprise, its memberships, its qualifications, the chain names);
+/// the eligibility list adds what validates its previous answer, and so reads everything it
+/// needs in one round trip.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Tagged {
     pub tag: String,
     pub a: Option<Uuid>,
     pub b: Option<Uuid>,
     pub n: Option<i64>,
+    pub n2: Option<i64>,
     pub t: Option<String>,
     pub d1: Option<NaiveDate>,
     pub d2: Option<NaiveDate>,
+    pub at: Option<DateTime<Utc>>,
 }
 
 impl Tagged {
@@ -224,9 +228,11 @@ impl Tagged {
                     a: $r.try_get(1)?,
                     b: $r.try_get(2)?,
                     n: $r.try_get(3)?,
-                    t: $r.try_get(4)?,
-                    d1: $r.try_get(5)?,
-                    d2: $r.try_get(6)?,
+                    n2: $r.try_get(4)?,
+                    t: $r.try_get(5)?,
+                    d1: $r.try_get(6)?,
+                    d2: $r.try_get(7)?,
+                    at: $r.try_get(8)?,
                 }
             };
         }
@@ -244,15 +250,21 @@ impl Tagged {
     }
 }
 
-/// A branch of a tagged read: `base` (its `FROM` and `WHERE`) selecting `tag` and the slots.
+/// A branch of a tagged read: `base` (its `FROM` and `WHERE`) selecting `tag` and the slots
+/// named in `set` (the others `NULL`).
 pub fn branch(
     tag: &'static str,
     mut base: SelectStatement,
-    slots: [Option<Expr>; 6],
+    mut set: Vec<(&'static str, Expr)>,
 ) -> SelectStatement {
+    debug_assert!(set.iter().all(|(n, _)| SLOTS.iter().any(|(s, _)| s == n)));
     base.expr_as(Expr::val(tag), "tag");
-    for ((name, null), slot) in SLOTS.iter().zip(slots) {
-        base.expr_as(slot.unwrap_or_else(|| Expr::cust(*null)), *name);
+    for (name, null) in SLOTS {
+        let e = match set.iter().position(|(n, _)| *n == name) {
+            Some(i) => set.swap_remove(i).1,
+            None => Expr::cust(null),
+        };
+        base.expr_as(e, name);
     }
     base
 }
@@ -279,24 +291,14 @@ pub fn context_branches(id: Uuid) -> Vec<SelectStatement> {
     fn from(table: impl IntoTableRef) -> SelectStatement {
         Query::select().from(table).to_owned()
     }
+    let verified = Expr::case(organization::Column::Verified.eq(true), 1i64).finally(0i64);
     vec![
         branch(
             "o",
             from(organization::Entity)
                 .and_where(organization::Column::Id.eq(id))
                 .to_owned(),
-            [
-                None,
-                None,
-                Some(
-                    Expr::case(organization::Column::Verified.eq(true), 1i64)
-                        .finally(0i64)
-                        .into(),
-                ),
-                None,
-                None,
-                None,
-            ],
+            vec![("n", verified.into())],
         ),
         branch(
             "m",
@@ -304,39 +306,25 @@ pub fn context_branches(id: Uuid) -> Vec<SelectStatement> {
                 .and_where(M::OrganizationId.eq(id))
                 .and_where(M::Status.eq(MembershipStatus::Active))
                 .to_owned(),
-            [
-                Some(Expr::col(M::ChainId)),
-                None,
-                None,
-                Some(Expr::col(M::Role)),
-                None,
-                None,
-            ],
+            vec![("a", Expr::col(M::ChainId)), ("t", Expr::col(M::Role))],
         ),
         branch(
             "q",
             from(qualification::Entity)
                 .and_where(Q::OrganizationId.eq(id))
                 .to_owned(),
-            [
-                None,
-                None,
-                None,
-                Some(Expr::col(Q::Kind)),
-                Some(Expr::col(Q::ValidFrom)),
-                Some(Expr::col(Q::ValidUntil)),
+            vec![
+                ("t", Expr::col(Q::Kind)),
+                ("d1", Expr::col(Q::ValidFrom)),
+                ("d2", Expr::col(Q::ValidUntil)),
             ],
         ),
         branch(
             "c",
             from(chain::Entity),
-            [
-                Some(Expr::col(chain::Column::Id)),
-                None,
-                None,
-                Some(Expr::col(chain::Column::Name)),
-                None,
-                None,
+            vec![
+                ("a", Expr::col(chain::Column::Id)),
+                ("t", Expr::col(chain::Column::Name)),
             ],
         ),
     ]

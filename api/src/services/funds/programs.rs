@@ -26,8 +26,7 @@ use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
-    QueryTrait,
-    sea_query::{Alias, Expr, Query},
+    sea_query::{Alias, Expr, Func, Query},
 };
 use serde::{Deserialize, Serialize};
 use std::{
@@ -384,11 +383,15 @@ pub type AnswerCache = crate::item_cache::ItemCache<Bytes>;
 /// banks' claims) with the calling enterprise's eligibility, explained, as the JSON of a
 /// `Page<EligibleProgram>`.
 ///
-/// One statement ([`read_tagged`]) reads everything the answer depends on: the page's program
-/// ids and row versions, the enterprise's facts, every chain's name, its live applications and
-/// the calendar's revision. Their hash, with the local date and the page asked for, validates
-/// the enterprise's previous answer, which is then sent again as it is ([`AnswerCache`]);
-/// otherwise the page is assembled from the programs rendered earlier at the same version
+/// One statement ([`read_tagged`]) reads everything the answer depends on: the enterprise's
+/// facts, every chain's name, its live applications, the calendar's revision, and one row that
+/// changes whenever the list of open programs or any of them may have: the number of programs
+/// and the sum of their row versions (programs are never deleted, and every update raises a
+/// version, so the pair never comes back to an earlier value), and the next instant a window
+/// opens or closes (the same while no window has opened or closed since). Their hash, with the
+/// local date and the page asked for, validates the enterprise's previous answer, which is then
+/// sent again as it is ([`AnswerCache`]). Otherwise the page's program ids and versions are
+/// read, the page is assembled from the programs rendered earlier at the same version
 /// ([`ProgramCache`]) and this enterprise's verdicts, and kept.
 pub async fn eligible_json(
     conn: &impl ConnectionTrait,
@@ -403,27 +406,21 @@ pub async fn eligible_json(
     let enterprise = actor
         .organization_id
         .ok_or_else(|| AppError::forbidden("the user belongs to no enterprise"))?;
-    let q = fund_program::Entity::find()
-        .filter(P::OpensAt.lte(now))
-        .filter(P::ClosesAt.gt(now))
-        .filter(P::Kind.ne(FundKind::RiskCompensation));
-    let (select, limit) = pagination::page_of(q, P::Id, page)?;
-    let keys = select
-        .select_only()
-        .column(P::Id)
-        .expr_as(
-            Expr::col((fund_program::Entity, Alias::new("version"))),
-            "version",
-        )
-        .into_query();
-    let col = |name: &str| Some(Expr::col(Alias::new(name)));
+    let limit = page.limit()?;
+    let next_boundary = Func::min(
+        Expr::case(P::ClosesAt.lte(now), Expr::cust("NULL"))
+            .case(P::OpensAt.gt(now), Expr::col(P::OpensAt))
+            .finally(Expr::col(P::ClosesAt)),
+    );
     let mut branches = context_branches(enterprise);
     branches.push(branch(
         "p",
-        Query::select()
-            .from_subquery(keys, Alias::new("k"))
-            .to_owned(),
-        [col("id"), None, col("version"), None, None, None],
+        Query::select().from(fund_program::Entity).to_owned(),
+        vec![
+            ("n", Func::count(Expr::col(P::Id)).into()),
+            ("n2", Expr::cust("CAST(SUM(version) AS bigint)")),
+            ("at", next_boundary.into()),
+        ],
     ));
     branches.push(branch(
         "l",
@@ -432,14 +429,7 @@ pub async fn eligible_json(
             .and_where(A::EnterpriseId.eq(enterprise))
             .and_where(A::Status.is_not_in([FundStatus::Rejected, FundStatus::Withdrawn]))
             .to_owned(),
-        [
-            Some(Expr::col(A::ProgramId)),
-            Some(Expr::col(A::Id)),
-            None,
-            None,
-            None,
-            None,
-        ],
+        vec![("a", Expr::col(A::ProgramId)), ("b", Expr::col(A::Id))],
     ));
     branches.push(branch(
         "r",
@@ -447,17 +437,9 @@ pub async fn eligible_json(
             .from(calendar_setting::Entity)
             .and_where(calendar_setting::Column::Id.eq(1))
             .to_owned(),
-        [
-            None,
-            None,
-            Some(Expr::col(calendar_setting::Column::Revision)),
-            None,
-            None,
-            None,
-        ],
+        vec![("n", Expr::col(calendar_setting::Column::Revision))],
     ));
     let mut rows = read_tagged(conn, branches).await?;
-    // One order for hashing; the program keys come out in id order, the page's.
     rows.sort();
     let revision = rows.iter().find(|r| r.tag == "r").and_then(|r| r.n);
     let cal = match revision.and_then(|r| calendar.at_revision(r)) {
@@ -475,11 +457,18 @@ pub async fn eligible_json(
         return Ok(body);
     }
 
-    let keys: Vec<(Uuid, i64)> = rows
-        .iter()
-        .filter(|r| r.tag == "p")
-        .filter_map(|r| Some((r.a?, r.n?)))
-        .collect();
+    let q = fund_program::Entity::find()
+        .filter(P::OpensAt.lte(now))
+        .filter(P::ClosesAt.gt(now))
+        .filter(P::Kind.ne(FundKind::RiskCompensation));
+    let (select, limit) = pagination::page_of(q, P::Id, page)?;
+    let keys: Vec<(Uuid, i64)> = select
+        .select_only()
+        .column(P::Id)
+        .expr(Expr::col((fund_program::Entity, Alias::new("version"))))
+        .into_tuple()
+        .all(conn)
+        .await?;
     let page = pagination::finish(keys, limit, |k| k.0);
     let items = programs
         .page(&page.items, |ids| render(conn, programs, now, ids))

@@ -1,7 +1,7 @@
 //! The eligibility list keeps each enterprise's latest answer and sends it again while nothing
 //! it was computed from changed (one statement reads all of that). Every input that changes
 //! the answer shows on the next request: a qualification, an application and its withdrawal,
-//! the date passing a qualification's end, a membership ended, a program closing (a program's
+//! the date passing a qualification's end, a membership ended, a window closing as another opens (a program's
 //! own changes: `the_eligibility_list_shows_every_change_of_a_program_at_once`); and one
 //! enterprise's answer is never another's.
 
@@ -34,7 +34,14 @@ async fn every_input_of_an_answer_changes_the_next_answer() {
     let p = program(
         &c,
         json!({"name": "专精特新专项", "eligibility": rules,
-               "closes_at": "2026-04-10T00:00:00+08:00"}),
+               "closes_at": "2026-04-10T12:00:00+08:00"}),
+    )
+    .await;
+    // Its second phase opens as it closes: the same number of programs and versions.
+    let phase2 = program(
+        &c,
+        json!({"name": "专精特新专项（第二批）", "eligibility": rules,
+               "opens_at": "2026-04-10T12:00:00+08:00"}),
     )
     .await;
     let org0 = c.enterprises[0].id.clone();
@@ -77,7 +84,11 @@ async fn every_input_of_an_answer_changes_the_next_answer() {
     assert_eq!(outside["eligible"], false);
     assert_eq!(outside["reasons"], json!(["非电子信息产业链成员"]));
 
-    // The window closes: the program leaves the list.
-    c.app.clock.set(sh(2026, 4, 10, 0, 0));
+    // The window closes at noon as the second phase opens: on the same day, with the same rows.
+    c.app.clock.set(sh(2026, 4, 10, 11, 59));
+    assert!(listed(&c, 0, &p).await.is_some());
+    assert!(listed(&c, 0, &phase2).await.is_none());
+    c.app.clock.set(sh(2026, 4, 10, 12, 0));
     assert!(listed(&c, 0, &p).await.is_none());
+    assert!(listed(&c, 0, &phase2).await.is_some());
 }
