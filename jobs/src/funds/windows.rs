@@ -37,7 +37,7 @@ use uuid::Uuid;
 pub const JOB: &str = "fund_windows";
 
 /// Enterprises per transaction.
-pub const BATCH: u64 = 5_000;
+pub const BATCH: u64 = 7_000;
 
 /// Opens every program whose window has begun and that is not opened yet; returns how many
 /// enterprises were told or awarded.
