@@ -213,11 +213,16 @@ async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
         return Err(AppError::NotFound);
     }
     let allow = openapi::allowed_methods(req.path()).unwrap_or_else(|| "GET".into());
+    Ok(method_not_allowed(&allow))
+}
+
+/// 405 with `Allow: allow`.
+fn method_not_allowed(allow: &str) -> HttpResponse {
     let mut res = AppError::MethodNotAllowed.error_response();
-    if let Ok(v) = HeaderValue::from_str(&allow) {
+    if let Ok(v) = HeaderValue::from_str(allow) {
         res.headers_mut().insert(ALLOW, v);
     }
-    Ok(res)
+    res
 }
 
 fn json_error(err: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
@@ -256,11 +261,11 @@ fn path_error(_: PathError, req: &HttpRequest) -> actix_web::Error {
     if let Some(allow) = openapi::allowed_methods(req.path())
         && !allow.split(", ").any(|m| m == req.method().as_str())
     {
-        let mut res = AppError::MethodNotAllowed.error_response();
-        if let Ok(v) = HeaderValue::from_str(&allow) {
-            res.headers_mut().insert(ALLOW, v);
-        }
-        return actix_web::error::InternalError::from_response("method not allowed", res).into();
+        return actix_web::error::InternalError::from_response(
+            "method not allowed",
+            method_not_allowed(&allow),
+        )
+        .into();
     }
     AppError::NotFound.into()
 }

@@ -18,23 +18,21 @@ pub const JWT_SECRET: &str = "bench-secret-0123456789abcdef0123456789abcdef";
 pub const PASSWORD: &str = "bench-password-123";
 
 /// Starts the `api` binary at `api_bin` on `database_url`, listening on 127.0.0.1:`port`, with
-/// `jwt_secret`, the bootstrap admin password `admin_password`, the jobs off and `RUST_LOG=warn`;
+/// [`JWT_SECRET`], the bootstrap admin password [`PASSWORD`], the jobs off and `RUST_LOG=warn`;
 /// its data directory is `data_dir`. Killed when the handle drops.
 pub fn start_api(
     api_bin: &str,
     database_url: &str,
     port: u16,
     data_dir: &Path,
-    jwt_secret: &str,
-    admin_password: &str,
 ) -> anyhow::Result<tokio::process::Child> {
     tokio::process::Command::new(api_bin)
         .env("DATABASE_URL", database_url)
         .env("HOST", "127.0.0.1")
         .env("PORT", port.to_string())
         .env("DATA_DIR", data_dir)
-        .env("JWT_SECRET", jwt_secret)
-        .env("BOOTSTRAP_ADMIN_PASSWORD", admin_password)
+        .env("JWT_SECRET", JWT_SECRET)
+        .env("BOOTSTRAP_ADMIN_PASSWORD", PASSWORD)
         .env("JOBS_EMBEDDED", "false")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())

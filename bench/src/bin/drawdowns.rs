@@ -448,14 +448,7 @@ async fn main() -> anyhow::Result<()> {
         .await?;
 
     let dir = tempfile::tempdir()?;
-    let mut child = bench::start_api(
-        &args.api_bin,
-        &url,
-        args.port,
-        dir.path(),
-        JWT_SECRET,
-        PASSWORD,
-    )?;
+    let mut child = bench::start_api(&args.api_bin, &url, args.port, dir.path())?;
     let base = format!("http://127.0.0.1:{}", args.port);
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.connections)

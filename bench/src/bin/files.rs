@@ -156,14 +156,7 @@ async fn main() -> anyhow::Result<()> {
         .database_url
         .clone()
         .unwrap_or_else(|| format!("sqlite://{}/liantong.db?mode=rwc", dir.path().display()));
-    let mut api = bench::start_api(
-        &args.api_bin,
-        &url,
-        args.port,
-        dir.path(),
-        bench::JWT_SECRET,
-        bench::PASSWORD,
-    )?;
+    let mut api = bench::start_api(&args.api_bin, &url, args.port, dir.path())?;
     let pid = api.id().context("the api's pid")?;
     let base = format!("http://127.0.0.1:{}", args.port);
     let client = reqwest::Client::builder()

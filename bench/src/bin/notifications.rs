@@ -185,14 +185,7 @@ async fn main() -> anyhow::Result<()> {
     describe(&db).await?;
 
     let dir = tempfile::tempdir()?;
-    let mut api = bench::start_api(
-        &args.api_bin,
-        &url,
-        args.port,
-        dir.path(),
-        bench::JWT_SECRET,
-        bench::PASSWORD,
-    )?;
+    let mut api = bench::start_api(&args.api_bin, &url, args.port, dir.path())?;
     let pid = api.id().context("the api has no pid")?;
     let base = format!("http://127.0.0.1:{}", args.port);
     let client = reqwest::Client::builder()

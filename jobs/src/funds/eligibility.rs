@@ -9,9 +9,8 @@ use entity::{
     organization, qualification,
 };
 use sea_orm::{
-    ActiveEnum, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryResult,
-    QuerySelect,
-    sea_query::{Expr, IntoTableRef, Query, SelectStatement, UnionType},
+    ActiveEnum, ColumnTrait, ConnectionTrait, DbErr, QueryResult,
+    sea_query::{Expr, IntoCondition, Query, SelectStatement, UnionType},
 };
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -50,13 +49,7 @@ impl EnterpriseFacts {
 
 /// Every chain's name, by id (the reasons name chains).
 pub async fn chain_names(conn: &impl ConnectionTrait) -> Result<HashMap<Uuid, String>, DbErr> {
-    let rows: Vec<(Uuid, String)> = chain::Entity::find()
-        .select_only()
-        .columns([chain::Column::Id, chain::Column::Name])
-        .into_tuple()
-        .all(conn)
-        .await?;
-    Ok(rows.into_iter().collect())
+    Ok(names_from(&read_tagged(conn, vec![chain_branch()]).await?))
 }
 
 /// The facts of enterprises `ids` (an id that is no organization gets none: unverified, no
@@ -80,7 +73,8 @@ pub async fn facts(
 }
 
 /// The facts of the organizations whose ids are in `(after, last]`: the window-opening job's
-/// batch, read with three range scans (no id lists: the cost follows the batch, not the table).
+/// batch, read with one statement of three range scans (no id lists: the cost follows the
+/// batch, not the table).
 pub async fn facts_in_range(
     conn: &impl ConnectionTrait,
     after: Option<Uuid>,
@@ -107,61 +101,19 @@ fn range(col: impl ColumnTrait, after: Option<Uuid>, last: Uuid) -> sea_orm::Con
     c
 }
 
-/// Adds the facts of the organizations, memberships and qualifications the conditions select.
+/// Adds the facts of the organizations, memberships and qualifications the conditions select,
+/// read in one statement.
 async fn load(
     conn: &impl ConnectionTrait,
-    orgs: impl sea_orm::sea_query::IntoCondition,
-    members: impl sea_orm::sea_query::IntoCondition,
-    quals: impl sea_orm::sea_query::IntoCondition,
+    orgs: impl IntoCondition,
+    members: impl IntoCondition,
+    quals: impl IntoCondition,
     out: &mut HashMap<Uuid, EnterpriseFacts>,
 ) -> Result<(), DbErr> {
-    let rows: Vec<(Uuid, bool)> = organization::Entity::find()
-        .select_only()
-        .columns([organization::Column::Id, organization::Column::Verified])
-        .filter(orgs)
-        .into_tuple()
-        .all(conn)
-        .await?;
-    for (id, verified) in rows {
-        out.entry(id).or_default().verified = verified;
-    }
-    let rows: Vec<(Uuid, Uuid, MemberRole)> = chain_member::Entity::find()
-        .select_only()
-        .columns([
-            chain_member::Column::OrganizationId,
-            chain_member::Column::ChainId,
-            chain_member::Column::Role,
-        ])
-        .filter(members)
-        .filter(chain_member::Column::Status.eq(MembershipStatus::Active))
-        .into_tuple()
-        .all(conn)
-        .await?;
-    for (org, chain_id, role) in rows {
-        out.entry(org)
-            .or_default()
-            .memberships
-            .push(Membership { chain_id, role });
-    }
-    let rows: Vec<(Uuid, QualificationKind, NaiveDate, Option<NaiveDate>)> =
-        qualification::Entity::find()
-            .select_only()
-            .columns([
-                qualification::Column::OrganizationId,
-                qualification::Column::Kind,
-                qualification::Column::ValidFrom,
-                qualification::Column::ValidUntil,
-            ])
-            .filter(quals)
-            .into_tuple()
-            .all(conn)
-            .await?;
-    for (org, kind, valid_from, valid_until) in rows {
-        out.entry(org).or_default().qualifications.push(Held {
-            kind,
-            valid_from,
-            valid_until,
-        });
+    for r in read_tagged(conn, fact_branches(orgs, members, quals)).await? {
+        if let Some(org) = r.b {
+            apply(out.entry(org).or_default(), &r)?;
+        }
     }
     Ok(())
 }
@@ -282,78 +234,108 @@ pub async fn read_tagged(
     conn.query_all(&q).await?.iter().map(Tagged::of).collect()
 }
 
-/// The branches of one enterprise's eligibility context: the same rows [`load`] reads for many
-/// (`o` the enterprise, `m` its active memberships, `q` its qualifications) and `c` every
-/// chain's name.
+/// The branches of one enterprise's eligibility context: its facts ([`fact_branches`], the
+/// same as [`load`] reads for many) and every chain's name.
 pub fn context_branches(id: Uuid) -> Vec<SelectStatement> {
+    let mut branches = fact_branches(
+        organization::Column::Id.eq(id),
+        chain_member::Column::OrganizationId.eq(id),
+        qualification::Column::OrganizationId.eq(id),
+    );
+    branches.push(chain_branch());
+    branches
+}
+
+/// The branches of the facts of the organizations, memberships and qualifications the
+/// conditions select, each row with its organization in slot `b`: `o` an organization (`n`: 1
+/// if verified), `m` an active membership (`a` the chain, `t` the role), `q` a qualification
+/// (`t` the kind, `d1`–`d2` its validity).
+fn fact_branches(
+    orgs: impl IntoCondition,
+    members: impl IntoCondition,
+    quals: impl IntoCondition,
+) -> Vec<SelectStatement> {
     use chain_member::Column as M;
+    use organization::Column as O;
     use qualification::Column as Q;
-    fn from(table: impl IntoTableRef) -> SelectStatement {
-        Query::select().from(table).to_owned()
-    }
-    let verified = Expr::case(organization::Column::Verified.eq(true), 1i64).finally(0i64);
+    let verified = Expr::case(O::Verified.eq(true), 1i64).finally(0i64);
     vec![
         branch(
             "o",
-            from(organization::Entity)
-                .and_where(organization::Column::Id.eq(id))
+            Query::select()
+                .from(organization::Entity)
+                .cond_where(orgs)
                 .to_owned(),
-            vec![("n", verified.into())],
+            vec![("b", Expr::col(O::Id)), ("n", verified.into())],
         ),
         branch(
             "m",
-            from(chain_member::Entity)
-                .and_where(M::OrganizationId.eq(id))
+            Query::select()
+                .from(chain_member::Entity)
+                .cond_where(members)
                 .and_where(M::Status.eq(MembershipStatus::Active))
                 .to_owned(),
-            vec![("a", Expr::col(M::ChainId)), ("t", Expr::col(M::Role))],
+            vec![
+                ("b", Expr::col(M::OrganizationId)),
+                ("a", Expr::col(M::ChainId)),
+                ("t", Expr::col(M::Role)),
+            ],
         ),
         branch(
             "q",
-            from(qualification::Entity)
-                .and_where(Q::OrganizationId.eq(id))
+            Query::select()
+                .from(qualification::Entity)
+                .cond_where(quals)
                 .to_owned(),
             vec![
+                ("b", Expr::col(Q::OrganizationId)),
                 ("t", Expr::col(Q::Kind)),
                 ("d1", Expr::col(Q::ValidFrom)),
                 ("d2", Expr::col(Q::ValidUntil)),
             ],
         ),
-        branch(
-            "c",
-            from(chain::Entity),
-            vec![
-                ("a", Expr::col(chain::Column::Id)),
-                ("t", Expr::col(chain::Column::Name)),
-            ],
-        ),
     ]
+}
+
+/// The branch of every chain's name (`c`: `a` the chain, `t` its name).
+fn chain_branch() -> SelectStatement {
+    branch(
+        "c",
+        Query::select().from(chain::Entity).to_owned(),
+        vec![
+            ("a", Expr::col(chain::Column::Id)),
+            ("t", Expr::col(chain::Column::Name)),
+        ],
+    )
+}
+
+/// Adds a fact row (`o`, `m` or `q`) to `f`; other rows leave it as it is.
+fn apply(f: &mut EnterpriseFacts, r: &Tagged) -> Result<(), DbErr> {
+    let bad =
+        |what: &str| DbErr::Type(format!("eligibility facts: a {what} row without its value"));
+    match r.tag.as_str() {
+        "o" => f.verified = r.n.ok_or_else(|| bad("organization"))? == 1,
+        "m" => f.memberships.push(Membership {
+            chain_id: r.a.ok_or_else(|| bad("membership"))?,
+            role: MemberRole::try_from_value(r.t.as_ref().ok_or_else(|| bad("membership"))?)?,
+        }),
+        "q" => f.qualifications.push(Held {
+            kind: QualificationKind::try_from_value(
+                r.t.as_ref().ok_or_else(|| bad("qualification"))?,
+            )?,
+            valid_from: r.d1.ok_or_else(|| bad("qualification"))?,
+            valid_until: r.d2,
+        }),
+        _ => {}
+    }
+    Ok(())
 }
 
 /// The enterprise's facts among tagged rows (an enterprise with no `o` row gets none).
 pub fn facts_from(rows: &[Tagged]) -> Result<EnterpriseFacts, DbErr> {
-    let bad = |what: &str| {
-        DbErr::Type(format!(
-            "eligibility context: a {what} row without its value"
-        ))
-    };
     let mut f = EnterpriseFacts::default();
     for r in rows {
-        match r.tag.as_str() {
-            "o" => f.verified = r.n.ok_or_else(|| bad("enterprise"))? == 1,
-            "m" => f.memberships.push(Membership {
-                chain_id: r.a.ok_or_else(|| bad("membership"))?,
-                role: MemberRole::try_from_value(r.t.as_ref().ok_or_else(|| bad("membership"))?)?,
-            }),
-            "q" => f.qualifications.push(Held {
-                kind: QualificationKind::try_from_value(
-                    r.t.as_ref().ok_or_else(|| bad("qualification"))?,
-                )?,
-                valid_from: r.d1.ok_or_else(|| bad("qualification"))?,
-                valid_until: r.d2,
-            }),
-            _ => {}
-        }
+        apply(&mut f, r)?;
     }
     f.memberships.sort_by_key(|m| m.chain_id);
     Ok(f)
