@@ -21,7 +21,7 @@
 //! ```
 
 use anyhow::{Context, bail, ensure};
-use bench::{JWT_SECRET, PASSWORD, median, spread};
+use bench::{PASSWORD, median, spread};
 use entity::uscc::Uscc;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
