@@ -49,6 +49,11 @@ impl Application {
         );
         // One calendar cache per process, shared by the handlers and the embedded jobs.
         let calendar = jobs.context().calendar.clone();
+        let feed = jobs::feed::Feed::start(
+            read_db.clone(),
+            std::time::Duration::from_millis(settings.change_feed_poll_ms),
+            std::time::Duration::from_secs(settings.change_feed_lookback_secs),
+        );
         let state = AppState {
             db,
             read_db: read_db.clone(),
@@ -60,9 +65,16 @@ impl Application {
                 &settings.jwt_audience,
                 settings.access_token_ttl_secs,
             ),
-            sessions: crate::auth::session::Sessions::new(std::time::Duration::from_millis(
-                settings.session_check_ms,
-            )),
+            sessions: crate::auth::session::Sessions::new(
+                &feed,
+                std::time::Duration::from_millis(settings.session_check_ms),
+            ),
+            unread_counts: feed.cache(
+                &[(jobs::feed::Topic::Unread, jobs::feed::On::Key)],
+                100_000,
+                std::time::Duration::from_secs(settings.unread_cache_secs),
+            ),
+            feed,
             passwords: PasswordPolicy::new(
                 settings.argon2_m_cost_kib,
                 settings.argon2_t_cost,

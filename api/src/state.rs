@@ -15,8 +15,12 @@ pub struct AppState {
     pub read_db: DatabaseConnection,
     pub clock: Arc<dyn Clock>,
     pub jwt: JwtKeys,
-    /// Whether the login behind a token is still alive, cached briefly per instance.
+    /// Whether the login behind a token is still alive, cached per process.
     pub sessions: crate::auth::session::Sessions,
+    /// The change feed that keeps this process's cached answers right.
+    pub feed: jobs::feed::Feed,
+    /// Each user's unread-notification count, cached per process.
+    pub unread_counts: jobs::feed::Cached<u64>,
     pub passwords: PasswordPolicy,
     pub settings: Arc<Settings>,
     pub calendar: jobs::calendar::CalendarLoader,

@@ -230,6 +230,9 @@ pub mod wrk {
                 .await
                 .context("running wrk")?;
             let text = String::from_utf8_lossy(&out.stdout).to_string();
+            if std::env::var_os("BENCH_WRK_OUTPUT").is_some() {
+                println!("{text}");
+            }
             ensure!(out.status.success(), "wrk failed: {text}");
             ensure!(
                 !text.contains("Non-2xx"),

@@ -14,6 +14,7 @@ pub mod config;
 pub mod credit_lines;
 pub mod csv;
 pub mod engine;
+pub mod feed;
 pub mod files;
 pub mod funds;
 pub mod lease;

@@ -407,8 +407,15 @@ pub async fn notify_many(
         notifications: notifications.len() as u64,
         mails: mails.len() as u64,
     };
+    let told: HashSet<Uuid> = groups
+        .iter()
+        .flatten()
+        .flat_map(|g| g.users.iter().map(|p| p.id))
+        .collect();
     insert_all(conn, notifications).await?;
     insert_rows(conn, mails).await?;
+    // This process's unread counts (the change feed tells the others once this commits).
+    crate::feed::touched(crate::feed::Topic::Unread, told);
     if delivered != Delivered::default() {
         tracing::info!(
             notifications = delivered.notifications,

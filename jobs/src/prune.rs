@@ -1,6 +1,7 @@
 //! Housekeeping: keeps the job history bounded (finished runs older than `keep_runs`) and drops
 //! rows whose purpose has passed: expired idempotency keys, login failures older than a day
-//! (the throttling window is minutes), refresh tokens a day past their expiry.
+//! (the throttling window is minutes), refresh tokens a day past their expiry, change-feed rows
+//! older than an hour (pollers read the last seconds).
 
 use crate::runner::JobContext;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -34,5 +35,10 @@ pub async fn run_once(ctx: &JobContext, now: DateTime<Utc>) -> anyhow::Result<u6
         .filter(refresh_token::Column::ExpiresAt.lt(day_ago))
         .exec(&ctx.db)
         .await?;
-    Ok(runs.rows_affected + keys.rows_affected + attempts.rows_affected + tokens.rows_affected)
+    let feed = crate::feed::prune(&ctx.db, std::time::Duration::from_secs(3600)).await?;
+    Ok(runs.rows_affected
+        + keys.rows_affected
+        + attempts.rows_affected
+        + tokens.rows_affected
+        + feed)
 }

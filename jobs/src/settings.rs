@@ -78,8 +78,19 @@ pub struct Settings {
     pub password_hash_concurrency: usize,
     /// How long a login waits for a hashing slot before it is answered 503.
     pub password_hash_wait_ms: u64,
-    /// How long an api instance trusts what it read of a user's session state.
+    /// How long an api process keeps what it read of a login's state (user active, session
+    /// version, refresh tokens revoked). The change feed drops an answer as soon as either
+    /// changes, in any process; this is the backstop. 0: read on every request.
     pub session_check_ms: u64,
+    /// How long an api process keeps a user's unread-notification count (the change feed drops
+    /// it as soon as the user's notifications change); 0: count on every request.
+    pub unread_cache_secs: u64,
+    /// How often each api process reads the change feed (`change_feed`, written by triggers):
+    /// the longest another process's change stays unseen by this one's caches.
+    pub change_feed_poll_ms: u64,
+    /// How far back each read of the change feed reaches, so that a change whose transaction
+    /// committed after a later one's is still seen.
+    pub change_feed_lookback_secs: u64,
     /// How often an api process with open notification streams looks for new notifications
     /// (one query per process, whatever the number of streams).
     pub notification_poll_ms: u64,
@@ -350,7 +361,10 @@ fn defaults() -> Result<config::ConfigBuilder<config::builder::DefaultState>, co
         .set_default("cors_allowed_origins", "")?
         .set_default("password_hash_concurrency", 0)?
         .set_default("password_hash_wait_ms", 2_000)?
-        .set_default("session_check_ms", 2_000)?
+        .set_default("session_check_ms", 300_000)?
+        .set_default("unread_cache_secs", 300)?
+        .set_default("change_feed_poll_ms", 200)?
+        .set_default("change_feed_lookback_secs", 30)?
         .set_default("notification_poll_ms", 250)?
         .set_default("notification_lookback_secs", 30)?
         .set_default("sse_heartbeat_ms", 15_000)?

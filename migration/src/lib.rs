@@ -19,6 +19,7 @@ mod m20261203_000014_funds;
 mod m20261204_000015_files;
 mod m20261205_000016_program_versions;
 mod m20261206_000017_mail_off_index;
+mod m20261207_000018_change_feed;
 mod util;
 
 /// Every migration, in order.
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000015_files::Migration),
             Box::new(m20261205_000016_program_versions::Migration),
             Box::new(m20261206_000017_mail_off_index::Migration),
+            Box::new(m20261207_000018_change_feed::Migration),
         ]
     }
 }

@@ -10,7 +10,7 @@ use reqwest::{Method, StatusCode};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use std::{path::PathBuf, sync::Arc};
+use std::{path::PathBuf, sync::Arc, time::Duration};
 
 pub mod files;
 pub mod fixtures;
@@ -142,6 +142,8 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     let app = Application::build(settings.clone(), Arc::new(clock.clone()))
         .await
         .expect("build app");
+    // Requests then use the caches the change feed keeps right, as in production.
+    assert!(app.state().feed.wait_live(Duration::from_secs(5)).await);
     let port = app.port();
     let db = app.state().db.clone();
     let state = app.state().clone();
@@ -253,6 +255,7 @@ impl TestApp {
         let app = Application::build(self.settings.clone(), Arc::new(self.clock.clone()))
             .await
             .expect("build second app");
+        assert!(app.state().feed.wait_live(Duration::from_secs(5)).await);
         let address = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped());
         address

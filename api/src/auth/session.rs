@@ -3,57 +3,50 @@
 //! and its login (refresh-token family) has not been ended by logout or reuse detection (which
 //! revoke every token of the family).
 //!
-//! Each api instance trusts an answer for `SESSION_CHECK_MS` (2 s by default) of real time, so
-//! a session ended on one instance is refused by every instance within that time, at the cost
-//! of one small indexed query per login and interval.
+//! Each api process keeps an answer until the change feed (`jobs::feed`) says the login or the
+//! user changed — at once in this process, within `CHANGE_FEED_POLL_MS` in every other — and
+//! at most `SESSION_CHECK_MS` (5 minutes by default; 0: no cache). While the feed cannot be
+//! read, every request reads the database.
 
 use super::jwt::Claims;
 use crate::error::AppResult;
 use entity::{refresh_token, user};
-use quick_cache::sync::Cache;
+use jobs::feed::{Cached, Feed, On, Topic};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
-use std::{
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use std::time::Duration;
 use uuid::Uuid;
 
-/// The per-instance cache of session answers, keyed by login.
+/// The per-process cache of session answers, keyed by login.
 #[derive(Clone)]
 pub struct Sessions {
-    answers: Arc<Cache<Uuid, (Instant, bool)>>,
-    ttl: Duration,
+    answers: Cached<bool>,
 }
 
 impl Sessions {
-    /// A cache trusting each answer for `ttl`.
-    pub fn new(ttl: Duration) -> Self {
+    /// A cache kept right by `feed`, each answer kept at most `max_age`.
+    pub fn new(feed: &Feed, max_age: Duration) -> Self {
         Self {
-            answers: Arc::new(Cache::new(100_000)),
-            ttl,
+            answers: feed.cache(
+                &[(Topic::Login, On::Key), (Topic::User, On::All)],
+                100_000,
+                max_age,
+            ),
         }
     }
 
     /// Whether the token's login may still be used.
     pub async fn alive(&self, conn: &impl ConnectionTrait, claims: &Claims) -> AppResult<bool> {
-        if let Some((at, ok)) = self.answers.get(&claims.sid)
-            && at.elapsed() < self.ttl
-        {
-            return Ok(ok);
-        }
-        let ok = check(conn, claims).await?;
-        if !self.ttl.is_zero() {
-            self.answers.insert(claims.sid, (Instant::now(), ok));
-        }
-        Ok(ok)
+        self.answers
+            .get_or_load(claims.sid, || check(conn, claims))
+            .await
     }
 
-    /// Forgets what this instance knows of a login (the others learn within the interval).
+    /// Forgets what this process knows of a login (the others learn from the change feed).
     pub fn forget(&self, sid: Uuid) {
-        self.answers.remove(&sid);
+        self.answers.invalidate(sid);
     }
 
-    /// Forgets every login of this instance (after a user's sessions were ended).
+    /// Forgets every login of this process (after a user's sessions were ended).
     pub fn forget_all(&self) {
         self.answers.clear();
     }

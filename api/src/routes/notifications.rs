@@ -63,7 +63,8 @@ pub async fn list(
     security(("bearer" = [])), responses((status = 200, body = UnreadCount)))]
 #[get("/notifications/unread-count")]
 pub async fn unread_count(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(svc::unread_count(&state.read_db, &user).await?))
+    Ok(HttpResponse::Ok()
+        .json(svc::unread_count(&state.read_db, &state.unread_counts, &user).await?))
 }
 
 /// Marks one of the caller's notifications read; another user's is 404.

@@ -14,6 +14,7 @@ use entity::{
     notification::{self, Column as N},
     user_preference::{self, Column as P},
 };
+use jobs::feed::{Cached, Topic, touched};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QuerySelect, sea_query::Expr, sea_query::OnConflict,
@@ -86,12 +87,20 @@ pub async fn list(
     Ok(page.map(NotificationView::from))
 }
 
-/// How many of the caller's notifications are unread (one partial-index range).
-pub async fn unread_count(conn: &impl ConnectionTrait, actor: &AuthUser) -> AppResult<UnreadCount> {
-    let count = notification::Entity::find()
-        .filter(N::UserId.eq(actor.id))
-        .filter(N::ReadAt.is_null())
-        .count(conn)
+/// How many of the caller's notifications are unread: one partial-index range, whose answer
+/// `cache` keeps until the change feed says the caller's notifications changed.
+pub async fn unread_count(
+    conn: &impl ConnectionTrait,
+    cache: &Cached<u64>,
+    actor: &AuthUser,
+) -> AppResult<UnreadCount> {
+    let count = cache
+        .get_or_load(actor.id, || {
+            notification::Entity::find()
+                .filter(N::UserId.eq(actor.id))
+                .filter(N::ReadAt.is_null())
+                .count(conn)
+        })
         .await?;
     Ok(UnreadCount { count })
 }
@@ -110,6 +119,7 @@ pub async fn mark_read(
         .filter(N::ReadAt.is_null())
         .exec(conn)
         .await?;
+    touched(Topic::Unread, [actor.id]);
     let n = notification::Entity::find_by_id(id)
         .filter(N::UserId.eq(actor.id))
         .one(conn)
@@ -130,6 +140,7 @@ pub async fn mark_all_read(
         .filter(N::ReadAt.is_null())
         .exec(conn)
         .await?;
+    touched(Topic::Unread, [actor.id]);
     Ok(ReadAll {
         marked: res.rows_affected,
     })

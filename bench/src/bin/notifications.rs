@@ -48,7 +48,7 @@ use uuid::{NoContext, Timestamp, Uuid};
 const USAGE: &str = "usage: notifications --api-bin <path to the release api> \
 [--pg-url postgres://postgres:postgres@127.0.0.1:5432/postgres] [--database lt_bench_notify] \
 [--users 10000] [--notifications 1000000] [--streams 1000] [--connections 32] [--duration 10] \
-[--runs 3] [--rounds 5] [--port 18082] [--reseed] [--drop] [--no-count] [--no-streams] [--load-users N] [--me] [--no-wrk]";
+[--runs 3] [--rounds 5] [--port 18082] [--reseed] [--drop] [--no-count] [--no-streams] [--load-users N] [--churn 0] [--me] [--no-wrk]";
 
 /// The title prefix of the broadcast rounds' notifications.
 const BROADCAST: &str = "基准广播";
@@ -71,6 +71,9 @@ struct Args {
     streams_bench: bool,
     /// The load's requests come from this many users (all by default).
     load_users: usize,
+    /// Notifications written per second (with SQL, as another process would) while the count
+    /// is loaded, each for a random user: the change feed then drops those users' counts.
+    churn: u64,
     /// Also load `GET /api/v1/me` the same way, as a yardstick of the stack's own cost.
     me: bool,
     /// Load through wrk (when installed) rather than this process's own client.
@@ -95,6 +98,7 @@ fn parse_args() -> anyhow::Result<Args> {
         count: true,
         streams_bench: true,
         load_users: 0,
+        churn: 0,
         me: false,
         wrk: bench::wrk::installed(),
     };
@@ -128,6 +132,7 @@ fn parse_args() -> anyhow::Result<Args> {
                     "--rounds" => a.rounds = v.parse()?,
                     "--port" => a.port = v.parse()?,
                     "--load-users" => a.load_users = v.parse()?,
+                    "--churn" => a.churn = v.parse()?,
                     other => bail!("unknown argument {other}\n{USAGE}"),
                 }
             }
@@ -216,7 +221,12 @@ async fn main() -> anyhow::Result<()> {
         if args.count {
             statement_load(&url, &users[..n], &args).await?;
             let path = "/api/v1/notifications/unread-count";
-            http_load(&client, &base, path, &tokens[..n], &args, pid).await?;
+            cold_pass(&client, &base, path, &tokens[..n], &args).await?;
+            let churn = Churn::start(&db, &users[..n], args.churn);
+            let load = http_load(&client, &base, path, &tokens[..n], &args, pid).await;
+            churn.stop().await?;
+            remove_churn(&db).await?;
+            load?;
         }
         if args.me {
             http_load(&client, &base, "/api/v1/me", &tokens[..n], &args, pid).await?;
@@ -248,6 +258,127 @@ async fn remove_broadcasts(db: &DatabaseConnection) -> anyhow::Result<()> {
     ))
     .await?;
     Ok(())
+}
+
+/// The title of the notifications the churn writes.
+const CHURN: &str = "基准变动";
+
+/// Removes the churn's notifications, so the table is as seeded.
+async fn remove_churn(db: &DatabaseConnection) -> anyhow::Result<()> {
+    db.execute_unprepared(&format!(
+        "DELETE FROM notifications WHERE title = '{CHURN}'"
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Every user's first request after the api started, `connections` at a time: each is a
+/// session check and a count read from the database (the api's caches are empty).
+async fn cold_pass(
+    client: &reqwest::Client,
+    base: &str,
+    path: &str,
+    tokens: &[String],
+    args: &Args,
+) -> anyhow::Result<()> {
+    let url = format!("{base}{path}");
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let tokens = Arc::new(tokens.to_vec());
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..args.connections {
+        let (client, url, next, tokens) =
+            (client.clone(), url.clone(), next.clone(), tokens.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(token) = tokens.get(i) else {
+                    break;
+                };
+                let t = Instant::now();
+                let res = client.get(&url).bearer_auth(token).send().await?;
+                ensure!(res.status() == 200, "{url}: {}", res.status());
+                res.bytes().await?;
+                lat.push(t.elapsed().as_micros() as u64);
+            }
+            anyhow::Ok(lat)
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    all.sort_unstable();
+    println!(
+        "{path} cold pass (each of the {} users once, c{}, this tool's client): {:.1} s, p50 {:.2} ms, p99 {:.2} ms",
+        all.len(),
+        args.connections,
+        started.elapsed().as_secs_f64(),
+        quantile(&all, 0.5) as f64 / 1000.0,
+        quantile(&all, 0.99) as f64 / 1000.0,
+    );
+    Ok(())
+}
+
+/// A writer of `per_second` notifications for random users (plain inserts, as another process
+/// would write them) while it runs.
+struct Churn {
+    stop: tokio::sync::watch::Sender<bool>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<u64>>>,
+}
+
+impl Churn {
+    fn start(db: &DatabaseConnection, users: &[(Uuid, Option<Uuid>)], per_second: u64) -> Self {
+        let (stop, mut stopped) = tokio::sync::watch::channel(false);
+        if per_second == 0 || users.is_empty() {
+            return Self { stop, task: None };
+        }
+        let (db, ids) = (
+            db.clone(),
+            users.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+        );
+        let task = tokio::spawn(async move {
+            let mut rng = SmallRng::seed_from_u64(99);
+            let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / per_second));
+            let mut written = 0u64;
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = stopped.changed() => break,
+                }
+                let user = ids[rng.gen_range(0..ids.len())];
+                notification::Entity::insert(notification::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    user_id: Set(user),
+                    kind: Set(NotificationKind::AppealSupervised),
+                    title: Set(CHURN.into()),
+                    body: Set("压测期间写入".into()),
+                    object_type: Set(None),
+                    object_id: Set(None),
+                    created_at: Set(Utc::now()),
+                    read_at: Set(None),
+                })
+                .exec_without_returning(&db)
+                .await?;
+                written += 1;
+            }
+            anyhow::Ok(written)
+        });
+        Self {
+            stop,
+            task: Some(task),
+        }
+    }
+
+    async fn stop(mut self) -> anyhow::Result<()> {
+        self.stop.send(true).ok();
+        if let Some(task) = self.task.take() {
+            let written = task.await??;
+            println!("churn: {written} notifications written during the load");
+        }
+        Ok(())
+    }
 }
 
 /// 10,000 users (the first `streams` of them in one organization, the rest 100 per

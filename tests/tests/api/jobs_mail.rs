@@ -628,4 +628,48 @@ async fn housekeeping_drops_expired_idempotency_keys_and_old_login_failures_only
         .await
         .expect(200);
     assert_eq!(count(&app.db).await, (0, 0), "expired rows go");
+
+    // Change-feed rows go after an hour, by the database's clock (which the mock clock does
+    // not move): one written two hours ago goes, the ones just written stay.
+    use sea_orm::{ConnectionTrait, Statement};
+    let pair = app
+        .login_answer("admin", tests::ADMIN_PASSWORD)
+        .await
+        .expect(200);
+    app.post(
+        "/auth/logout",
+        &pair.str("access_token"),
+        json!({"refresh_token": pair.str("refresh_token")}),
+    )
+    .await
+    .expect(204);
+    let feed = |sql: &str| Statement::from_string(app.db.get_database_backend(), sql.to_string());
+    app.db
+        .execute_raw(feed(
+            "INSERT INTO change_feed (topic, key, at_ms) SELECT topic, key, at_ms - 7200000 \
+             FROM change_feed WHERE topic = 'login'",
+        ))
+        .await
+        .expect("an old row");
+    let rows = |old: bool| {
+        let sql = format!(
+            "SELECT COUNT(*) AS n FROM change_feed WHERE topic = 'login' AND at_ms {} (SELECT MAX(at_ms) - 3600000 FROM change_feed)",
+            if old { "<" } else { ">=" }
+        );
+        let db = app.db.clone();
+        async move {
+            let row = db
+                .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+                .await
+                .expect("count")
+                .expect("a row");
+            row.try_get_by_index::<i64>(0).expect("n")
+        }
+    };
+    let fresh = rows(false).await;
+    assert!(fresh > 0 && rows(true).await == fresh, "{fresh}");
+    app.post("/jobs/prune_job_runs/run", &admin, json!({}))
+        .await
+        .expect(200);
+    assert_eq!((rows(true).await, rows(false).await), (0, fresh));
 }

@@ -8,6 +8,7 @@ use entity::{
     clock::Clock,
     enums::NotificationKind,
     mail_outbox::{self, MailStatus},
+    notification,
 };
 use jobs::{Job, Runner, Schedule, mail::dispatch};
 use reqwest::Method;
@@ -1038,4 +1039,123 @@ async fn inbox_ids_in(conn: &impl sea_orm::ConnectionTrait, user: Uuid) -> Vec<U
         .into_iter()
         .map(|n| n.id)
         .collect()
+}
+
+/// The unread count `base` answers for `token`.
+async fn unread_on(app: &TestApp, base: &str, token: &str) -> u64 {
+    let res = app
+        .client
+        .get(format!("{base}/api/v1/notifications/unread-count"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.expect("json");
+    body["count"].as_u64().expect("count")
+}
+
+/// Whether `base` answers `count` for `token` within `within` (polled every 50 ms).
+async fn counts_within(
+    app: &TestApp,
+    base: &str,
+    token: &str,
+    count: u64,
+    within: Duration,
+) -> bool {
+    let started = Instant::now();
+    loop {
+        if unread_on(app, base, token).await == count {
+            return true;
+        }
+        if started.elapsed() > within {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_unread_count_follows_every_change_from_any_process_within_a_second() {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    let c = CityBuilder::new()
+        .long_lived_tokens()
+        .department("市工信局")
+        .enterprise("南通某电子公司")
+        .route("energy", 0)
+        .build()
+        .await;
+    let app = &c.app;
+    let here = app.address.clone();
+    let dept = &c.departments[0];
+    let (dept_user, _) = me(app, &dept.token).await;
+    let dept_user: Uuid = dept_user.parse().expect("uuid");
+    let other = app.second_instance().await;
+    // Both instances answer, and keep, 0 (each answer twice, so both are cached).
+    for _ in 0..2 {
+        assert_eq!(unread_on(app, &here, &dept.token).await, 0);
+        assert_eq!(unread_on(app, &other, &dept.token).await, 0);
+    }
+    let second = Duration::from_secs(1);
+
+    // A submission here notifies the department: this instance knows at once, the other
+    // within a second.
+    submit(app, &c.enterprises[0].token, "energy").await;
+    assert_eq!(unread_on(app, &here, &dept.token).await, 1);
+    assert!(counts_within(app, &other, &dept.token, 1, second).await);
+
+    // A row written with SQL, as another process would (no cache of this process is told):
+    // both instances learn it from the change feed.
+    notification::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(dept_user),
+        kind: Set(NotificationKind::AppealSupervised),
+        title: Set("督办".into()),
+        body: Set("请尽快办理".into()),
+        object_type: Set(None),
+        object_id: Set(None),
+        created_at: Set(app.clock.now()),
+        read_at: Set(None),
+    }
+    .insert(&app.db)
+    .await
+    .expect("insert");
+    assert!(counts_within(app, &here, &dept.token, 2, second).await);
+    assert!(counts_within(app, &other, &dept.token, 2, second).await);
+
+    // Everything read on the other instance: at once there, within a second here.
+    let res = app
+        .client
+        .post(format!("{other}/api/v1/notifications/read-all"))
+        .bearer_auth(&dept.token)
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), 200);
+    assert_eq!(unread_on(app, &other, &dept.token).await, 0);
+    assert!(counts_within(app, &here, &dept.token, 0, second).await);
+
+    // A deletion (retention, an operator) is a change too.
+    notification::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(dept_user),
+        kind: Set(NotificationKind::AppealSupervised),
+        title: Set("督办".into()),
+        body: Set("再次督办".into()),
+        object_type: Set(None),
+        object_id: Set(None),
+        created_at: Set(app.clock.now()),
+        read_at: Set(None),
+    }
+    .insert(&app.db)
+    .await
+    .expect("insert");
+    assert!(counts_within(app, &here, &dept.token, 1, second).await);
+    notification::Entity::delete_many()
+        .exec(&app.db)
+        .await
+        .expect("delete");
+    assert!(counts_within(app, &here, &dept.token, 0, second).await);
+    assert!(counts_within(app, &other, &dept.token, 0, second).await);
 }
