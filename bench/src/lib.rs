@@ -195,6 +195,17 @@ pub mod wrk {
         })
     }
 
+    /// wrk's threads for `connections`: `BENCH_WRK_THREADS` (default 2), at most one per
+    /// connection. On a machine whose cores the api, PostgreSQL and wrk share, each wrk thread
+    /// takes CPU the server would otherwise have.
+    pub fn threads(connections: usize) -> usize {
+        std::env::var("BENCH_WRK_THREADS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(2usize)
+            .clamp(1, connections.max(1))
+    }
+
     /// A token file for `bench/scripts/random_token.lua`, which gives each request the token
     /// of a random line; removed on drop.
     pub struct Tokens {
@@ -210,13 +221,13 @@ pub mod wrk {
             Ok(Self { _dir: dir, file })
         }
 
-        /// `wrk -t2 -c<connections> -d<secs>s --latency` on `GET url` with these tokens (one
-        /// thread for one connection); every answer must be 2xx.
+        /// `wrk -t<threads> -c<connections> -d<secs>s --latency` on `GET url` with these tokens
+        /// ([`threads`]); every answer must be 2xx.
         pub async fn run(&self, url: &str, connections: usize, secs: u64) -> anyhow::Result<Run> {
             let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/random_token.lua");
             let out = tokio::process::Command::new("wrk")
                 .args([
-                    &format!("-t{}", connections.clamp(1, 2)),
+                    &format!("-t{}", threads(connections)),
                     &format!("-c{connections}"),
                     &format!("-d{secs}s"),
                     "--latency",

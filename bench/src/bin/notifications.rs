@@ -1,7 +1,9 @@
 //! Notifications at scale, through the real `api` binary on PostgreSQL:
 //!
 //! 1. `GET /api/v1/notifications/unread-count` at 32 connections with 1,000,000 notifications
-//!    over 10,000 users in the table, each request as a random one of the users: p50 / p99.
+//!    over 10,000 users in the table, each request as a random one of the users: p50 / p99,
+//!    after a cold pass (each user once: what the database path costs), optionally while
+//!    notifications are written for random users (`--churn`).
 //! 2. 1,000 event streams (`GET /api/v1/notifications/stream`) of 1,000 users of one
 //!    organization open on one api process; this tool then writes one notification to the
 //!    organization with `jobs::notify` (as the jobs process or another api would) and times
@@ -14,8 +16,9 @@
 //! # --database lt_bench_notify --users 10000 --notifications 1000000 --streams 1000
 //! # --connections 32 --duration 10 --runs 3 --rounds 5 --port 18082 --reseed --drop
 //! # --no-count / --no-streams (one half only), --load-users N (requests from the first N users
-//! # only), --me (the same load on GET /api/v1/me, a yardstick), --no-wrk (load with this
-//! # process's own client even when wrk is installed)
+//! # only), --churn N (notifications written per second during the load), --me (the same
+//! # load on GET /api/v1/me, a yardstick), --no-wrk (load with this process's own client
+//! # even when wrk is installed); BENCH_WRK_THREADS (2), BENCH_WRK_OUTPUT=1 (wrk's report)
 //! ```
 //!
 //! The database is seeded once and kept (`--reseed` seeds it again, `--drop` drops it at the
@@ -695,7 +698,8 @@ async fn wrk_load(
             .run(&url, args.connections, args.duration.as_secs())
             .await?;
         println!(
-            "{path} run {n} (wrk -t2 -c{}): {rate:.0} req/s, p50 {p50:.2} ms, p99 {p99:.2} ms ({} users); api RSS {:.1} MiB",
+            "{path} run {n} (wrk -t{} -c{}): {rate:.0} req/s, p50 {p50:.2} ms, p99 {p99:.2} ms ({} users); api RSS {:.1} MiB",
+            bench::wrk::threads(args.connections),
             args.connections,
             tokens.len(),
             rss_mib(pid)
