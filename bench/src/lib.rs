@@ -134,6 +134,13 @@ pub async fn client_load(
             anyhow::Ok(lat)
         }));
     }
+    latencies(tasks).await
+}
+
+/// Awaits load tasks that each return their latencies; returns them all, sorted.
+pub async fn latencies(
+    tasks: Vec<tokio::task::JoinHandle<anyhow::Result<Vec<u64>>>>,
+) -> anyhow::Result<Vec<u64>> {
     let mut all = Vec::new();
     for t in tasks {
         all.extend(t.await??);

@@ -308,11 +308,7 @@ async fn cold_pass(
             anyhow::Ok(lat)
         }));
     }
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await??);
-    }
-    all.sort_unstable();
+    let all = bench::latencies(tasks).await?;
     println!(
         "{path} cold pass (each of the {} users once, c{}, this tool's client): {:.1} s, p50 {:.2} ms, p99 {:.2} ms",
         all.len(),
@@ -664,11 +660,7 @@ async fn statement_load(
             anyhow::Ok(lat)
         }));
     }
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await??);
-    }
-    all.sort_unstable();
+    let all = bench::latencies(tasks).await?;
     println!(
         "the count statement alone (sea-orm pool of {c}, {c} tasks, random users): {:.0}/s, p50 {:.2} ms, p99 {:.2} ms",
         all.len() as f64 / args.duration.as_secs_f64(),

@@ -1075,9 +1075,28 @@ async fn counts_within(
     }
 }
 
+/// A notification for `user` inserted with plain SQL, as another process would write it (no
+/// cache of this process is told).
+async fn supervised_by_sql(app: &TestApp, user: Uuid, body: &str) {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    notification::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(user),
+        kind: Set(NotificationKind::AppealSupervised),
+        title: Set("督办".into()),
+        body: Set(body.into()),
+        object_type: Set(None),
+        object_id: Set(None),
+        created_at: Set(app.clock.now()),
+        read_at: Set(None),
+    }
+    .insert(&app.db)
+    .await
+    .expect("insert");
+}
+
 #[tokio::test]
 async fn the_unread_count_follows_every_change_from_any_process_within_a_second() {
-    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
     let c = CityBuilder::new()
         .long_lived_tokens()
         .department("市工信局")
@@ -1106,20 +1125,7 @@ async fn the_unread_count_follows_every_change_from_any_process_within_a_second(
 
     // A row written with SQL, as another process would (no cache of this process is told):
     // both instances learn it from the change feed.
-    notification::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        user_id: Set(dept_user),
-        kind: Set(NotificationKind::AppealSupervised),
-        title: Set("督办".into()),
-        body: Set("请尽快办理".into()),
-        object_type: Set(None),
-        object_id: Set(None),
-        created_at: Set(app.clock.now()),
-        read_at: Set(None),
-    }
-    .insert(&app.db)
-    .await
-    .expect("insert");
+    supervised_by_sql(app, dept_user, "请尽快办理").await;
     assert!(counts_within(app, &here, &dept.token, 2, second).await);
     assert!(counts_within(app, &other, &dept.token, 2, second).await);
 
@@ -1137,20 +1143,7 @@ async fn the_unread_count_follows_every_change_from_any_process_within_a_second(
     assert!(counts_within(app, &here, &dept.token, 0, second).await);
 
     // A deletion (retention, an operator) is a change too.
-    notification::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        user_id: Set(dept_user),
-        kind: Set(NotificationKind::AppealSupervised),
-        title: Set("督办".into()),
-        body: Set("再次督办".into()),
-        object_type: Set(None),
-        object_id: Set(None),
-        created_at: Set(app.clock.now()),
-        read_at: Set(None),
-    }
-    .insert(&app.db)
-    .await
-    .expect("insert");
+    supervised_by_sql(app, dept_user, "再次督办").await;
     assert!(counts_within(app, &here, &dept.token, 1, second).await);
     notification::Entity::delete_many()
         .exec(&app.db)
