@@ -20,10 +20,10 @@
 //! ]).await?;
 //! ```
 
-use crate::bulk::insert_all;
+use crate::bulk::Batch;
 use crate::mail::{
     Template,
-    outbox::{Addressee, Prepared, insert_rows, prepared_row},
+    outbox::{Addressee, Prepared, prepared_row},
 };
 use chrono::{DateTime, Utc};
 use entity::{
@@ -292,8 +292,24 @@ pub async fn notify(
     notice: Notice,
     mail: Option<Mail<'_>>,
 ) -> Result<Delivered, DbErr> {
-    notify_many(
+    let mut batch = Batch::default();
+    let delivered = notify_into(conn, &mut batch, now, audience, notice, mail).await?;
+    batch.run(conn).await?;
+    Ok(delivered)
+}
+
+/// As [`notify`], with the rows added to `batch`, which the event writes with its own rows.
+pub async fn notify_into(
+    conn: &impl ConnectionTrait,
+    batch: &mut Batch,
+    now: DateTime<Utc>,
+    audience: Audience,
+    notice: Notice,
+    mail: Option<Mail<'_>>,
+) -> Result<Delivered, DbErr> {
+    notify_many_into(
         conn,
+        batch,
         now,
         &[Notification {
             audience,
@@ -306,9 +322,23 @@ pub async fn notify(
 
 /// Writes many notifications with a few statements whatever their number: audiences resolved
 /// together, preferences read once, rows inserted in multi-row statements.
-#[tracing::instrument(skip_all, fields(items = items.len()))]
 pub async fn notify_many(
     conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    items: &[Notification<'_>],
+) -> Result<Delivered, DbErr> {
+    let mut batch = Batch::default();
+    let delivered = notify_many_into(conn, &mut batch, now, items).await?;
+    batch.run(conn).await?;
+    Ok(delivered)
+}
+
+/// As [`notify_many`], with the rows added to `batch`: what it reads is read at once, what it
+/// writes is written when the batch runs, in the caller's transaction.
+#[tracing::instrument(skip_all, fields(items = items.len()))]
+pub async fn notify_many_into(
+    conn: &impl ConnectionTrait,
+    batch: &mut Batch,
     now: DateTime<Utc>,
     items: &[Notification<'_>],
 ) -> Result<Delivered, DbErr> {
@@ -412,8 +442,9 @@ pub async fn notify_many(
         .flatten()
         .flat_map(|g| g.users.iter().map(|p| p.id))
         .collect();
-    insert_all(conn, notifications).await?;
-    insert_rows(conn, mails).await?;
+    let backend = conn.get_database_backend();
+    batch.insert_all(backend, notifications);
+    batch.insert_all(backend, mails);
     // This process's unread counts (the change feed tells the others once this commits).
     crate::feed::touched(crate::feed::Topic::Unread, told);
     if delivered != Delivered::default() {

@@ -6,6 +6,7 @@
 //! breach) escalation instants are computed at write time and stored, so the monitor only
 //! compares instants through partial indexes.
 
+use crate::bulk::Batch;
 use crate::calendar::CalendarLoader;
 use chrono::{DateTime, TimeDelta, Utc};
 use entity::{
@@ -120,6 +121,21 @@ pub async fn start(
     clocks: &[NewClock],
     now: DateTime<Utc>,
 ) -> Result<Vec<sla_clock::Model>, DbErr> {
+    let mut batch = Batch::default();
+    let models = start_into(&mut batch, cal, subject, start, clocks, now)?;
+    batch.run(conn).await?;
+    Ok(models)
+}
+
+/// As [`start`], with the clocks' insert added to `batch`, written with the subject's own rows.
+pub fn start_into(
+    batch: &mut Batch,
+    cal: &Calendar,
+    subject: Subject,
+    start: DateTime<Utc>,
+    clocks: &[NewClock],
+    now: DateTime<Utc>,
+) -> Result<Vec<sla_clock::Model>, DbErr> {
     let rows: Vec<sla_clock::ActiveModel> = clocks
         .iter()
         .map(|c| new_row(cal, subject, start, *c, now))
@@ -131,9 +147,7 @@ pub async fn start(
         .map(sea_orm::TryIntoModel::try_into_model)
         .collect::<Result<Vec<sla_clock::Model>, _>>()?;
     if !rows.is_empty() {
-        sla_clock::Entity::insert_many(rows)
-            .exec_without_returning(conn)
-            .await?;
+        batch.push(sla_clock::Entity::insert_many(rows));
     }
     Ok(models)
 }

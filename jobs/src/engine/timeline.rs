@@ -2,6 +2,7 @@
 //! subject writes its timeline line here, in the change's transaction; the monitor writes its
 //! breach and escalation lines and supervisions here too.
 
+use crate::bulk::Batch;
 use chrono::{DateTime, Utc};
 use entity::{
     appeal_event,
@@ -59,13 +60,18 @@ impl Entry {
 
 /// Writes timeline lines, in order, in one statement.
 pub async fn record(conn: &impl ConnectionTrait, entries: Vec<Entry>) -> Result<(), DbErr> {
-    if entries.is_empty() {
-        return Ok(());
+    let mut batch = Batch::default();
+    record_into(&mut batch, entries);
+    batch.run(conn).await
+}
+
+/// As [`record`], with the lines' insert added to `batch`, written with the event's other rows.
+pub fn record_into(batch: &mut Batch, entries: Vec<Entry>) {
+    if !entries.is_empty() {
+        batch.push(appeal_event::Entity::insert_many(
+            entries.into_iter().map(Entry::row),
+        ));
     }
-    appeal_event::Entity::insert_many(entries.into_iter().map(Entry::row))
-        .exec_without_returning(conn)
-        .await?;
-    Ok(())
 }
 
 /// One supervision (督办) of a subject.

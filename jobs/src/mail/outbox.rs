@@ -110,11 +110,3 @@ pub(crate) fn prepared_row(
         kind: Set(addressee.kind),
     }
 }
-
-/// Inserts outbox rows in a few multi-row statements.
-pub(crate) async fn insert_rows(
-    conn: &impl ConnectionTrait,
-    rows: Vec<mail_outbox::ActiveModel>,
-) -> Result<u64, DbErr> {
-    crate::bulk::insert_all(conn, rows).await
-}

@@ -22,6 +22,7 @@ use entity::{
     organization, routing_rule, sla_clock, sla_policy,
     working_days::WorkingDays,
 };
+use jobs::bulk::Batch;
 use jobs::{
     calendar::CalendarLoader as CalendarCache,
     engine::{
@@ -35,8 +36,8 @@ use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect,
-    QueryTrait, Select,
-    sea_query::{Alias, Expr, Order, Query},
+    QueryTrait, Select, TryIntoModel,
+    sea_query::{Alias, Expr, OnConflict, Order, Query},
 };
 use serde::{Deserialize, Serialize};
 use std::{
@@ -70,18 +71,26 @@ pub struct Rules {
     pub reopen_window: WorkingDays,
 }
 
+/// A department an appeal is routed to, with its name (what the mail calls it).
+struct Routed {
+    id: Uuid,
+    name: String,
+}
+
 /// What a submission reads before it writes, in one statement: whether the enterprise is
 /// verified, the category's SLA policy and the department its routing rule names.
 async fn submission_context(
     conn: &impl ConnectionTrait,
     enterprise: Uuid,
     category: AppealCategory,
-) -> AppResult<(bool, Policy, Option<Uuid>)> {
-    use sea_orm::sea_query::JoinType;
+) -> AppResult<(bool, Policy, Option<Routed>)> {
+    use sea_orm::sea_query::{ExprTrait, JoinType};
     use sla_policy::Column as P;
+    let holder = Alias::new("holder");
     let q = Query::select()
         .column((organization::Entity, organization::Column::Verified))
         .column((routing_rule::Entity, routing_rule::Column::DepartmentId))
+        .column((holder.clone(), organization::Column::Name))
         .columns(
             [
                 P::ReplyWorkingDays,
@@ -102,16 +111,23 @@ async fn submission_context(
             routing_rule::Entity,
             routing_rule::Column::Category.eq(category),
         )
-        .and_where(organization::Column::Id.eq(enterprise))
+        .join_as(
+            JoinType::LeftJoin,
+            organization::Entity,
+            holder.clone(),
+            Expr::col((holder.clone(), organization::Column::Id))
+                .equals((routing_rule::Entity, routing_rule::Column::DepartmentId)),
+        )
+        .and_where(Expr::col((organization::Entity, organization::Column::Id)).eq(enterprise))
         .to_owned();
     let Some(row) = conn.query_one(&q).await? else {
         return Ok((false, Policy::of(None), None));
     };
     let days: [Option<String>; 4] = [
-        rows::get(&row, 2)?,
         rows::get(&row, 3)?,
         rows::get(&row, 4)?,
         rows::get(&row, 5)?,
+        rows::get(&row, 6)?,
     ];
     let policy = match &days {
         [Some(reply), Some(opinion), Some(close), Some(warn)] => {
@@ -119,7 +135,13 @@ async fn submission_context(
         }
         _ => Policy::of(None),
     };
-    Ok((rows::get(&row, 0)?, policy, rows::get(&row, 1)?))
+    let department: Option<Uuid> = rows::get(&row, 1)?;
+    let name: Option<String> = rows::get(&row, 2)?;
+    let routed = department.map(|id| Routed {
+        id,
+        name: name.unwrap_or_default(),
+    });
+    Ok((rows::get(&row, 0)?, policy, routed))
 }
 
 /// The timeline line of `action` by `actor` on `a`.
@@ -153,15 +175,26 @@ async fn assign_to(
     department: Uuid,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    appeal_assignment::Entity::insert(appeal_assignment::ActiveModel {
-        appeal_id: Set(appeal),
-        department_id: Set(department),
-        assigned_at: Set(now),
-    })
-    .on_conflict_do_nothing()
-    .exec_without_returning(conn)
-    .await?;
-    Ok(())
+    let mut batch = Batch::default();
+    assign_into(&mut batch, appeal, department, now);
+    Ok(batch.run(conn).await?)
+}
+
+/// As [`assign_to`], written with the batch.
+fn assign_into(batch: &mut Batch, appeal: Uuid, department: Uuid, now: DateTime<Utc>) {
+    use appeal_assignment::Column as A;
+    batch.push(
+        appeal_assignment::Entity::insert(appeal_assignment::ActiveModel {
+            appeal_id: Set(appeal),
+            department_id: Set(department),
+            assigned_at: Set(now),
+        })
+        .on_conflict(
+            OnConflict::columns([A::AppealId, A::DepartmentId])
+                .do_nothing()
+                .to_owned(),
+        ),
+    );
 }
 
 /// Submits an appeal (a verified enterprise); a routing rule assigns it at once.
@@ -176,8 +209,8 @@ pub async fn submit(
     let enterprise = actor
         .organization_id
         .ok_or_else(|| AppError::forbidden("the user belongs to no enterprise"))?;
-    let (verified, policy, department) =
-        submission_context(conn, enterprise, input.category).await?;
+    let (verified, policy, routed) = submission_context(conn, enterprise, input.category).await?;
+    let department = routed.as_ref().map(|d| d.id);
     if !verified {
         return Err(AuthUser::not_verified());
     }
@@ -202,7 +235,7 @@ pub async fn submit(
     } else {
         AppealStatus::Submitted
     };
-    let a = appeal::ActiveModel {
+    let row = appeal::ActiveModel {
         id: Set(id),
         number: Set(number),
         enterprise_id: Set(enterprise),
@@ -228,12 +261,15 @@ pub async fn submit(
         withdrawn_at: Set(None),
         close_working_seconds: Set(None),
         updated_at: Set(now),
-    }
-    .insert(conn)
-    .await?;
+    };
+    // Every column is set, so the row is the stored appeal; it is written with its clocks,
+    // timeline and notifications in one batch (one statement on PostgreSQL).
+    let a = row.clone().try_into_model()?;
+    let mut batch = Batch::default();
+    batch.push(appeal::Entity::insert(row));
     let kinds = [ClockKind::Reply, ClockKind::Opinion, ClockKind::Close];
     let starts: Vec<NewClock> = kinds.into_iter().map(|k| policy.clock(k, 0)).collect();
-    let clocks = clocks::start(conn, cal, Subject::appeal(id), now, &starts, now).await?;
+    let clocks = clocks::start_into(&mut batch, cal, Subject::appeal(id), now, &starts, now)?;
     // The timeline's first line has no department yet; routing is its own line.
     let mut unrouted = a.clone();
     unrouted.department_id = None;
@@ -260,13 +296,26 @@ pub async fn submit(
             ..event_row(&a, actor, now, AppealAction::Assign, None, status, None)
         });
     }
-    timeline::record(conn, events).await?;
+    timeline::record_into(&mut batch, events);
+    if let Some(dep) = routed {
+        assign_into(&mut batch, id, dep.id, now);
+        notify_department(
+            conn,
+            &mut batch,
+            cal,
+            now,
+            &a,
+            &clocks,
+            (dep.id, Some(dep.name)),
+            Kind::AppealAssigned,
+            None,
+        )
+        .await?;
+    }
+    batch.run(conn).await?;
+    // Attached once the appeal exists (the files name it).
     let attachments =
         files::attach(conn, actor, Subject::appeal(id), &input.attachment_ids, now).await?;
-    if let Some(dep) = department {
-        assign_to(conn, id, dep, now).await?;
-        notify_department(conn, cal, now, &a, &clocks, dep, Kind::AppealAssigned, None).await?;
-    }
     Ok(view(a, clocks, attachments))
 }
 

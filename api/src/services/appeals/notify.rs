@@ -9,7 +9,7 @@ use crate::services::organizations::name_of;
 use entity::enums::NotificationKind;
 use jobs::{
     mail::{Template, templates::local_minute as local},
-    notify::{Audience, Mail, Notice, Object, notify},
+    notify::{Audience, Mail, Notice, Object, notify, notify_into},
 };
 
 /// A notification an action causes, sent once the appeal row is saved (so it reads the new
@@ -56,7 +56,10 @@ pub(super) async fn send(
     for f in followups {
         match f {
             Followup::Department(dep, kind, note) => {
-                notify_department(conn, cal, now, a, clocks, dep, kind, note).await?
+                let mut batch = Batch::default();
+                let to = (dep, None);
+                notify_department(conn, &mut batch, cal, now, a, clocks, to, kind, note).await?;
+                batch.run(conn).await?;
             }
             Followup::Enterprise(kind, msg) => notify_enterprise(conn, now, a, kind, &msg).await?,
             Followup::Supervised(dep, note) => {
@@ -67,15 +70,17 @@ pub(super) async fn send(
     Ok(())
 }
 
-/// Tells a department an appeal came to it (or back to it), with its due times.
+/// Tells a department an appeal came to it (or back to it), with its due times; `name` is the
+/// department's name when the caller has read it already.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn notify_department(
     conn: &impl ConnectionTrait,
+    batch: &mut Batch,
     cal: &Calendar,
     now: DateTime<Utc>,
     a: &appeal::Model,
     clocks: &[sla_clock::Model],
-    department: Uuid,
+    (department, name): (Uuid, Option<String>),
     kind: NotificationKind,
     note: Option<String>,
 ) -> AppResult<()> {
@@ -95,8 +100,12 @@ pub(super) async fn notify_department(
     if let Some(n) = &note {
         body.push_str(&format!("\n说明：{n}"));
     }
+    let department_name = match name {
+        Some(name) => name,
+        None => name_of(conn, department).await?,
+    };
     let template = Template::AppealAssigned {
-        department_name: name_of(conn, department).await?,
+        department_name,
         number: a.number.clone(),
         title: a.title.clone(),
         category_label: category_label.to_string(),
@@ -105,8 +114,9 @@ pub(super) async fn notify_department(
         close_due,
         note,
     };
-    notify(
+    notify_into(
         conn,
+        batch,
         now,
         Audience::organization(department),
         Notice::new(kind, Some(Object::appeal(a.id)), title(kind, a), body),
