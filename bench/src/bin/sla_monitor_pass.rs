@@ -185,7 +185,8 @@ fn candidates(now: DateTime<Utc>) -> Condition {
         )
 }
 
-/// Row counts of every table.
+/// Row counts of every table but `change_feed`: the feed logs the pass's notifications and
+/// the reset's deletions of them (housekeeping prunes it), it is not state a pass depends on.
 async fn table_counts(db: &DatabaseConnection) -> anyhow::Result<Vec<(String, i64)>> {
     let backend = db.get_database_backend();
     let sql = match backend {
@@ -202,6 +203,9 @@ async fn table_counts(db: &DatabaseConnection) -> anyhow::Result<Vec<(String, i6
         .await?
     {
         let table: String = row.try_get_by_index(0)?;
+        if table == "change_feed" {
+            continue;
+        }
         let n = db
             .query_one_raw(Statement::from_string(
                 backend,
