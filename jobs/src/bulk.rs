@@ -77,11 +77,6 @@ impl Batch {
         }
     }
 
-    /// Whether nothing was added.
-    pub fn is_empty(&self) -> bool {
-        self.inserts.is_empty()
-    }
-
     /// Writes what was added.
     pub async fn run(self, conn: &impl ConnectionTrait) -> Result<(), DbErr> {
         if conn.get_database_backend() != DbBackend::Postgres {

@@ -292,10 +292,12 @@ pub async fn notify(
     notice: Notice,
     mail: Option<Mail<'_>>,
 ) -> Result<Delivered, DbErr> {
-    let mut batch = Batch::default();
-    let delivered = notify_into(conn, &mut batch, now, audience, notice, mail).await?;
-    batch.run(conn).await?;
-    Ok(delivered)
+    let item = Notification {
+        audience,
+        notice,
+        mail,
+    };
+    notify_many(conn, now, &[item]).await
 }
 
 /// As [`notify`], with the rows added to `batch`, which the event writes with its own rows.
@@ -307,17 +309,12 @@ pub async fn notify_into(
     notice: Notice,
     mail: Option<Mail<'_>>,
 ) -> Result<Delivered, DbErr> {
-    notify_many_into(
-        conn,
-        batch,
-        now,
-        &[Notification {
-            audience,
-            notice,
-            mail,
-        }],
-    )
-    .await
+    let item = Notification {
+        audience,
+        notice,
+        mail,
+    };
+    notify_many_into(conn, batch, now, &[item]).await
 }
 
 /// Writes many notifications with a few statements whatever their number: audiences resolved

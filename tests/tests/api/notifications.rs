@@ -123,6 +123,17 @@ fn delivered_to(app: &TestApp, needle: &str) -> Vec<String> {
     to
 }
 
+/// One department and one enterprise, each with one user; `energy` is routed to the department.
+async fn routed_city() -> City {
+    CityBuilder::new()
+        .long_lived_tokens()
+        .department("市工信局")
+        .enterprise("南通某电子公司")
+        .route("energy", 0)
+        .build()
+        .await
+}
+
 /// A centre, two departments and two enterprises, each with one user.
 async fn city() -> City {
     CityBuilder::new()
@@ -307,13 +318,7 @@ async fn each_appeal_action_notifies_exactly_the_people_concerned() {
 
 #[tokio::test]
 async fn a_submitter_who_left_is_replaced_by_the_enterprise_s_active_users() {
-    let c = CityBuilder::new()
-        .long_lived_tokens()
-        .department("市工信局")
-        .enterprise("南通某电子公司")
-        .route("energy", 0)
-        .build()
-        .await;
+    let c = routed_city().await;
     let app = &c.app;
     let ent = &c.enterprises[0];
     let colleague = app.user_token(&c.admin, "enterprise", Some(&ent.id)).await;
@@ -609,13 +614,7 @@ async fn read_read_all_and_the_unread_count_touch_only_the_caller_s_notification
 
 #[tokio::test]
 async fn a_kind_turned_off_sends_no_mail_but_still_notifies() {
-    let c = CityBuilder::new()
-        .long_lived_tokens()
-        .department("市工信局")
-        .enterprise("南通某电子公司")
-        .route("energy", 0)
-        .build()
-        .await;
+    let c = routed_city().await;
     let app = &c.app;
     let ent = &c.enterprises[0].token;
     let dept = &c.departments[0].token;
@@ -760,13 +759,7 @@ async fn supervised_by_sql(app: &TestApp, id: Uuid, user: Uuid, title: &str, bod
 
 #[tokio::test]
 async fn the_unread_count_follows_every_change_from_any_process_within_a_second() {
-    let c = CityBuilder::new()
-        .long_lived_tokens()
-        .department("市工信局")
-        .enterprise("南通某电子公司")
-        .route("energy", 0)
-        .build()
-        .await;
+    let c = routed_city().await;
     let app = &c.app;
     let here = app.address.clone();
     let dept = &c.departments[0];

@@ -78,7 +78,7 @@ struct Routed {
 }
 
 /// What a submission reads before it writes, in one statement: whether the enterprise is
-/// verified, the category's SLA policy and the department its routing rule names.
+/// verified, the category's SLA policy and the department its routing rule names, with its name.
 async fn submission_context(
     conn: &impl ConnectionTrait,
     enterprise: Uuid,

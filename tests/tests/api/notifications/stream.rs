@@ -141,13 +141,7 @@ async fn a_notification_written_through_another_instance_reaches_an_open_stream_
 
 #[tokio::test]
 async fn a_stream_reopened_with_last_event_id_first_replays_what_was_missed() {
-    let c = CityBuilder::new()
-        .long_lived_tokens()
-        .department("市工信局")
-        .enterprise("南通某电子公司")
-        .route("energy", 0)
-        .build()
-        .await;
+    let c = routed_city().await;
     let app = &c.app;
     let dept = &c.departments[0].token;
     for _ in 0..4 {
@@ -251,13 +245,7 @@ async fn a_stream_ends_when_its_user_is_deactivated() {
 #[tokio::test]
 async fn a_notification_committed_after_a_newer_one_is_still_streamed() {
     use sea_orm::TransactionTrait;
-    let c = CityBuilder::new()
-        .long_lived_tokens()
-        .department("市工信局")
-        .enterprise("南通某电子公司")
-        .route("energy", 0)
-        .build()
-        .await;
+    let c = routed_city().await;
     let app = &c.app;
     let dept = &c.departments[0];
     let (dept_user, _) = me(app, &dept.token).await;
