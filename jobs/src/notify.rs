@@ -342,7 +342,13 @@ pub async fn notify_many_into(
     if items.is_empty() {
         return Ok(Delivered::default());
     }
-    let people = People::load(conn, items).await?;
+    // The kinds whose mail goes to the resolved users, for whom preferences matter.
+    let kinds: HashSet<NotificationKind> = items
+        .iter()
+        .filter(|n| n.mail.as_ref().is_some_and(|m| m.to.is_none()))
+        .map(|n| n.notice.kind)
+        .collect();
+    let people = People::load(conn, items, &kinds).await?;
     let groups: Vec<Vec<Group>> = items.iter().map(|n| people.groups(&n.audience)).collect();
 
     // Preferences are read only for users who would be mailed.
@@ -354,8 +360,10 @@ pub async fn notify_many_into(
         .filter(|p| p.address().is_some())
         .map(|p| p.id)
         .collect();
-    let kinds: HashSet<NotificationKind> = items.iter().map(|n| n.notice.kind).collect();
-    let off = mail_turned_off(conn, &mailed_users, &kinds).await?;
+    let off = match people.off {
+        Some(off) => off,
+        None => mail_turned_off(conn, &mailed_users, &kinds).await?,
+    };
     // Contacts are read only for organizations none of whose users in the audience has an
     // address.
     let fallback_orgs: HashSet<Uuid> = items
@@ -492,6 +500,10 @@ struct Group {
 /// Every user the audiences of one call may name, loaded with one query per kind of audience.
 #[derive(Default)]
 struct People {
+    /// The (user, kind) pairs of the loaded users whose mail is turned off, when they were read
+    /// with the users (a call naming few organizations and users: one statement fewer); `None`
+    /// when they are to be read on their own.
+    off: Option<HashSet<(Uuid, NotificationKind)>>,
     /// Users named one by one, active or not.
     by_id: HashMap<Uuid, Person>,
     /// Active users per organization.
@@ -502,9 +514,9 @@ struct People {
     orgs_of_kind: HashMap<OrgKind, Vec<Uuid>>,
 }
 
-type UserRow = (Uuid, Option<Uuid>, Role, Option<String>, bool);
-
-fn person((id, organization, role, email, active): UserRow) -> Person {
+fn person(
+    (id, organization, role, email, active): (Uuid, Option<Uuid>, Role, Option<String>, bool),
+) -> Person {
     Person {
         id,
         organization,
@@ -514,25 +526,62 @@ fn person((id, organization, role, email, active): UserRow) -> Person {
     }
 }
 
+/// The users matching `condition`; with `off_kinds`, each user's turned-off mail kinds among
+/// them come in the same statement (a left join on the preferences), added to `off`.
 async fn users_where(
     conn: &impl ConnectionTrait,
     condition: sea_orm::Condition,
+    off_kinds: &HashSet<NotificationKind>,
+    off: &mut HashSet<(Uuid, NotificationKind)>,
 ) -> Result<Vec<Person>, DbErr> {
+    use sea_orm::sea_query::{Expr, ExprTrait, JoinType, Query};
     use user::Column as U;
-    Ok(user::Entity::find()
-        .select_only()
-        .columns([U::Id, U::OrganizationId, U::Role, U::Email, U::Active])
-        .filter(condition)
-        .into_tuple::<UserRow>()
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(person)
-        .collect())
+    use user_preference::Column as P;
+    let mut q = Query::select();
+    q.columns([U::Id, U::OrganizationId, U::Role, U::Email, U::Active].map(|c| (user::Entity, c)))
+        .from(user::Entity)
+        .cond_where(condition);
+    if !off_kinds.is_empty() {
+        q.column((user_preference::Entity, P::Kind)).join(
+            JoinType::LeftJoin,
+            user_preference::Entity,
+            Expr::col((user_preference::Entity, P::UserId))
+                .equals((user::Entity, U::Id))
+                .and(Expr::col((user_preference::Entity, P::Kind)).is_in(off_kinds.iter().copied()))
+                .and(Expr::col((user_preference::Entity, P::Email)).eq(false)),
+        );
+    }
+    let mut people: Vec<Person> = Vec::new();
+    // A user with several turned-off kinds comes once per kind.
+    let mut seen = HashSet::new();
+    for row in conn.query_all(&q).await? {
+        let id: Uuid = row.try_get_by_index(0)?;
+        if !off_kinds.is_empty()
+            && let Some(kind) = row.try_get_by_index::<Option<NotificationKind>>(5)?
+        {
+            off.insert((id, kind));
+        }
+        if seen.insert(id) {
+            people.push(person((
+                id,
+                row.try_get_by_index(1)?,
+                row.try_get_by_index(2)?,
+                row.try_get_by_index(3)?,
+                row.try_get_by_index(4)?,
+            )));
+        }
+    }
+    Ok(people)
 }
 
 impl People {
-    async fn load(conn: &impl ConnectionTrait, items: &[Notification<'_>]) -> Result<Self, DbErr> {
+    /// Loads the users of `items`' audiences; with few of them, also their turned-off mail
+    /// among `mail_kinds` (else [`mail_turned_off`] reads it for the mailed users alone).
+    async fn load(
+        conn: &impl ConnectionTrait,
+        items: &[Notification<'_>],
+        mail_kinds: &HashSet<NotificationKind>,
+    ) -> Result<Self, DbErr> {
         use sea_orm::Condition;
         use user::Column as U;
         let mut people = People::default();
@@ -570,9 +619,17 @@ impl People {
             orgs.extend(ids.iter().copied());
             people.orgs_of_kind.insert(kind, ids);
         }
+        // Few users: their preferences come with them. Many (a push to every eligible
+        // enterprise): one read of the turned-off rows afterwards costs less than a join per
+        // chunk.
+        let few = user_ids.len() + orgs.len() <= IN_CHUNK;
+        let no_kinds = HashSet::new();
+        let off_kinds = if few { mail_kinds } else { &no_kinds };
+        let mut off = HashSet::new();
         let user_ids: Vec<Uuid> = user_ids.into_iter().collect();
         for chunk in user_ids.chunks(IN_CHUNK) {
-            for p in users_where(conn, Condition::all().add(U::Id.is_in(chunk.to_vec()))).await? {
+            let condition = Condition::all().add(U::Id.is_in(chunk.to_vec()));
+            for p in users_where(conn, condition, off_kinds, &mut off).await? {
                 // A user who left is represented by their organization.
                 if !p.active
                     && let Some(org) = p.organization
@@ -589,6 +646,8 @@ impl People {
                 Condition::all()
                     .add(U::OrganizationId.is_in(chunk.to_vec()))
                     .add(U::Active.eq(true)),
+                off_kinds,
+                &mut off,
             )
             .await?;
             for p in found {
@@ -603,6 +662,8 @@ impl People {
                 Condition::all()
                     .add(U::Role.is_in(roles.iter().copied()))
                     .add(U::Active.eq(true)),
+                off_kinds,
+                &mut off,
             )
             .await?;
             for p in found {
@@ -616,6 +677,7 @@ impl People {
         {
             users.sort_by_key(|p| p.id);
         }
+        people.off = few.then_some(off);
         Ok(people)
     }
 

@@ -5,8 +5,8 @@
 
 use entity::{
     clock::Clock,
-    enums::{NotificationKind as Kind, Role},
-    mail_outbox, notification, user, user_preference,
+    enums::{NotificationKind as Kind, OrgKind, Role},
+    mail_outbox, notification, organization, user, user_preference,
 };
 use jobs::{
     mail::Template,
@@ -22,6 +22,19 @@ const USERS: usize = 4_000;
 
 #[tokio::test]
 async fn four_thousand_users_are_told_and_mailed_except_where_they_turned_the_kind_off() {
+    told_and_mailed_except_turned_off(1).await;
+}
+
+/// Past 500 organizations and users in a call the turned-off mails are read on their own
+/// (through `ix_user_preferences_mail_off`), not with the users: the same outcome.
+#[tokio::test]
+async fn a_push_to_six_hundred_organizations_mails_all_but_who_turned_it_off() {
+    told_and_mailed_except_turned_off(600).await;
+}
+
+/// [`USERS`] users spread over `orgs` enterprises (the fixture's and `orgs - 1` more), told of a
+/// policy match in one call.
+async fn told_and_mailed_except_turned_off(orgs: usize) {
     let c = CityBuilder::new()
         .enterprise("南通某电子公司")
         .build()
@@ -29,6 +42,29 @@ async fn four_thousand_users_are_told_and_mailed_except_where_they_turned_the_ki
     let app = &c.app;
     let org: Uuid = c.enterprises[0].id.parse().expect("uuid");
     let now = app.clock.now();
+    let mut all_orgs = vec![org];
+    let more = (1..orgs).map(|n| {
+        let id = Uuid::now_v7();
+        all_orgs.push(id);
+        organization::ActiveModel {
+            id: Set(id),
+            kind: Set(OrgKind::Enterprise),
+            name: Set(format!("企业{n}")),
+            uscc: Set(None),
+            region: Set(None),
+            contact_name: Set(None),
+            contact_email: Set(None),
+            verified: Set(true),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+    });
+    let more: Vec<_> = more.collect();
+    if !more.is_empty() {
+        jobs::bulk::insert_all(&app.db, more)
+            .await
+            .expect("organizations");
+    }
     let ids: Vec<Uuid> = (0..USERS).map(|_| Uuid::now_v7()).collect();
     let rows = ids.iter().enumerate().map(|(n, id)| user::ActiveModel {
         id: Set(*id),
@@ -37,7 +73,7 @@ async fn four_thousand_users_are_told_and_mailed_except_where_they_turned_the_ki
         display_name: Set(format!("用户{n}")),
         email: Set(Some(format!("bulk-{n}@example.cn"))),
         role: Set(Role::Enterprise),
-        organization_id: Set(Some(org)),
+        organization_id: Set(Some(all_orgs[n % orgs])),
         active: Set(true),
         session_version: Set(1),
         created_at: Set(now),
@@ -66,10 +102,18 @@ async fn four_thousand_users_are_told_and_mailed_except_where_they_turned_the_ki
         .await
         .expect("preferences");
 
+    let audience = if orgs == 1 {
+        Audience::organization_roles(org, &[Role::Enterprise])
+    } else {
+        Audience::Organizations {
+            ids: all_orgs.clone(),
+            roles: vec![Role::Enterprise],
+        }
+    };
     let delivered = notify(
         &app.db,
         now,
-        Audience::organization_roles(org, &[Role::Enterprise]),
+        audience,
         Notice::new(
             Kind::PolicyMatch,
             None,
