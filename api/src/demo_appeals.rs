@@ -345,7 +345,7 @@ pub async fn load(state: &AppState, password: &str) -> anyhow::Result<AppealsSum
                 let (title, content) = text_of(category, step.appeal + 1);
                 appeals::submit(
                     &txn,
-                    &cal,
+                    &state.calendar,
                     &actor,
                     step.at,
                     NewAppeal {

@@ -7,7 +7,10 @@ use entity::{
     calendar::{Calendar, CalendarSettings, Interval, TimeOfDay, WorkingHours, parse_time_zone},
     calendar_day, calendar_setting,
 };
-use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QuerySelect};
+use sea_orm::{
+    ConnectionTrait, DbBackend, EntityTrait, QuerySelect,
+    sea_query::{Expr, SimpleExpr},
+};
 use serde::Deserialize;
 use std::sync::{Arc, RwLock};
 
@@ -44,6 +47,21 @@ impl CalendarLoader {
         self.of_row(conn, settings_row(conn, true).await?).await
     }
 
+    /// The calendar for a transaction that read the stored revision with
+    /// [`revision_for_write`] in a statement of its own (the settings row is then locked as
+    /// [`CalendarLoader::current_for_write`] locks it): the cached calendar of that revision, or
+    /// the stored one reloaded.
+    pub async fn for_write_at(
+        &self,
+        conn: &impl ConnectionTrait,
+        revision: i64,
+    ) -> anyhow::Result<Arc<Calendar>> {
+        match self.at_revision(revision) {
+            Some(cal) => Ok(cal),
+            None => self.current_for_write(conn).await,
+        }
+    }
+
     /// The calendar of `revision` if this process has it loaded (a reader that learnt the
     /// stored revision in a statement of its own saves reading the settings row again).
     pub fn at_revision(&self, revision: i64) -> Option<Arc<Calendar>> {
@@ -70,6 +88,21 @@ impl CalendarLoader {
         }
         Ok(cal)
     }
+}
+
+/// The stored calendar revision as a scalar subquery, read `FOR SHARE` on PostgreSQL: a writer
+/// selects it with the first read it makes anyway, then gets the calendar with
+/// [`CalendarLoader::for_write_at`] — the lock of [`CalendarLoader::current_for_write`]
+/// without a statement of its own.
+pub fn revision_for_write(backend: DbBackend) -> SimpleExpr {
+    let lock = if backend == DbBackend::Postgres {
+        " FOR SHARE"
+    } else {
+        ""
+    };
+    Expr::cust(format!(
+        "(SELECT revision FROM calendar_settings WHERE id = 1{lock})"
+    ))
 }
 
 /// The settings row, read `FOR SHARE` on PostgreSQL when `shared`.

@@ -6,7 +6,10 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::calendar::Calendar;
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
+use sea_orm::{
+    ConnectionTrait, DbBackend, DbErr, Statement,
+    sea_query::{Expr, SimpleExpr},
+};
 
 /// Which counter.
 #[derive(Debug, Clone, Copy)]
@@ -62,11 +65,19 @@ pub async fn next(
         .query_one_raw(Statement::from_string(backend, sql))
         .await?
         .ok_or_else(|| DbErr::RecordNotFound(format!("{seq} returned nothing")))?;
-    let n: i64 = row.try_get("", column)?;
+    Ok(format(series, cal, now, row.try_get("", column)?))
+}
+
+/// On PostgreSQL, the expression that draws the next counter value of `series` (a `BIGINT`),
+/// for a submission to select with a read it makes anyway: one round trip fewer than [`next`].
+/// `None` on SQLite, where the counter is a row to update and [`next`] is the way.
+pub fn draw(backend: DbBackend, series: Series) -> Option<SimpleExpr> {
+    (backend == DbBackend::Postgres)
+        .then(|| Expr::cust(format!("nextval('{}')", series.sequence())))
+}
+
+/// The number of `series` whose counter value is `n`, for a submission at `now`.
+pub fn format(series: Series, cal: &Calendar, now: DateTime<Utc>, n: i64) -> String {
     let date: NaiveDate = cal.local_date(now);
-    Ok(format!(
-        "{}{}-{n:06}",
-        series.prefix(),
-        date.format("%Y%m%d")
-    ))
+    format!("{}{}-{n:06}", series.prefix(), date.format("%Y%m%d"))
 }

@@ -40,8 +40,8 @@ pub async fn create(
         body.into_inner(),
         StatusCode::CREATED,
         |txn, input| async move {
-            let cal = cache.current_for_write(&txn).await?;
-            let v = svc::submit(&txn, &cal, &user, now, input).await?;
+            // The submission reads the calendar (locked for the write) with its context.
+            let v = svc::submit(&txn, &cache, &user, now, input).await?;
             Ok((v, txn))
         },
     )

@@ -1217,14 +1217,9 @@ async fn a_calendar_change_beside_an_open_submission_moves_its_clocks() {
     };
     let state = &c.app.state;
     let txn = state.db.begin().await.expect("begin");
-    let cal = state
-        .calendar
-        .current_for_write(&txn)
-        .await
-        .expect("calendar");
     let a = svc::submit(
         &txn,
-        &cal,
+        &state.calendar,
         &enterprise,
         now,
         NewAppeal {

@@ -77,17 +77,31 @@ struct Routed {
     name: String,
 }
 
-/// What a submission reads before it writes, in one statement: whether the enterprise is
-/// verified, the category's SLA policy and the department its routing rule names, with its name.
+/// What a submission reads before it writes, in one statement.
+struct Context {
+    /// Whether the enterprise is verified (false when it is not found).
+    verified: bool,
+    /// The category's SLA policy.
+    policy: Policy,
+    /// The department its routing rule names, with its name.
+    routed: Option<Routed>,
+    /// The stored calendar revision, read as `calendar::revision_for_write` reads it.
+    revision: Option<i64>,
+    /// On PostgreSQL, the appeal's number counter (`numbering::draw`; a refused submission
+    /// leaves a gap, as a rolled-back one does).
+    number: Option<i64>,
+}
+
+/// Reads the [`Context`] of a submission by `enterprise` in `category`.
 async fn submission_context(
     conn: &impl ConnectionTrait,
     enterprise: Uuid,
     category: AppealCategory,
-) -> AppResult<(bool, Policy, Option<Routed>)> {
+) -> AppResult<Context> {
     use sea_orm::sea_query::{ExprTrait, JoinType};
     use sla_policy::Column as P;
     let holder = Alias::new("holder");
-    let q = Query::select()
+    let mut q = Query::select()
         .column((organization::Entity, organization::Column::Verified))
         .column((routing_rule::Entity, routing_rule::Column::DepartmentId))
         .column((holder.clone(), organization::Column::Name))
@@ -120,8 +134,21 @@ async fn submission_context(
         )
         .and_where(Expr::col((organization::Entity, organization::Column::Id)).eq(enterprise))
         .to_owned();
+    let backend = conn.get_database_backend();
+    q.expr(jobs::calendar::revision_for_write(backend));
+    let draw = numbering::draw(backend, Series::Appeal);
+    let drawn = draw.is_some();
+    if let Some(expr) = draw {
+        q.expr(expr);
+    }
     let Some(row) = conn.query_one(&q).await? else {
-        return Ok((false, Policy::of(None), None));
+        return Ok(Context {
+            verified: false,
+            policy: Policy::of(None),
+            routed: None,
+            revision: None,
+            number: None,
+        });
     };
     let days: [Option<String>; 4] = [
         rows::get(&row, 3)?,
@@ -141,7 +168,18 @@ async fn submission_context(
         id,
         name: name.unwrap_or_default(),
     });
-    Ok((rows::get(&row, 0)?, policy, routed))
+    let number = if drawn {
+        Some(rows::get(&row, 8)?)
+    } else {
+        None
+    };
+    Ok(Context {
+        verified: rows::get(&row, 0)?,
+        policy,
+        routed,
+        revision: Some(rows::get(&row, 7)?),
+        number,
+    })
 }
 
 /// The timeline line of `action` by `actor` on `a`.
@@ -200,7 +238,7 @@ fn assign_into(batch: &mut Batch, appeal: Uuid, department: Uuid, now: DateTime<
 /// Submits an appeal (a verified enterprise); a routing rule assigns it at once.
 pub async fn submit(
     conn: &impl ConnectionTrait,
-    cal: &Calendar,
+    calendars: &CalendarCache,
     actor: &AuthUser,
     now: DateTime<Utc>,
     input: NewAppeal,
@@ -209,11 +247,18 @@ pub async fn submit(
     let enterprise = actor
         .organization_id
         .ok_or_else(|| AppError::forbidden("the user belongs to no enterprise"))?;
-    let (verified, policy, routed) = submission_context(conn, enterprise, input.category).await?;
+    let Context {
+        verified,
+        policy,
+        routed,
+        revision,
+        number: drawn,
+    } = submission_context(conn, enterprise, input.category).await?;
     let department = routed.as_ref().map(|d| d.id);
-    if !verified {
+    let (true, Some(revision)) = (verified, revision) else {
         return Err(AuthUser::not_verified());
-    }
+    };
+    let cal = &*calendars.for_write_at(conn, revision).await?;
     let mut c = Checks::new();
     let title = c.text("title", &input.title, TITLE_MAX);
     let content = c.text("content", &input.content, TEXT_MAX);
@@ -229,7 +274,10 @@ pub async fn submit(
         ));
     }
     let id = Uuid::now_v7();
-    let number = numbering::next(conn, cal, now, Series::Appeal).await?;
+    let number = match drawn {
+        Some(n) => numbering::format(Series::Appeal, cal, now, n),
+        None => numbering::next(conn, cal, now, Series::Appeal).await?,
+    };
     let status = if department.is_some() {
         AppealStatus::Assigned
     } else {
