@@ -20,6 +20,7 @@ mod m20261204_000015_files;
 mod m20261205_000016_program_versions;
 mod m20261206_000017_mail_off_index;
 mod m20261207_000018_change_feed;
+mod m20261208_000019_leaner_writes;
 mod util;
 
 /// Every migration, in order.
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000016_program_versions::Migration),
             Box::new(m20261206_000017_mail_off_index::Migration),
             Box::new(m20261207_000018_change_feed::Migration),
+            Box::new(m20261208_000019_leaner_writes::Migration),
         ]
     }
 }

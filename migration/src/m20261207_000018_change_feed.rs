@@ -19,7 +19,7 @@ use sea_orm_migration::sea_orm::DatabaseBackend;
 pub struct Migration;
 
 /// A statement that touches more notifications than this writes one keyless `unread` row.
-const MANY: u32 = 500;
+pub(crate) const MANY: u32 = 500;
 
 const PG: &[&str] = &[
     "CREATE TABLE change_feed (
@@ -49,7 +49,7 @@ const PG: &[&str] = &[
 ];
 
 /// The notifications' statement-level function (its threshold is [`MANY`]).
-fn pg_unread() -> String {
+pub(crate) fn pg_unread() -> String {
     format!(
         "CREATE FUNCTION change_feed_unread() RETURNS trigger LANGUAGE plpgsql AS $$
          BEGIN
