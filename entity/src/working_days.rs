@@ -112,7 +112,25 @@ impl FromStr for WorkingDays {
         if negative {
             return Err(WorkingDaysError::Negative);
         }
-        let d = Decimal::from_str_exact(digits).map_err(|_| WorkingDaysError::NotANumber)?;
+        // Leading and trailing zeros carry no value, and the API description admits any number
+        // of them; `Decimal` holds at most 28 digits, so they go before it reads the rest.
+        let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+        let whole = whole.trim_start_matches('0');
+        let fraction = fraction.trim_end_matches('0');
+        let whole = if whole.is_empty() { "0" } else { whole };
+        let d = if fraction.is_empty() {
+            Decimal::from_str_exact(whole)
+        } else {
+            Decimal::from_str_exact(&format!("{whole}.{fraction}"))
+        };
+        // What is still too long for a `Decimal` is far above the maximum, or too precise.
+        let d = d.map_err(|_| {
+            if fraction.len() > Self::MAX_SCALE as usize {
+                WorkingDaysError::TooPrecise
+            } else {
+                WorkingDaysError::TooLarge
+            }
+        })?;
         Self::parse_decimal(d)
     }
 }
@@ -263,6 +281,28 @@ mod tests {
             serde_json::from_str::<WorkingDays>("-0.0").unwrap(),
             WorkingDays::ZERO
         );
+    }
+
+    #[test]
+    fn any_number_of_leading_and_trailing_zeros_is_read() {
+        let parse = |s: &str| s.parse::<WorkingDays>();
+        assert_eq!(
+            parse("00.20000000000000000000000000000000000000").unwrap(),
+            parse("0.2").unwrap()
+        );
+        assert_eq!(
+            parse(&format!("{}1.5{}", "0".repeat(40), "0".repeat(40))).unwrap(),
+            parse("1.5").unwrap()
+        );
+        assert_eq!(parse(&"0".repeat(50)).unwrap(), WorkingDays::ZERO);
+        assert!(matches!(
+            parse(&"9".repeat(40)),
+            Err(WorkingDaysError::TooLarge)
+        ));
+        assert!(matches!(
+            parse(&format!("0.{}1", "0".repeat(40))),
+            Err(WorkingDaysError::TooPrecise)
+        ));
     }
 
     #[test]

@@ -1063,6 +1063,35 @@ async fn lists_filter_and_page_and_numbers_stay_unique_under_concurrency() {
     assert_eq!(fine["items"].as_array().map(Vec::len), Some(0));
 }
 
+/// The API description admits any number of leading and trailing zeros in working days; more
+/// digits than a decimal holds are still read for what they are worth.
+#[tokio::test]
+async fn working_days_padded_with_zeros_are_read_for_their_value() {
+    let c = city().await;
+    let zeros = "0".repeat(40);
+    let p = c
+        .app
+        .put(
+            "/sla-policies/permits",
+            &c.admin,
+            json!({"reply_working_days": format!("00.5{zeros}"), "opinion_working_days": format!("{zeros}2"), "close_working_days": format!("{zeros}4.5{zeros}"), "warn_before_working_hours": 1}),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(p["reply_working_days"], "0.5");
+    assert_eq!(p["opinion_working_days"], "2");
+    assert_eq!(p["close_working_days"], "4.5");
+    c.app
+        .put(
+            "/sla-policies/permits",
+            &c.admin,
+            json!({"reply_working_days": format!("0.{zeros}1"), "opinion_working_days": 2, "close_working_days": 3, "warn_before_working_hours": 1}),
+        )
+        .await
+        .expect_problem(422);
+}
+
 #[tokio::test]
 async fn admins_set_sla_policies_and_routing_rules() {
     let c = city().await;
