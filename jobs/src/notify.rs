@@ -351,18 +351,20 @@ pub async fn notify_many_into(
     let people = People::load(conn, items, &kinds).await?;
     let groups: Vec<Vec<Group>> = items.iter().map(|n| people.groups(&n.audience)).collect();
 
-    // Preferences are read only for users who would be mailed.
-    let mailed_users: HashSet<Uuid> = items
-        .iter()
-        .zip(&groups)
-        .filter(|(n, _)| n.mail.as_ref().is_some_and(|m| m.to.is_none()))
-        .flat_map(|(_, gs)| gs.iter().flat_map(|g| &g.users))
-        .filter(|p| p.address().is_some())
-        .map(|p| p.id)
-        .collect();
+    // Read with the users for a small call; otherwise only for the users who would be mailed.
     let off = match people.off {
         Some(off) => off,
-        None => mail_turned_off(conn, &mailed_users, &kinds).await?,
+        None => {
+            let mailed_users: HashSet<Uuid> = items
+                .iter()
+                .zip(&groups)
+                .filter(|(n, _)| n.mail.as_ref().is_some_and(|m| m.to.is_none()))
+                .flat_map(|(_, gs)| gs.iter().flat_map(|g| &g.users))
+                .filter(|p| p.address().is_some())
+                .map(|p| p.id)
+                .collect();
+            mail_turned_off(conn, &mailed_users, &kinds).await?
+        }
     };
     // Contacts are read only for organizations none of whose users in the audience has an
     // address.
