@@ -90,12 +90,13 @@ impl CalendarLoader {
     }
 }
 
-/// The stored calendar revision as a scalar subquery, read `FOR SHARE` on PostgreSQL: a writer
-/// selects it with the first read it makes anyway, then gets the calendar with
-/// [`CalendarLoader::for_write_at`] — the lock of [`CalendarLoader::current_for_write`]
-/// without a statement of its own.
-pub fn revision_for_write(backend: DbBackend) -> SimpleExpr {
-    let lock = if backend == DbBackend::Postgres {
+/// The stored calendar revision as a scalar subquery, read `FOR SHARE` on PostgreSQL when
+/// `locked`: a writer selects it with the first read it makes anyway, then gets the calendar
+/// with [`CalendarLoader::for_write_at`] — the lock of [`CalendarLoader::current_for_write`]
+/// without a statement of its own. Unlocked, for a write outside a transaction that carries
+/// [`guard`] instead.
+pub fn revision_for_write(backend: DbBackend, locked: bool) -> SimpleExpr {
+    let lock = if locked && backend == DbBackend::Postgres {
         " FOR SHARE"
     } else {
         ""
@@ -103,6 +104,27 @@ pub fn revision_for_write(backend: DbBackend) -> SimpleExpr {
     Expr::cust(format!(
         "(SELECT revision FROM calendar_settings WHERE id = 1{lock})"
     ))
+}
+
+/// PostgreSQL: the guard of a write whose clock times were computed with the calendar of
+/// `revision` and that holds no lock on it since (a batch of [`crate::bulk::Combiner`]):
+/// evaluated in the write's statement, it takes the calendar's shared lock until that
+/// statement commits and fails it with [`changed`] when the calendar is no longer `revision`
+/// (migration `m20261209_000020_calendar_guard`).
+pub fn guard(revision: i64) -> SimpleExpr {
+    Expr::cust_with_values("calendar_revision_is($1)", [revision])
+}
+
+/// Whether `e` is a write's [`guard`] failing: the calendar changed after the writer read it,
+/// so it computes again with the new one.
+pub fn changed(e: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr, SqlxError};
+    match e {
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            matches!(&**e, SqlxError::Database(d) if d.code().as_deref() == Some("40001"))
+        }
+        _ => false,
+    }
 }
 
 /// The settings row, read `FOR SHARE` on PostgreSQL when `shared`.

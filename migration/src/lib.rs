@@ -21,6 +21,7 @@ mod m20261205_000016_program_versions;
 mod m20261206_000017_mail_off_index;
 mod m20261207_000018_change_feed;
 mod m20261208_000019_leaner_writes;
+mod m20261209_000020_calendar_guard;
 mod util;
 
 /// Every migration, in order.
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000017_mail_off_index::Migration),
             Box::new(m20261207_000018_change_feed::Migration),
             Box::new(m20261208_000019_leaner_writes::Migration),
+            Box::new(m20261209_000020_calendar_guard::Migration),
         ]
     }
 }
