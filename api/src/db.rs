@@ -46,6 +46,22 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
     Database::connect(opts).await
 }
 
+/// PostgreSQL: the pool of the combined writes (`jobs::bulk::Combiner`), one connection per
+/// writer, opened at once; `None` on SQLite or with `db_combined_writers` 0.
+pub async fn connect_combiner(settings: &Settings) -> Result<Option<DatabaseConnection>, DbErr> {
+    let writers = settings.db_combined_writers;
+    if settings.is_sqlite() || writers == 0 {
+        return Ok(None);
+    }
+    let mut opts = ConnectOptions::new(settings.database_url());
+    opts.sqlx_logging(false)
+        .acquire_timeout(Duration::from_secs(30))
+        .test_before_acquire_if_idle_for(PING_IF_IDLE_FOR)
+        .max_connections(writers)
+        .min_connections(writers);
+    Database::connect(opts).await.map(Some)
+}
+
 /// The pool for plain reads: on SQLite a read-only pool of a few connections beside the single
 /// writer (WAL readers see every committed write and never block the writer); on PostgreSQL
 /// the writer pool itself.

@@ -346,6 +346,7 @@ pub async fn load(state: &AppState, password: &str) -> anyhow::Result<AppealsSum
                 appeals::submit(
                     &txn,
                     &state.calendar,
+                    None,
                     &actor,
                     step.at,
                     NewAppeal {

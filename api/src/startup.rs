@@ -54,7 +54,11 @@ impl Application {
             std::time::Duration::from_millis(settings.change_feed_poll_ms),
             std::time::Duration::from_secs(settings.change_feed_lookback_secs),
         );
+        let combiner = db::connect_combiner(&settings)
+            .await?
+            .map(|pool| jobs::bulk::Combiner::start(pool, settings.db_combined_writers as usize));
         let state = AppState {
+            combiner,
             db,
             read_db: read_db.clone(),
             clock,

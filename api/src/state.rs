@@ -32,6 +32,8 @@ pub struct AppState {
     pub eligible_answers: crate::services::funds::programs::AnswerCache,
     /// The job runner (its loop runs only with `jobs_embedded`; admins can run a job now).
     pub jobs: jobs::Runner,
+    /// Writes the batches of concurrent submissions together (PostgreSQL only).
+    pub combiner: Option<jobs::bulk::Combiner>,
     /// New notifications for the event streams open in this process.
     pub notifications: crate::services::notification_hub::NotificationHub,
 }

@@ -12,14 +12,19 @@
 //!   in one write"). Its parts see one snapshot and run in no set order, so a batch holds only
 //!   inserts that do not depend on each other's rows; foreign keys are checked at the end of
 //!   the statement, so a clock may name the appeal inserted beside it.
+//! - **Many use cases at once** ([`Combiner`], PostgreSQL): the batches of concurrent requests
+//!   that need nothing else of a transaction are written together, one statement for up to
+//!   [`MAX_COMBINED`] of them, outside any transaction, each statement guarded (see
+//!   bench/README.md, "Issue 11: combined writes").
 
-use std::fmt::Write;
+use std::{collections::HashMap, fmt::Write, sync::Arc};
 
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, Iterable, QueryTrait,
-    Statement,
-    sea_query::{InsertStatement, PostgresQueryBuilder, SqlWriterValues},
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, Iterable,
+    QueryTrait, Statement, TransactionTrait,
+    sea_query::{InsertStatement, PostgresQueryBuilder, Query, SimpleExpr, SqlWriterValues},
 };
+use tokio::sync::{Semaphore, mpsc, oneshot};
 
 /// PostgreSQL's limit on the bound parameters of one statement.
 const PG_PARAMETERS: usize = 65_535;
@@ -90,6 +95,200 @@ impl Batch {
         }
         Ok(())
     }
+
+    /// The inserts with their bound parameters.
+    fn counted(self) -> Vec<(InsertStatement, usize)> {
+        self.inserts
+            .into_iter()
+            .map(|(insert, known)| {
+                let n = known.unwrap_or_else(|| insert.build(PostgresQueryBuilder).1.0.len());
+                (insert, n)
+            })
+            .collect()
+    }
+}
+
+/// The most batches one combined statement writes. A routed submission's batch is about 4 KB
+/// of statement text and parameters. Over TLS a statement of several 16 KB records can wait
+/// about 40 ms on a loopback connection for a delayed ACK (see the module's first point):
+/// groups of eight (about 35 KB) took 50 ms where groups of four took 7 ms.
+pub const MAX_COMBINED: usize = 4;
+
+/// Writes the batches of concurrent use cases together on PostgreSQL.
+///
+/// A use case that needs nothing of a transaction but the atomicity of its own writes (an
+/// appeal submission without an idempotency key or attachments) reads what it needs outside a
+/// transaction and hands its [`Batch`] here with a *guard*: an expression evaluated in the same
+/// statement that fails it when what the batch was computed from has changed (the calendar:
+/// `jobs::calendar::guard`). The combiner has a pool of its own, one connection per writer, so
+/// that the requests' reads never hold its writes up. While every writer has a statement in
+/// flight, batches queue; the next free writer takes up to [`MAX_COMBINED`] of them and writes
+/// those of one shape (the same statement text alone, the same guard) in one statement of
+/// `WITH` parts, in groups of a power of two so that each connection prepares a few statement
+/// texts once. Each statement is atomic by itself; when one fails, each of its batches is
+/// written again alone, so a batch gets its own answer (and a failing one fails no other). A
+/// lone request waits for nothing: a writer is free and takes it at once.
+#[derive(Clone)]
+pub struct Combiner {
+    queue: mpsc::UnboundedSender<Job>,
+    db: DatabaseConnection,
+}
+
+/// One use case's batch waiting to be written.
+struct Job {
+    parts: Vec<(InsertStatement, usize)>,
+    guard: Option<SimpleExpr>,
+    /// What must be equal for two batches to be written together.
+    shape: String,
+    /// The batch written alone.
+    alone: Statement,
+    done: oneshot::Sender<Result<(), DbErr>>,
+}
+
+impl Combiner {
+    /// Starts the combiner with `writers` statements in flight at most on `db`, a pool of its
+    /// own with that many connections (needs a tokio runtime); it stops with the last clone.
+    pub fn start(db: DatabaseConnection, writers: usize) -> Self {
+        let (queue, jobs) = mpsc::unbounded_channel();
+        tokio::spawn(combine(db.clone(), jobs, writers.max(1)));
+        Self { queue, db }
+    }
+
+    /// Writes `batch` atomically, in one statement with `guard` (an expression that raises an
+    /// error when the batch must not be written) and, when others queue beside it, with theirs.
+    pub async fn write(&self, batch: Batch, guard: Option<SimpleExpr>) -> Result<(), DbErr> {
+        let parts = batch.counted();
+        if parts.is_empty() {
+            return Ok(());
+        }
+        if parts.iter().map(|(_, n)| n).sum::<usize>() > PG_PARAMETERS {
+            // More than one statement holds: in a transaction of its own.
+            let txn = self.db.begin().await?;
+            if let Some(g) = guard {
+                txn.execute(&Query::select().expr(g).to_owned()).await?;
+            }
+            Batch {
+                inserts: parts.into_iter().map(|(i, n)| (i, Some(n))).collect(),
+            }
+            .run(&txn)
+            .await?;
+            return txn.commit().await;
+        }
+        let alone = one_statement(&refs(&parts), guard.as_ref());
+        let shape = match &guard {
+            Some(g) => format!(
+                "{}\n{}",
+                alone.sql,
+                Query::select()
+                    .expr(g.clone())
+                    .to_string(PostgresQueryBuilder)
+            ),
+            None => alone.sql.clone(),
+        };
+        let (done, answer) = oneshot::channel();
+        let job = Job {
+            parts,
+            guard,
+            shape,
+            alone,
+            done,
+        };
+        if let Err(mpsc::error::SendError(job)) = self.queue.send(job) {
+            // The combiner has stopped (the runtime is shutting down): written here.
+            return self.db.execute_raw(job.alone).await.map(drop);
+        }
+        answer
+            .await
+            .map_err(|_| DbErr::Custom("the combined write was dropped".into()))?
+    }
+}
+
+/// The combiner's loop: a free writer takes what has queued.
+async fn combine(db: DatabaseConnection, mut queue: mpsc::UnboundedReceiver<Job>, writers: usize) {
+    let writers = Arc::new(Semaphore::new(writers));
+    loop {
+        let Ok(writer) = writers.clone().acquire_owned().await else {
+            return;
+        };
+        let Some(first) = queue.recv().await else {
+            return;
+        };
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_COMBINED {
+            match queue.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        let db = db.clone();
+        tokio::spawn(async move {
+            write_jobs(&db, jobs).await;
+            drop(writer);
+        });
+    }
+}
+
+/// Writes `jobs`: those of one shape together, in groups of a power of two.
+async fn write_jobs(db: &DatabaseConnection, jobs: Vec<Job>) {
+    let mut shapes: HashMap<String, Vec<Job>> = HashMap::new();
+    let mut order = Vec::new();
+    for job in jobs {
+        let same = shapes.entry(job.shape.clone()).or_default();
+        if same.is_empty() {
+            order.push(job.shape.clone());
+        }
+        same.push(job);
+    }
+    for shape in order {
+        let mut same = shapes.remove(&shape).unwrap_or_default();
+        let per_job = same[0].parts.iter().map(|(_, n)| n).sum::<usize>().max(1);
+        let most = MAX_COMBINED.min(PG_PARAMETERS / per_job).max(1);
+        while !same.is_empty() {
+            let n = group_size(same.len(), most);
+            let group: Vec<Job> = same.drain(..n).collect();
+            write_group(db, group).await;
+        }
+    }
+}
+
+/// The largest power of two at most `queued` and `most`.
+fn group_size(queued: usize, most: usize) -> usize {
+    let n = queued.min(most).max(1);
+    1 << (usize::BITS - 1 - n.leading_zeros())
+}
+
+/// One statement for `group`; each batch again alone when it fails.
+async fn write_group(db: &DatabaseConnection, mut group: Vec<Job>) {
+    if group.len() == 1 {
+        let job = group.remove(0);
+        let _ = job.done.send(db.execute_raw(job.alone).await.map(drop));
+        return;
+    }
+    let parts: Vec<&InsertStatement> = group
+        .iter()
+        .flat_map(|j| j.parts.iter().map(|(i, _)| i))
+        .collect();
+    let statement = one_statement(&parts, group[0].guard.as_ref());
+    let started = std::time::Instant::now();
+    let written = db.execute_raw(statement).await;
+    tracing::debug!(
+        batches = group.len(),
+        micros = started.elapsed().as_micros() as u64,
+        "combined write"
+    );
+    match written {
+        Ok(_) => {
+            for job in group {
+                let _ = job.done.send(Ok(()));
+            }
+        }
+        Err(e) => {
+            tracing::debug!(error = %e, batches = group.len(), "a combined write failed; each batch alone");
+            for job in group {
+                let _ = job.done.send(db.execute_raw(job.alone).await.map(drop));
+            }
+        }
+    }
 }
 
 /// `inserts` as PostgreSQL statements of `WITH` parts, each under the parameter limit: every
@@ -101,22 +300,32 @@ fn combined(inserts: Vec<(InsertStatement, Option<usize>)>) -> Vec<Statement> {
     for (insert, known) in inserts {
         let n = known.unwrap_or_else(|| insert.build(PostgresQueryBuilder).1.0.len());
         if !parts.is_empty() && parameters + n > PG_PARAMETERS {
-            out.push(one_statement(std::mem::take(&mut parts)));
+            out.push(one_statement(&refs(&std::mem::take(&mut parts)), None));
             parameters = 0;
         }
         parameters += n;
         parts.push((insert, n));
     }
     if !parts.is_empty() {
-        out.push(one_statement(parts));
+        out.push(one_statement(&refs(&parts), None));
     }
     out
 }
 
-fn one_statement(parts: Vec<(InsertStatement, usize)>) -> Statement {
+fn refs(parts: &[(InsertStatement, usize)]) -> Vec<&InsertStatement> {
+    parts.iter().map(|(i, _)| i).collect()
+}
+
+/// `parts` as one statement: each insert but the last a `WITH` part, the last the main query;
+/// with a `guard`, every insert is a part and the main query selects the guard.
+fn one_statement(parts: &[&InsertStatement], guard: Option<&SimpleExpr>) -> Statement {
     let mut sql = SqlWriterValues::new("$", true);
-    let last = parts.len() - 1;
-    for (i, (insert, _)) in parts.iter().enumerate() {
+    let last = if guard.is_some() {
+        parts.len()
+    } else {
+        parts.len() - 1
+    };
+    for (i, insert) in parts.iter().enumerate() {
         if i < last {
             let _ = write!(sql, "{}w{i} AS (", if i == 0 { "WITH " } else { ", " });
         } else if last > 0 {
@@ -126,6 +335,12 @@ fn one_statement(parts: Vec<(InsertStatement, usize)>) -> Statement {
         if i < last {
             let _ = write!(sql, ")");
         }
+    }
+    if let Some(g) = guard {
+        let _ = write!(sql, " ");
+        Query::select()
+            .expr(g.clone())
+            .build_collect_into(PostgresQueryBuilder, &mut sql);
     }
     let (sql, values) = sql.into_parts();
     Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
@@ -168,6 +383,39 @@ mod tests {
         ]);
         assert_eq!(split.len(), 2);
         assert!(split[1].sql.starts_with(r#"WITH w0 AS (INSERT INTO "b""#));
+    }
+
+    #[test]
+    fn a_guarded_statement_writes_every_insert_as_a_part_and_selects_the_guard() {
+        use sea_orm::sea_query::{Alias, Expr};
+        let mut q = Query::insert();
+        q.into_table(Alias::new("a"))
+            .columns([Alias::new("n")])
+            .values_panic([1.into()]);
+        let guard = Expr::cust_with_values("calendar_revision_is($1)", [7i64]);
+        let two = [&q, &q];
+        let s = one_statement(&two, Some(&guard));
+        assert_eq!(
+            s.sql,
+            r#"WITH w0 AS (INSERT INTO "a" ("n") VALUES ($1)), w1 AS (INSERT INTO "a" ("n") VALUES ($2)) SELECT calendar_revision_is($3)"#
+        );
+        assert_eq!(s.values.as_ref().map(|v| v.0.len()), Some(3));
+        let one = one_statement(&[&q], Some(&guard));
+        assert_eq!(
+            one.sql,
+            r#"WITH w0 AS (INSERT INTO "a" ("n") VALUES ($1)) SELECT calendar_revision_is($2)"#
+        );
+    }
+
+    #[test]
+    fn groups_are_the_largest_power_of_two_that_fits() {
+        assert_eq!(group_size(1, 16), 1);
+        assert_eq!(group_size(3, 16), 2);
+        assert_eq!(group_size(7, 4), 4);
+        assert_eq!(group_size(16, 16), 16);
+        assert_eq!(group_size(40, 16), 16);
+        assert_eq!(group_size(5, 3), 2);
+        assert_eq!(group_size(0, 4), 1);
     }
 
     #[test]

@@ -25,6 +25,9 @@ pub struct Settings {
     /// `None`: SQLite under `data_dir`.
     pub database_url: Option<SecretString>,
     pub db_max_connections: u32,
+    /// PostgreSQL: the connections of the api's combined writes (`jobs::bulk::Combiner`), beside
+    /// `db_max_connections`; 0 writes every submission in its own transaction.
+    pub db_combined_writers: u32,
     /// `None`: generated once and kept under `data_dir` (refused in production).
     pub jwt_secret: Option<SecretString>,
     pub jwt_issuer: String,
@@ -333,6 +336,7 @@ fn defaults() -> Result<config::ConfigBuilder<config::builder::DefaultState>, co
         .set_default("port", 8080)?
         .set_default("data_dir", "./data")?
         .set_default("db_max_connections", 10)?
+        .set_default("db_combined_writers", 3)?
         .set_default("jwt_issuer", "liantong")?
         .set_default("jwt_audience", "liantong-api")?
         .set_default("access_token_ttl_secs", 900)?

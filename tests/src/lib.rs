@@ -129,6 +129,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     settings.data_dir = dir.path().to_path_buf();
     settings.database_url = Some(SecretString::from(url.clone()));
     settings.db_max_connections = 5;
+    settings.db_combined_writers = 2;
     settings.jwt_secret = Some(SecretString::from(JWT_SECRET.to_string()));
     settings.bootstrap_admin_password = Some(SecretString::from(ADMIN_PASSWORD.to_string()));
     settings.argon2_m_cost_kib = 256;

@@ -32,6 +32,16 @@ pub async fn create(
 ) -> AppResult<HttpResponse> {
     let now = state.clock.now();
     let cache = state.calendar.clone();
+    // Without a key or attachments nothing needs a transaction: the write is combined with
+    // those of concurrent submissions (PostgreSQL).
+    if let Some(combiner) = &state.combiner
+        && key.0.is_none()
+        && body.attachment_ids.is_empty()
+    {
+        let v = svc::submit_combined(&state.db, &cache, combiner, &user, now, body.into_inner())
+            .await?;
+        return Ok(HttpResponse::Created().json(v));
+    }
     idempotency::create(
         &state,
         &req,
@@ -41,7 +51,7 @@ pub async fn create(
         StatusCode::CREATED,
         |txn, input| async move {
             // The submission reads the calendar (locked for the write) with its context.
-            let v = svc::submit(&txn, &cache, &user, now, input).await?;
+            let v = svc::submit(&txn, &cache, None, &user, now, input).await?;
             Ok((v, txn))
         },
     )

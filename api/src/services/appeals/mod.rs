@@ -22,7 +22,7 @@ use entity::{
     organization, routing_rule, sla_clock, sla_policy,
     working_days::WorkingDays,
 };
-use jobs::bulk::Batch;
+use jobs::bulk::{Batch, Combiner};
 use jobs::{
     calendar::CalendarLoader as CalendarCache,
     engine::{
@@ -85,18 +85,21 @@ struct Context {
     policy: Policy,
     /// The department its routing rule names, with its name.
     routed: Option<Routed>,
-    /// The stored calendar revision, read as `calendar::revision_for_write` reads it.
+    /// The stored calendar revision, read as `calendar::revision_for_write` reads it (locked
+    /// in a transaction; unlocked for a combined write, which the calendar guard protects).
     revision: Option<i64>,
     /// On PostgreSQL, the appeal's number counter (`numbering::draw`; a refused submission
     /// leaves a gap, as a rolled-back one does).
     number: Option<i64>,
 }
 
-/// Reads the [`Context`] of a submission by `enterprise` in `category`.
+/// Reads the [`Context`] of a submission by `enterprise` in `category`; the calendar row is
+/// locked when `locked` (a submission in a transaction).
 async fn submission_context(
     conn: &impl ConnectionTrait,
     enterprise: Uuid,
     category: AppealCategory,
+    locked: bool,
 ) -> AppResult<Context> {
     use sea_orm::sea_query::{ExprTrait, JoinType};
     use sla_policy::Column as P;
@@ -135,7 +138,7 @@ async fn submission_context(
         .and_where(Expr::col((organization::Entity, organization::Column::Id)).eq(enterprise))
         .to_owned();
     let backend = conn.get_database_backend();
-    q.expr(jobs::calendar::revision_for_write(backend));
+    q.expr(jobs::calendar::revision_for_write(backend, locked));
     let draw = numbering::draw(backend, Series::Appeal);
     let drawn = draw.is_some();
     if let Some(expr) = draw {
@@ -235,10 +238,39 @@ fn assign_into(batch: &mut Batch, appeal: Uuid, department: Uuid, now: DateTime<
     );
 }
 
-/// Submits an appeal (a verified enterprise); a routing rule assigns it at once.
+/// How many times a combined submission is computed again after the calendar changed under it
+/// before it answers 503.
+const CALENDAR_RETRIES: usize = 3;
+
+/// [`submit`] outside a transaction, its write combined with those of concurrent submissions
+/// (PostgreSQL; a submission without attachments or idempotency key, which need a
+/// transaction): `db` is the pool. Its reads lock nothing; its write carries the calendar guard
+/// and, when a calendar change committed between the two, is computed again with the new
+/// calendar (the drawn number is then skipped, as a rolled-back submission skips it).
+pub async fn submit_combined(
+    db: &impl ConnectionTrait,
+    calendars: &CalendarCache,
+    combiner: &Combiner,
+    actor: &AuthUser,
+    now: DateTime<Utc>,
+    input: NewAppeal,
+) -> AppResult<AppealView> {
+    let mut tries = 0;
+    loop {
+        match submit(db, calendars, Some(combiner), actor, now, input.clone()).await {
+            Err(AppError::Busy { .. }) if tries < CALENDAR_RETRIES => tries += 1,
+            answer => return answer,
+        }
+    }
+}
+
+/// Submits an appeal (a verified enterprise); a routing rule assigns it at once. In the
+/// caller's transaction, or, with a `combiner`, as [`submit_combined`] describes (503 `Busy`
+/// when the calendar changed under it).
 pub async fn submit(
     conn: &impl ConnectionTrait,
     calendars: &CalendarCache,
+    combiner: Option<&Combiner>,
     actor: &AuthUser,
     now: DateTime<Utc>,
     input: NewAppeal,
@@ -253,7 +285,7 @@ pub async fn submit(
         routed,
         revision,
         number: drawn,
-    } = submission_context(conn, enterprise, input.category).await?;
+    } = submission_context(conn, enterprise, input.category, combiner.is_none()).await?;
     let department = routed.as_ref().map(|d| d.id);
     let (true, Some(revision)) = (verified, revision) else {
         return Err(AuthUser::not_verified());
@@ -360,11 +392,30 @@ pub async fn submit(
         )
         .await?;
     }
-    batch.run(conn).await?;
-    // Attached once the appeal exists (the files name it).
-    let attachments =
-        files::attach(conn, actor, Subject::appeal(id), &input.attachment_ids, now).await?;
-    Ok(view(a, clocks, attachments))
+    let Some(combiner) = combiner else {
+        batch.run(conn).await?;
+        // Attached once the appeal exists (the files name it).
+        let attachments =
+            files::attach(conn, actor, Subject::appeal(id), &input.attachment_ids, now).await?;
+        return Ok(view(a, clocks, attachments));
+    };
+    if !input.attachment_ids.is_empty() {
+        return Err(AppError::Internal(anyhow::anyhow!(
+            "a submission with attachments is written in a transaction"
+        )));
+    }
+    match combiner
+        .write(batch, Some(jobs::calendar::guard(revision)))
+        .await
+    {
+        Err(e) if jobs::calendar::changed(&e) => Err(AppError::Busy {
+            retry_after_secs: 1,
+        }),
+        written => {
+            written?;
+            Ok(view(a, clocks, Vec::new()))
+        }
+    }
 }
 
 /// Loads an appeal the caller may see (404 otherwise), locked for update on PostgreSQL.

@@ -134,7 +134,7 @@ pub struct EventView {
 }
 
 /// `POST /appeals`.
-#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAppeal {
     #[schema(
