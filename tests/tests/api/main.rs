@@ -2,6 +2,7 @@
 //! (`TEST_DATABASE_URL`). One binary, one module per area.
 
 mod appeals;
+mod appeals_calendar_races;
 mod audit;
 mod auth;
 mod bank_reports;
