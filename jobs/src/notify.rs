@@ -32,7 +32,9 @@ use entity::{
     notification, organization, user, user_preference,
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryResult, QuerySelect,
+    sea_query::{SelectStatement, SimpleExpr},
 };
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
@@ -60,6 +62,9 @@ pub enum Audience {
     User(Uuid),
     /// Every active user with this role, whatever their organization (administrators).
     Role(Role),
+    /// The active users of an organization as the caller read them with a statement of its own
+    /// ([`Known`]): nothing more is read to notify them.
+    Known(Known),
 }
 
 impl Audience {
@@ -74,6 +79,108 @@ impl Audience {
             id,
             roles: roles.to_vec(),
         }
+    }
+}
+
+/// The active users of one organization, their mail preference for one kind and the
+/// organization's contact address, read by the caller in a statement it makes anyway:
+/// [`Known::select`] adds the joins and columns to it, [`Known::from_rows`] reads them back, and
+/// [`Audience::Known`] then notifies the same people [`Audience::organization`] would, with one
+/// round trip fewer (a submission reads its department's users with its context).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Known {
+    organization: Uuid,
+    kind: NotificationKind,
+    users: Vec<Person>,
+    /// Users among `users` who turned `kind`'s mail off.
+    off: HashSet<Uuid>,
+    contact: Option<String>,
+}
+
+/// Alias of the users [`Known::select`] joins.
+const KNOWN_USER: &str = "known_user";
+/// Alias of their preferences.
+const KNOWN_PREFERENCE: &str = "known_preference";
+
+impl Known {
+    /// Columns [`Known::select`] adds.
+    pub const COLUMNS: usize = 5;
+
+    /// Adds to `q` the active users of the organization whose id is `organization` (an
+    /// expression of `q`'s row, such as a joined column), with whether each turned `kind`'s mail
+    /// off, and `contact`, the organization's contact address: [`Known::COLUMNS`] columns
+    /// after those `q` has, one row per user (one with no user when it has none).
+    pub fn select(
+        q: &mut SelectStatement,
+        organization: SimpleExpr,
+        contact: SimpleExpr,
+        kind: NotificationKind,
+    ) {
+        use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType};
+        use user::Column as U;
+        use user_preference::Column as P;
+        let (u, p) = (Alias::new(KNOWN_USER), Alias::new(KNOWN_PREFERENCE));
+        q.column((u.clone(), U::Id))
+            .column((u.clone(), U::Role))
+            .column((u.clone(), U::Email))
+            .column((p.clone(), P::Kind))
+            .expr(contact)
+            .join_as(
+                JoinType::LeftJoin,
+                user::Entity,
+                u.clone(),
+                Expr::col((u.clone(), U::OrganizationId))
+                    .eq(organization)
+                    .and(Expr::col((u.clone(), U::Active)).eq(true)),
+            )
+            .join_as(
+                JoinType::LeftJoin,
+                user_preference::Entity,
+                p.clone(),
+                Expr::col((p.clone(), P::UserId))
+                    .equals((u, U::Id))
+                    .and(Expr::col((p.clone(), P::Kind)).eq(kind))
+                    .and(Expr::col((p, P::Email)).eq(false)),
+            );
+    }
+
+    /// The audience of organization `organization` from `rows` of a statement that
+    /// [`Known::select`] extended, its columns starting at `at`.
+    pub fn from_rows(
+        rows: &[QueryResult],
+        at: usize,
+        organization: Uuid,
+        kind: NotificationKind,
+    ) -> Result<Self, DbErr> {
+        let mut known = Self {
+            organization,
+            kind,
+            users: Vec::new(),
+            off: HashSet::new(),
+            contact: None,
+        };
+        for row in rows {
+            known.contact = row.try_get_by_index(at + 4)?;
+            let Some(id) = row.try_get_by_index::<Option<Uuid>>(at)? else {
+                continue;
+            };
+            if row
+                .try_get_by_index::<Option<NotificationKind>>(at + 3)?
+                .is_some()
+            {
+                known.off.insert(id);
+            }
+            known.users.push(person((
+                id,
+                Some(organization),
+                row.try_get_by_index(at + 1)?,
+                row.try_get_by_index(at + 2)?,
+                true,
+            )));
+        }
+        known.users.sort_by_key(|p| p.id);
+        known.users.dedup_by_key(|p| p.id);
+        Ok(known)
     }
 }
 
@@ -351,8 +458,24 @@ pub async fn notify_many_into(
     let people = People::load(conn, items, &kinds).await?;
     let groups: Vec<Vec<Group>> = items.iter().map(|n| people.groups(&n.audience)).collect();
 
+    let known: Vec<&Known> = items
+        .iter()
+        .filter_map(|n| match &n.audience {
+            Audience::Known(k) => Some(k),
+            _ => None,
+        })
+        .collect();
+    if let Some((k, n)) = items.iter().find_map(|n| match &n.audience {
+        Audience::Known(k) if k.kind != n.notice.kind => Some((k, n)),
+        _ => None,
+    }) {
+        return Err(DbErr::Custom(format!(
+            "an audience read for {:?} notified of {:?}",
+            k.kind, n.notice.kind
+        )));
+    }
     // Read with the users for a small call; otherwise only for the users who would be mailed.
-    let off = match people.off {
+    let mut off = match people.off {
         Some(off) => off,
         None => {
             let mailed_users: HashSet<Uuid> = items
@@ -375,8 +498,20 @@ pub async fn notify_many_into(
         .flat_map(|(_, gs)| gs.iter())
         .filter(|g| g.users.iter().all(|p| p.address().is_none()))
         .filter_map(|g| g.organization)
+        .filter(|org| !known.iter().any(|k| k.organization == *org))
         .collect();
-    let contacts = contacts(conn, &fallback_orgs).await?;
+    let mut contacts = contacts(conn, &fallback_orgs).await?;
+    for k in &known {
+        off.extend(k.off.iter().map(|user| (*user, k.kind)));
+        if let Some(contact) = k
+            .contact
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        {
+            contacts.insert(k.organization, contact.to_string());
+        }
+    }
 
     let mut notifications = Vec::new();
     let mut mails = Vec::new();
@@ -474,7 +609,7 @@ pub async fn name_of(conn: &impl ConnectionTrait, id: Uuid) -> Result<String, Db
 }
 
 /// A user as the audience rules need them.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Person {
     id: Uuid,
     organization: Option<Uuid>,
@@ -608,6 +743,7 @@ impl People {
                 Audience::Role(r) => {
                     roles.insert(*r);
                 }
+                Audience::Known(_) => {}
             }
         }
         for kind in kinds {
@@ -722,6 +858,10 @@ impl People {
             Audience::Role(role) => vec![Group {
                 organization: None,
                 users: self.by_role.get(role).cloned().unwrap_or_default(),
+            }],
+            Audience::Known(known) => vec![Group {
+                organization: Some(known.organization),
+                users: known.users.clone(),
             }],
         }
     }

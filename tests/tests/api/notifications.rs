@@ -407,6 +407,91 @@ async fn mail_goes_to_the_users_and_to_the_contact_only_when_none_of_them_has_an
     assert_eq!(delivered, want);
 }
 
+#[tokio::test]
+async fn a_routed_submission_tells_the_department_s_active_users_as_an_assignment_does() {
+    // A submission reads its department's users with its context (one statement); who is told
+    // must not change: every active user in the app, the users' own addresses unless they
+    // turned the kind off, the contact when the department has no user.
+    let c = CityBuilder::new()
+        .long_lived_tokens()
+        .department("市工信局")
+        .department("无用户的部门")
+        .contact("dept-b@example.cn")
+        .without_user()
+        .enterprise("南通某电子公司")
+        .route("energy", 0)
+        .route("land", 1)
+        .build()
+        .await;
+    let app = &c.app;
+    let dept = &c.departments[0].token;
+    let quiet = app
+        .user_token(&c.admin, "department", Some(&c.departments[0].id))
+        .await;
+    app.put(
+        "/me/preferences",
+        &quiet,
+        json!({"email": {"appeal_assigned": false, "appeal_transferred": false}}),
+    )
+    .await
+    .expect(200);
+    let gone = app
+        .user_token(&c.admin, "department", Some(&c.departments[0].id))
+        .await;
+    let (gone_id, _) = me(app, &gone).await;
+    app.post(&format!("/users/{gone_id}/deactivate"), &c.admin, json!({}))
+        .await
+        .expect(200);
+
+    let ent = &c.enterprises[0].token;
+    let first = submit(app, ent, "energy").await;
+    let second = submit(app, ent, "energy").await;
+    for t in [dept, &quiet] {
+        assert_eq!(kinds(app, t).await, ["appeal_assigned", "appeal_assigned"]);
+    }
+    let gone_id = Uuid::parse_str(&gone_id).expect("uuid");
+    let told_gone = notification::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("notifications")
+        .into_iter()
+        .filter(|n| n.user_id == gone_id)
+        .count();
+    assert_eq!(told_gone, 0);
+    let (dept_id, dept_mail) = me(app, dept).await;
+    let mailed: Vec<(String, Option<String>)> = outbox(app)
+        .await
+        .into_iter()
+        .map(|m| (m.recipient, m.user_id.map(|u| u.to_string())))
+        .collect();
+    let to_dept = (dept_mail.expect("address"), Some(dept_id));
+    assert_eq!(mailed, [to_dept.clone(), to_dept.clone()]);
+
+    // A department without users: its contact address.
+    submit(app, ent, "land").await;
+    let last = outbox(app).await.pop().expect("a mail");
+    assert_eq!(
+        (last.recipient.as_str(), last.user_id, last.kind),
+        (
+            "dept-b@example.cn",
+            None,
+            Some(NotificationKind::AppealAssigned)
+        )
+    );
+
+    // One number per submission, however many users the department has.
+    let serial = |a: &Value| -> u64 {
+        let number = a["number"].as_str().expect("number");
+        number
+            .rsplit('-')
+            .next()
+            .expect("serial")
+            .parse()
+            .expect("digits")
+    };
+    assert_eq!(serial(&second), serial(&first) + 1);
+}
+
 /// Registers an enterprise whose contact (and first user) is `contact`; returns (org, user).
 async fn register(app: &TestApp, contact: &str) -> (String, String) {
     let mut body = crate::support::registration();

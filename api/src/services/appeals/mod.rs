@@ -30,6 +30,7 @@ use jobs::{
         clocks::{self, NewClock, is_open},
         timeline::{self, Entry, Supervision},
     },
+    notify::Known,
     numbering::{self, Series},
 };
 use sea_orm::{
@@ -37,7 +38,7 @@ use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect,
     QueryTrait, Select, TryIntoModel,
-    sea_query::{Alias, Expr, OnConflict, Order, Query},
+    sea_query::{Alias, Asterisk, Expr, OnConflict, Order, Query},
 };
 use serde::{Deserialize, Serialize};
 use std::{
@@ -71,10 +72,12 @@ pub struct Rules {
     pub reopen_window: WorkingDays,
 }
 
-/// A department an appeal is routed to, with its name (what the mail calls it).
+/// A department an appeal is routed to, with its name (what the mail calls it) and its users
+/// (whom the assignment notifies).
 struct Routed {
     id: Uuid,
     name: String,
+    users: Known,
 }
 
 /// What a submission reads before it writes, in one statement.
@@ -144,7 +147,23 @@ async fn submission_context(
     if let Some(expr) = draw {
         q.expr(expr);
     }
-    let Some(row) = conn.query_one(&q).await? else {
+    q.column((holder, organization::Column::ContactEmail));
+    let known_at = if drawn { 10 } else { 9 };
+    // The department's users come with it, one row each: the context is a derived table, so
+    // its number is drawn once whatever their count.
+    let context = Alias::new("context");
+    let mut q = Query::select()
+        .column((context.clone(), Asterisk))
+        .from_subquery(q, context.clone())
+        .to_owned();
+    Known::select(
+        &mut q,
+        Expr::col((context.clone(), routing_rule::Column::DepartmentId)).into(),
+        Expr::col((context, organization::Column::ContactEmail)).into(),
+        Kind::AppealAssigned,
+    );
+    let rows = conn.query_all(&q).await?;
+    let Some(row) = rows.first() else {
         return Ok(Context {
             verified: false,
             policy: Policy::of(None),
@@ -154,10 +173,10 @@ async fn submission_context(
         });
     };
     let days: [Option<String>; 4] = [
-        rows::get(&row, 3)?,
-        rows::get(&row, 4)?,
-        rows::get(&row, 5)?,
-        rows::get(&row, 6)?,
+        rows::get(row, 3)?,
+        rows::get(row, 4)?,
+        rows::get(row, 5)?,
+        rows::get(row, 6)?,
     ];
     let policy = match &days {
         [Some(reply), Some(opinion), Some(close), Some(warn)] => {
@@ -165,22 +184,26 @@ async fn submission_context(
         }
         _ => Policy::of(None),
     };
-    let department: Option<Uuid> = rows::get(&row, 1)?;
-    let name: Option<String> = rows::get(&row, 2)?;
-    let routed = department.map(|id| Routed {
-        id,
-        name: name.unwrap_or_default(),
-    });
+    let department: Option<Uuid> = rows::get(row, 1)?;
+    let name: Option<String> = rows::get(row, 2)?;
+    let routed = match department {
+        Some(id) => Some(Routed {
+            id,
+            name: name.unwrap_or_default(),
+            users: Known::from_rows(&rows, known_at, id, Kind::AppealAssigned)?,
+        }),
+        None => None,
+    };
     let number = if drawn {
-        Some(rows::get(&row, 8)?)
+        Some(rows::get(row, 8)?)
     } else {
         None
     };
     Ok(Context {
-        verified: rows::get(&row, 0)?,
+        verified: rows::get(row, 0)?,
         policy,
         routed,
-        revision: Some(rows::get(&row, 7)?),
+        revision: Some(rows::get(row, 7)?),
         number,
     })
 }
@@ -386,7 +409,7 @@ pub async fn submit(
             now,
             &a,
             &clocks,
-            (dep.id, Some(dep.name)),
+            (dep.id, Some((dep.name, dep.users))),
             Kind::AppealAssigned,
             None,
         )

@@ -9,7 +9,7 @@ use crate::services::organizations::name_of;
 use entity::enums::NotificationKind;
 use jobs::{
     mail::{Template, templates::local_minute as local},
-    notify::{Audience, Mail, Notice, Object, notify, notify_into},
+    notify::{Audience, Known, Mail, Notice, Object, notify, notify_into},
 };
 
 /// A notification an action causes, sent once the appeal row is saved (so it reads the new
@@ -70,8 +70,8 @@ pub(super) async fn send(
     Ok(())
 }
 
-/// Tells a department an appeal came to it (or back to it), with its due times; `name` is the
-/// department's name when the caller has read it already.
+/// Tells a department an appeal came to it (or back to it), with its due times; `read` is the
+/// department's name and users when the caller has read them already.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn notify_department(
     conn: &impl ConnectionTrait,
@@ -80,7 +80,7 @@ pub(super) async fn notify_department(
     now: DateTime<Utc>,
     a: &appeal::Model,
     clocks: &[sla_clock::Model],
-    (department, name): (Uuid, Option<String>),
+    (department, read): (Uuid, Option<(String, Known)>),
     kind: NotificationKind,
     note: Option<String>,
 ) -> AppResult<()> {
@@ -100,9 +100,12 @@ pub(super) async fn notify_department(
     if let Some(n) = &note {
         body.push_str(&format!("\n说明：{n}"));
     }
-    let department_name = match name {
-        Some(name) => name,
-        None => name_of(conn, department).await?,
+    let (department_name, audience) = match read {
+        Some((name, users)) => (name, Audience::Known(users)),
+        None => (
+            name_of(conn, department).await?,
+            Audience::organization(department),
+        ),
     };
     let template = Template::AppealAssigned {
         department_name,
@@ -118,7 +121,7 @@ pub(super) async fn notify_department(
         conn,
         batch,
         now,
-        Audience::organization(department),
+        audience,
         Notice::new(kind, Some(Object::appeal(a.id)), title(kind, a), body),
         Some(Mail::office_hours(template, cal)),
     )
