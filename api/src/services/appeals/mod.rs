@@ -158,8 +158,8 @@ async fn submission_context(
         .to_owned();
     Known::select(
         &mut q,
-        Expr::col((context.clone(), routing_rule::Column::DepartmentId)).into(),
-        Expr::col((context, organization::Column::ContactEmail)).into(),
+        Expr::col((context.clone(), routing_rule::Column::DepartmentId)),
+        Expr::col((context, organization::Column::ContactEmail)),
         Kind::AppealAssigned,
     );
     let rows = conn.query_all(&q).await?;
