@@ -21,8 +21,8 @@ use std::{collections::HashMap, fmt::Write, sync::Arc};
 
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, Iterable,
-    QueryTrait, Statement, TransactionTrait,
-    sea_query::{InsertStatement, PostgresQueryBuilder, Query, SimpleExpr, SqlWriterValues},
+    QueryTrait, Statement, TransactionTrait, Value, Values,
+    sea_query::{InsertStatement, PostgresQueryBuilder, Query, QueryStatementWriter, SimpleExpr},
 };
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
@@ -56,14 +56,13 @@ where
 /// needs), one after the other on SQLite, which has no round trips to save.
 #[derive(Debug, Default)]
 pub struct Batch {
-    /// Each insert with its bound parameters when known (at most so many).
-    inserts: Vec<(InsertStatement, Option<usize>)>,
+    inserts: Vec<InsertStatement>,
 }
 
 impl Batch {
     /// Adds one insert.
     pub fn push(&mut self, insert: impl QueryTrait<QueryStatement = InsertStatement>) {
-        self.inserts.push((insert.into_query(), None));
+        self.inserts.push(insert.into_query());
     }
 
     /// Adds `rows` (every column set), in statements of at most the parameter limit.
@@ -76,35 +75,121 @@ impl Batch {
         let mut rows = rows.into_iter().peekable();
         while rows.peek().is_some() {
             let chunk: Vec<A> = rows.by_ref().take(per).collect();
-            let parameters = chunk.len() * columns;
             let insert = <A::Entity as EntityTrait>::insert_many(chunk).into_query();
-            self.inserts.push((insert, Some(parameters)));
+            self.inserts.push(insert);
         }
     }
 
     /// Writes what was added.
     pub async fn run(self, conn: &impl ConnectionTrait) -> Result<(), DbErr> {
         if conn.get_database_backend() != DbBackend::Postgres {
-            for (insert, _) in &self.inserts {
+            for insert in &self.inserts {
                 conn.execute(insert).await?;
             }
             return Ok(());
         }
-        for statement in combined(self.inserts) {
+        for statement in combined(self.parts()?) {
             conn.execute_raw(statement).await?;
         }
         Ok(())
     }
 
-    /// The inserts with their bound parameters.
-    fn counted(self) -> Vec<(InsertStatement, usize)> {
-        self.inserts
-            .into_iter()
-            .map(|(insert, known)| {
-                let n = known.unwrap_or_else(|| insert.build(PostgresQueryBuilder).1.0.len());
-                (insert, n)
-            })
-            .collect()
+    /// The inserts built for PostgreSQL, each once.
+    fn parts(&self) -> Result<Vec<Part>, DbErr> {
+        self.inserts.iter().map(Part::of).collect()
+    }
+}
+
+/// One statement built for PostgreSQL: its text, its placeholders numbered from `$1`, and its
+/// values. Statements of several parts are put together from the parts' texts with their
+/// placeholders renumbered ([`joined`]), so an insert is built once however it is written (in
+/// a batch, alone, or with other batches).
+#[derive(Debug, Clone)]
+struct Part {
+    sql: String,
+    values: Vec<Value>,
+}
+
+impl Part {
+    fn of(statement: &impl QueryStatementWriter) -> Result<Self, DbErr> {
+        let (sql, values) = statement.build(PostgresQueryBuilder);
+        let part = Self {
+            sql,
+            values: values.0,
+        };
+        // Every `$n` outside quotes is a placeholder, `$1` to the last value: what renumbering
+        // relies on (true of sea-query's text; a custom expression could break it).
+        let spans = placeholders(&part.sql);
+        let highest = spans.iter().map(|(_, _, n)| *n).max().unwrap_or(0);
+        if highest != part.values.len() || spans.iter().any(|(_, _, n)| *n == 0) {
+            return Err(DbErr::Custom(format!(
+                "bulk: {} values but placeholders up to ${highest} in {}",
+                part.values.len(),
+                part.sql
+            )));
+        }
+        Ok(part)
+    }
+}
+
+/// The placeholders `$n` of `sql` outside quoted identifiers and string literals, as
+/// `(start, end, n)`.
+fn placeholders(sql: &str) -> Vec<(usize, usize, usize)> {
+    let bytes = sql.as_bytes();
+    let mut spans = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            // A doubled quote inside closes and reopens: the scan stays right.
+            quote @ (b'\'' | b'"') => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != quote {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'$' if bytes.get(i + 1).is_some_and(u8::is_ascii_digit) => {
+                let mut j = i + 1;
+                let mut n = 0usize;
+                while let Some(d) = bytes.get(j).filter(|d| d.is_ascii_digit()) {
+                    n = n.saturating_mul(10).saturating_add(usize::from(d - b'0'));
+                    j += 1;
+                }
+                spans.push((i, j, n));
+                i = j;
+            }
+            _ => i += 1,
+        }
+    }
+    spans
+}
+
+/// Appends `sql` to `out` with each placeholder `$n` written `$(n + offset)`.
+fn renumbered_into(out: &mut String, sql: &str, offset: usize) {
+    let mut from = 0;
+    for (start, end, n) in placeholders(sql) {
+        out.push_str(&sql[from..start]);
+        out.push('$');
+        push_number(out, n + offset);
+        from = end;
+    }
+    out.push_str(&sql[from..]);
+}
+
+/// `n` in decimal, without the formatting machinery (a combined statement has hundreds).
+fn push_number(out: &mut String, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for d in &digits[i..] {
+        out.push(char::from(*d));
     }
 }
 
@@ -136,13 +221,23 @@ pub struct Combiner {
 
 /// One use case's batch waiting to be written.
 struct Job {
-    parts: Vec<(InsertStatement, usize)>,
-    guard: Option<SimpleExpr>,
-    /// What must be equal for two batches to be written together.
+    parts: Vec<Part>,
+    guard: Option<Part>,
+    /// What must be equal for two batches to be written together: their statement texts, and
+    /// the guard with its values.
     shape: String,
-    /// The batch written alone.
-    alone: Statement,
     done: oneshot::Sender<Result<(), DbErr>>,
+}
+
+impl Job {
+    /// The batch as a statement of its own.
+    fn alone(&self) -> Statement {
+        joined(self.parts.iter().cloned(), self.guard.clone())
+    }
+
+    fn parameters(&self) -> usize {
+        self.parts.iter().map(|p| p.values.len()).sum()
+    }
 }
 
 impl Combiner {
@@ -157,45 +252,46 @@ impl Combiner {
     /// Writes `batch` atomically, in one statement with `guard` (an expression that raises an
     /// error when the batch must not be written) and, when others queue beside it, with theirs.
     pub async fn write(&self, batch: Batch, guard: Option<SimpleExpr>) -> Result<(), DbErr> {
-        let parts = batch.counted();
+        let parts = batch.parts()?;
         if parts.is_empty() {
             return Ok(());
         }
-        if parts.iter().map(|(_, n)| n).sum::<usize>() > PG_PARAMETERS {
+        let guard = guard
+            .map(|g| Part::of(&Query::select().expr(g).to_owned()))
+            .transpose()?;
+        if parts.iter().map(|p| p.values.len()).sum::<usize>() > PG_PARAMETERS {
             // More than one statement holds: in a transaction of its own.
             let txn = self.db.begin().await?;
             if let Some(g) = guard {
-                txn.execute(&Query::select().expr(g).to_owned()).await?;
+                txn.execute_raw(joined([], Some(g))).await?;
             }
-            Batch {
-                inserts: parts.into_iter().map(|(i, n)| (i, Some(n))).collect(),
+            for statement in combined(parts) {
+                txn.execute_raw(statement).await?;
             }
-            .run(&txn)
-            .await?;
             return txn.commit().await;
         }
-        let alone = one_statement(&refs(&parts), guard.as_ref());
-        let shape = match &guard {
-            Some(g) => format!(
-                "{}\n{}",
-                alone.sql,
-                Query::select()
-                    .expr(g.clone())
-                    .to_string(PostgresQueryBuilder)
-            ),
-            None => alone.sql.clone(),
-        };
+        let mut shape = String::with_capacity(parts.iter().map(|p| p.sql.len() + 1).sum());
+        for part in parts.iter().chain(&guard) {
+            shape.push_str(&part.sql);
+            shape.push('\n');
+        }
+        if let Some(g) = &guard {
+            let _ = write!(shape, "{:?}", g.values);
+        }
         let (done, answer) = oneshot::channel();
         let job = Job {
             parts,
             guard,
             shape,
-            alone,
             done,
         };
         if let Err(mpsc::error::SendError(job)) = self.queue.send(job) {
             // The combiner has stopped (the runtime is shutting down): written here.
-            return self.db.execute_raw(job.alone).await.map(drop);
+            return self
+                .db
+                .execute_raw(joined(job.parts, job.guard))
+                .await
+                .map(drop);
         }
         answer
             .await
@@ -241,7 +337,7 @@ async fn write_jobs(db: &DatabaseConnection, jobs: Vec<Job>) {
     }
     for shape in order {
         let mut same = shapes.remove(&shape).unwrap_or_default();
-        let per_job = same[0].parts.iter().map(|(_, n)| n).sum::<usize>().max(1);
+        let per_job = same[0].parameters().max(1);
         let most = MAX_COMBINED.min(PG_PARAMETERS / per_job).max(1);
         while !same.is_empty() {
             let n = group_size(same.len(), most);
@@ -261,14 +357,14 @@ fn group_size(queued: usize, most: usize) -> usize {
 async fn write_group(db: &DatabaseConnection, mut group: Vec<Job>) {
     if group.len() == 1 {
         let job = group.remove(0);
-        let _ = job.done.send(db.execute_raw(job.alone).await.map(drop));
+        let _ = job
+            .done
+            .send(db.execute_raw(joined(job.parts, job.guard)).await.map(drop));
         return;
     }
-    let parts: Vec<&InsertStatement> = group
-        .iter()
-        .flat_map(|j| j.parts.iter().map(|(i, _)| i))
-        .collect();
-    let statement = one_statement(&parts, group[0].guard.as_ref());
+    // The batches' parts, kept for a second try alone; the shared guard once, at the end.
+    let parts = group.iter().flat_map(|j| j.parts.iter().cloned());
+    let statement = joined(parts, group[0].guard.clone());
     let started = std::time::Instant::now();
     let written = db.execute_raw(statement).await;
     tracing::debug!(
@@ -285,126 +381,155 @@ async fn write_group(db: &DatabaseConnection, mut group: Vec<Job>) {
         Err(e) => {
             tracing::debug!(error = %e, batches = group.len(), "a combined write failed; each batch alone");
             for job in group {
-                let _ = job.done.send(db.execute_raw(job.alone).await.map(drop));
+                let written = db.execute_raw(job.alone()).await.map(drop);
+                let _ = job.done.send(written);
             }
         }
     }
 }
 
-/// `inserts` as PostgreSQL statements of `WITH` parts, each under the parameter limit: every
-/// insert but the last of a statement is a part, the last its main query.
-fn combined(inserts: Vec<(InsertStatement, Option<usize>)>) -> Vec<Statement> {
+/// `parts` as PostgreSQL statements of `WITH` parts, each under the parameter limit: every part
+/// but the last of a statement is a `WITH` part, the last its main query.
+fn combined(parts: Vec<Part>) -> Vec<Statement> {
     let mut out = Vec::new();
-    let mut parts: Vec<(InsertStatement, usize)> = Vec::new();
+    let mut statement: Vec<Part> = Vec::new();
     let mut parameters = 0;
-    for (insert, known) in inserts {
-        let n = known.unwrap_or_else(|| insert.build(PostgresQueryBuilder).1.0.len());
-        if !parts.is_empty() && parameters + n > PG_PARAMETERS {
-            out.push(one_statement(&refs(&std::mem::take(&mut parts)), None));
+    for part in parts {
+        let n = part.values.len();
+        if !statement.is_empty() && parameters + n > PG_PARAMETERS {
+            out.push(joined(std::mem::take(&mut statement), None));
             parameters = 0;
         }
         parameters += n;
-        parts.push((insert, n));
+        statement.push(part);
     }
-    if !parts.is_empty() {
-        out.push(one_statement(&refs(&parts), None));
+    if !statement.is_empty() {
+        out.push(joined(statement, None));
     }
     out
 }
 
-fn refs(parts: &[(InsertStatement, usize)]) -> Vec<&InsertStatement> {
-    parts.iter().map(|(i, _)| i).collect()
-}
-
-/// `parts` as one statement: each insert but the last a `WITH` part, the last the main query;
-/// with a `guard`, every insert is a part and the main query selects the guard.
-fn one_statement(parts: &[&InsertStatement], guard: Option<&SimpleExpr>) -> Statement {
-    let mut sql = SqlWriterValues::new("$", true);
-    let last = if guard.is_some() {
-        parts.len()
-    } else {
-        parts.len() - 1
-    };
-    for (i, insert) in parts.iter().enumerate() {
-        if i < last {
-            let _ = write!(sql, "{}w{i} AS (", if i == 0 { "WITH " } else { ", " });
-        } else if last > 0 {
-            let _ = write!(sql, " ");
+/// `parts` as one statement: each but the last a `WITH` part, the last the main query; with a
+/// `guard`, every part is a `WITH` part and the guard is the main query. The parts' texts are
+/// put together, their placeholders renumbered in order.
+fn joined(parts: impl IntoIterator<Item = Part>, guard: Option<Part>) -> Statement {
+    let parts: Vec<Part> = parts.into_iter().chain(guard.clone()).collect();
+    let main = parts.len().saturating_sub(1);
+    let mut sql = String::with_capacity(parts.iter().map(|p| p.sql.len() + 16).sum());
+    let mut values = Vec::with_capacity(parts.iter().map(|p| p.values.len()).sum());
+    for (i, part) in parts.into_iter().enumerate() {
+        if i < main {
+            sql.push_str(if i == 0 { "WITH w" } else { ", w" });
+            push_number(&mut sql, i);
+            sql.push_str(" AS (");
+        } else if main > 0 {
+            sql.push(' ');
         }
-        insert.build_collect_into(PostgresQueryBuilder, &mut sql);
-        if i < last {
-            let _ = write!(sql, ")");
+        renumbered_into(&mut sql, &part.sql, values.len());
+        values.extend(part.values);
+        if i < main {
+            sql.push(')');
         }
     }
-    if let Some(g) = guard {
-        let _ = write!(sql, " ");
-        Query::select()
-            .expr(g.clone())
-            .build_collect_into(PostgresQueryBuilder, &mut sql);
-    }
-    let (sql, values) = sql.into_parts();
-    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
+    Statement::from_sql_and_values(DbBackend::Postgres, sql, Values(values))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sea_orm::sea_query::{Alias, Expr};
+
+    fn insert(table: &str, values: &[i64]) -> InsertStatement {
+        let mut q = Query::insert();
+        q.into_table(Alias::new(table)).columns([Alias::new("n")]);
+        for v in values {
+            q.values_panic([(*v).into()]);
+        }
+        q
+    }
+
+    fn parts(inserts: &[InsertStatement]) -> Vec<Part> {
+        inserts.iter().map(|i| Part::of(i).expect("part")).collect()
+    }
 
     #[test]
     fn inserts_go_as_one_statement_of_with_parts() {
-        use sea_orm::sea_query::{Alias, Query};
-        let insert = |table: &str, values: &[i64]| {
-            let mut q = Query::insert();
-            q.into_table(Alias::new(table)).columns([Alias::new("n")]);
-            for v in values {
-                q.values_panic([(*v).into()]);
-            }
-            (q, None)
-        };
-        let statements = combined(vec![
+        let statements = combined(parts(&[
             insert("a", &[1, 2]),
             insert("b", &[3]),
             insert("c", &[4]),
-        ]);
+        ]));
         assert_eq!(statements.len(), 1);
         assert_eq!(
             statements[0].sql,
             r#"WITH w0 AS (INSERT INTO "a" ("n") VALUES ($1), ($2)), w1 AS (INSERT INTO "b" ("n") VALUES ($3)) INSERT INTO "c" ("n") VALUES ($4)"#
         );
-        assert_eq!(statements[0].values.as_ref().map(|v| v.0.len()), Some(4));
-        let one = combined(vec![insert("a", &[1])]);
+        let values = statements[0].values.as_ref().map(|v| v.0.clone());
+        assert_eq!(
+            values,
+            Some([1i64, 2, 3, 4].map(Value::from).to_vec()),
+            "in the placeholders' order"
+        );
+        let one = combined(parts(&[insert("a", &[1])]));
         assert_eq!(one[0].sql, r#"INSERT INTO "a" ("n") VALUES ($1)"#);
         // Past the parameter limit: two statements.
         let big: Vec<i64> = (0..40_000).collect();
-        let split = combined(vec![
+        let split = combined(parts(&[
             insert("a", &big),
             insert("b", &big),
             insert("c", &[1]),
-        ]);
+        ]));
         assert_eq!(split.len(), 2);
         assert!(split[1].sql.starts_with(r#"WITH w0 AS (INSERT INTO "b""#));
+        assert!(
+            split[1]
+                .sql
+                .ends_with(r#"INSERT INTO "c" ("n") VALUES ($40001)"#)
+        );
     }
 
     #[test]
     fn a_guarded_statement_writes_every_insert_as_a_part_and_selects_the_guard() {
-        use sea_orm::sea_query::{Alias, Expr};
-        let mut q = Query::insert();
-        q.into_table(Alias::new("a"))
-            .columns([Alias::new("n")])
-            .values_panic([1.into()]);
         let guard = Expr::cust_with_values("calendar_revision_is($1)", [7i64]);
-        let two = [&q, &q];
-        let s = one_statement(&two, Some(&guard));
+        let guard = Part::of(&Query::select().expr(guard).to_owned()).expect("guard");
+        let q = insert("a", &[1]);
+        let s = joined(parts(&[q.clone(), q.clone()]), Some(guard.clone()));
         assert_eq!(
             s.sql,
             r#"WITH w0 AS (INSERT INTO "a" ("n") VALUES ($1)), w1 AS (INSERT INTO "a" ("n") VALUES ($2)) SELECT calendar_revision_is($3)"#
         );
-        assert_eq!(s.values.as_ref().map(|v| v.0.len()), Some(3));
-        let one = one_statement(&[&q], Some(&guard));
+        assert_eq!(
+            s.values.map(|v| v.0),
+            Some([1i64, 1, 7].map(Value::from).to_vec())
+        );
+        let one = joined(parts(&[q]), Some(guard));
         assert_eq!(
             one.sql,
             r#"WITH w0 AS (INSERT INTO "a" ("n") VALUES ($1)) SELECT calendar_revision_is($2)"#
         );
+    }
+
+    #[test]
+    fn renumbering_leaves_quoted_text_alone_and_refuses_a_text_it_cannot_number() {
+        let mut out = String::new();
+        renumbered_into(
+            &mut out,
+            r#"INSERT INTO "a$1" ("n", "m") VALUES ($1, 'it''s $2'), ($2, $10)"#,
+            99,
+        );
+        assert_eq!(
+            out,
+            r#"INSERT INTO "a$1" ("n", "m") VALUES ($100, 'it''s $2'), ($101, $109)"#
+        );
+        // A `$n` written into a custom expression's text is not one of the values.
+        let odd = Query::select().expr(Expr::cust("f($5)")).to_owned();
+        assert!(Part::of(&odd).is_err());
+        let mut n = String::new();
+        for i in [0, 7, 10, 65_535] {
+            push_number(&mut n, i);
+            n.push(' ');
+        }
+        assert_eq!(n, "0 7 10 65535 ");
     }
 
     #[test]
