@@ -108,27 +108,28 @@ impl Batch {
 struct Part {
     sql: String,
     values: Vec<Value>,
+    /// Where its placeholders are in `sql`: `(start, end, n)` of each `$n`.
+    placeholders: Arc<[(usize, usize, usize)]>,
 }
 
 impl Part {
     fn of(statement: &impl QueryStatementWriter) -> Result<Self, DbErr> {
         let (sql, values) = statement.build(PostgresQueryBuilder);
-        let part = Self {
-            sql,
-            values: values.0,
-        };
         // Every `$n` outside quotes is a placeholder, `$1` to the last value: what renumbering
         // relies on (true of sea-query's text; a custom expression could break it).
-        let spans = placeholders(&part.sql);
+        let spans = placeholders(&sql);
         let highest = spans.iter().map(|(_, _, n)| *n).max().unwrap_or(0);
-        if highest != part.values.len() || spans.iter().any(|(_, _, n)| *n == 0) {
+        if highest != values.0.len() || spans.iter().any(|(_, _, n)| *n == 0) {
             return Err(DbErr::Custom(format!(
-                "bulk: {} values but placeholders up to ${highest} in {}",
-                part.values.len(),
-                part.sql
+                "bulk: {} values but placeholders up to ${highest} in {sql}",
+                values.0.len(),
             )));
         }
-        Ok(part)
+        Ok(Self {
+            sql,
+            values: values.0,
+            placeholders: spans.into(),
+        })
     }
 }
 
@@ -164,16 +165,20 @@ fn placeholders(sql: &str) -> Vec<(usize, usize, usize)> {
     spans
 }
 
-/// Appends `sql` to `out` with each placeholder `$n` written `$(n + offset)`.
-fn renumbered_into(out: &mut String, sql: &str, offset: usize) {
+/// Appends `part`'s text to `out` with each placeholder `$n` written `$(n + offset)`.
+fn renumbered_into(out: &mut String, part: &Part, offset: usize) {
+    if offset == 0 {
+        out.push_str(&part.sql);
+        return;
+    }
     let mut from = 0;
-    for (start, end, n) in placeholders(sql) {
-        out.push_str(&sql[from..start]);
+    for &(start, end, n) in part.placeholders.iter() {
+        out.push_str(&part.sql[from..start]);
         out.push('$');
         push_number(out, n + offset);
         from = end;
     }
-    out.push_str(&sql[from..]);
+    out.push_str(&part.sql[from..]);
 }
 
 /// `n` in decimal, without the formatting machinery (a combined statement has hundreds).
@@ -188,9 +193,7 @@ fn push_number(out: &mut String, mut n: usize) {
             break;
         }
     }
-    for d in &digits[i..] {
-        out.push(char::from(*d));
-    }
+    out.push_str(std::str::from_utf8(&digits[i..]).unwrap_or_default());
 }
 
 /// The most batches one combined statement writes. A routed submission's batch is about 4 KB
@@ -425,7 +428,7 @@ fn joined(parts: impl IntoIterator<Item = Part>, guard: Option<Part>) -> Stateme
         } else if main > 0 {
             sql.push(' ');
         }
-        renumbered_into(&mut sql, &part.sql, values.len());
+        renumbered_into(&mut sql, &part, values.len());
         values.extend(part.values);
         if i < main {
             sql.push(')');
@@ -511,12 +514,14 @@ mod tests {
 
     #[test]
     fn renumbering_leaves_quoted_text_alone_and_refuses_a_text_it_cannot_number() {
+        let sql = r#"INSERT INTO "a$1" ("n", "m") VALUES ($1, 'it''s $2'), ($2, $10)"#;
+        let part = Part {
+            sql: sql.into(),
+            values: Vec::new(),
+            placeholders: placeholders(sql).into(),
+        };
         let mut out = String::new();
-        renumbered_into(
-            &mut out,
-            r#"INSERT INTO "a$1" ("n", "m") VALUES ($1, 'it''s $2'), ($2, $10)"#,
-            99,
-        );
+        renumbered_into(&mut out, &part, 99);
         assert_eq!(
             out,
             r#"INSERT INTO "a$1" ("n", "m") VALUES ($100, 'it''s $2'), ($101, $109)"#
