@@ -15,10 +15,7 @@ const PING_IF_IDLE_FOR: Duration = Duration::from_secs(30);
 /// every transaction free of `SQLITE_BUSY` upgrades. PostgreSQL uses a real pool.
 pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
     let url = settings.database_url();
-    let mut opts = ConnectOptions::new(url.clone());
-    opts.sqlx_logging(false)
-        .acquire_timeout(Duration::from_secs(30))
-        .test_before_acquire_if_idle_for(PING_IF_IDLE_FOR);
+    let mut opts = options(settings);
     if settings.is_sqlite() {
         if let Some(path) = sqlite_path(&url)
             && let Some(dir) = std::path::Path::new(&path).parent()
@@ -53,12 +50,8 @@ pub async fn connect_combiner(settings: &Settings) -> Result<Option<DatabaseConn
     if settings.is_sqlite() || writers == 0 {
         return Ok(None);
     }
-    let mut opts = ConnectOptions::new(settings.database_url());
-    opts.sqlx_logging(false)
-        .acquire_timeout(Duration::from_secs(30))
-        .test_before_acquire_if_idle_for(PING_IF_IDLE_FOR)
-        .max_connections(writers)
-        .min_connections(writers);
+    let mut opts = options(settings);
+    opts.max_connections(writers).min_connections(writers);
     Database::connect(opts).await.map(Some)
 }
 
@@ -72,11 +65,8 @@ pub async fn connect_reader(
     if !settings.is_sqlite() {
         return Ok(writer.clone());
     }
-    let mut opts = ConnectOptions::new(settings.database_url());
-    opts.sqlx_logging(false)
-        .acquire_timeout(Duration::from_secs(30))
-        .test_before_acquire_if_idle_for(PING_IF_IDLE_FOR)
-        .max_connections(4)
+    let mut opts = options(settings);
+    opts.max_connections(4)
         .min_connections(1)
         .idle_timeout(None)
         .max_lifetime(None);
@@ -87,6 +77,16 @@ pub async fn connect_reader(
             .busy_timeout(Duration::from_secs(10))
     });
     Database::connect(opts).await
+}
+
+/// What every pool of the api shares: no statement logging, a 30 s wait for a connection, and
+/// a ping only for a connection idle [`PING_IF_IDLE_FOR`].
+fn options(settings: &Settings) -> ConnectOptions {
+    let mut opts = ConnectOptions::new(settings.database_url());
+    opts.sqlx_logging(false)
+        .acquire_timeout(Duration::from_secs(30))
+        .test_before_acquire_if_idle_for(PING_IF_IDLE_FOR);
+    opts
 }
 
 fn sqlite_path(url: &str) -> Option<String> {

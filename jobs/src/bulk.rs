@@ -133,6 +133,11 @@ impl Part {
     }
 }
 
+/// The bound parameters of `parts`.
+fn parameters(parts: &[Part]) -> usize {
+    parts.iter().map(|p| p.values.len()).sum()
+}
+
 /// The placeholders `$n` of `sql` outside quoted identifiers and string literals, as
 /// `(start, end, n)`.
 fn placeholders(sql: &str) -> Vec<(usize, usize, usize)> {
@@ -237,10 +242,6 @@ impl Job {
     fn alone(&self) -> Statement {
         joined(self.parts.iter().cloned(), self.guard.clone())
     }
-
-    fn parameters(&self) -> usize {
-        self.parts.iter().map(|p| p.values.len()).sum()
-    }
 }
 
 impl Combiner {
@@ -262,7 +263,7 @@ impl Combiner {
         let guard = guard
             .map(|g| Part::of(&Query::select().expr(g).to_owned()))
             .transpose()?;
-        if parts.iter().map(|p| p.values.len()).sum::<usize>() > PG_PARAMETERS {
+        if parameters(&parts) > PG_PARAMETERS {
             // More than one statement holds: in a transaction of its own.
             let txn = self.db.begin().await?;
             if let Some(g) = guard {
@@ -340,7 +341,7 @@ async fn write_jobs(db: &DatabaseConnection, jobs: Vec<Job>) {
     }
     for shape in order {
         let mut same = shapes.remove(&shape).unwrap_or_default();
-        let per_job = same[0].parameters().max(1);
+        let per_job = parameters(&same[0].parts).max(1);
         let most = MAX_COMBINED.min(PG_PARAMETERS / per_job).max(1);
         while !same.is_empty() {
             let n = group_size(same.len(), most);
@@ -419,7 +420,7 @@ fn joined(parts: impl IntoIterator<Item = Part>, guard: Option<Part>) -> Stateme
     let parts: Vec<Part> = parts.into_iter().chain(guard.clone()).collect();
     let main = parts.len().saturating_sub(1);
     let mut sql = String::with_capacity(parts.iter().map(|p| p.sql.len() + 16).sum());
-    let mut values = Vec::with_capacity(parts.iter().map(|p| p.values.len()).sum());
+    let mut values = Vec::with_capacity(parameters(&parts));
     for (i, part) in parts.into_iter().enumerate() {
         if i < main {
             sql.push_str(if i == 0 { "WITH w" } else { ", w" });
